@@ -1,0 +1,49 @@
+# Two commands for a newcomer: `make demo` and `make test` (README).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+# uv comes from PyPI the first time; nothing else is installed globally.
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+VENV_BIN := .venv/bin
+export AR_HOME ?= $(CURDIR)/data
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+SCALE ?= S
+SEED ?= 42
+FORMAT ?= csv
+
+.PHONY: help install demo run test lint format docs clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m pip install --user --quiet uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+install: .venv/.synced  ## install everything from uv.lock (nothing else)
+
+demo: install  ## generate demo ERP/CRM data, run the real Airflow DAGs, print the summary
+	$(VENV_BIN)/ar-risk demo --scale $(SCALE) --seed $(SEED) --format $(FORMAT)
+
+run: install  ## run the DAGs on $$AR_LANDING_DIR for $$AR_AS_OF (default today)
+	$(VENV_BIN)/ar-risk run
+
+test: install  ## the whole test suite: lint, unit, dbt, end to end through Airflow
+	$(VENV_BIN)/python -m pytest
+
+lint: install  ## ruff and sqlfluff only
+	$(VENV_BIN)/python -m pytest tests/test_lint.py
+
+format: install  ## apply ruff's formatting and fixes
+	$(VENV_BIN)/ruff format . && $(VENV_BIN)/ruff check --fix .
+
+docs: install  ## generate the dbt docs site under $$AR_HOME/dbt/target
+	$(VENV_BIN)/python -m ar_risk.docs
+
+clean:  ## remove $$AR_HOME (generated data, warehouse, publication, Airflow metadata)
+	rm -rf "$(AR_HOME)"

@@ -1,0 +1,49 @@
+"""
+### AR publish — atomic publication of the marts for BI
+
+Copies every table of schema `marts` from the warehouse into a new
+`serving.duckdb` and swaps it in with one atomic rename. BI tools keep
+reading the previous publication until the swap; a failure leaves it
+untouched. A manifest (`meta.publication`) records run id, as-of date and
+row counts.
+
+Triggered by **ar_transform** (asset `ar_warehouse_marts`); emits
+`ar_serving_publication`.
+"""
+
+from airflow.sdk import dag, task
+
+from ar_risk.config import WAREHOUSE_POOL
+from ar_risk.orchestration import DAG_PARAMS, DEFAULT_ARGS, MARTS_ASSET, SERVING_ASSET, START_DATE
+
+
+@dag(
+    dag_id="ar_publish",
+    schedule=[MARTS_ASSET],
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params=DAG_PARAMS,
+    tags=["ar", "publish", "bi"],
+    doc_md=__doc__,
+)
+def ar_publish():
+    @task(pool=WAREHOUSE_POOL, outlets=[SERVING_ASSET])
+    def publish_serving(**context) -> dict:
+        """Build the new serving file and swap it in."""
+        from ar_risk import tasks
+
+        return tasks.publish_serving(context)
+
+    @task
+    def summarize_publication(published: dict) -> str:
+        """Log the run summary (rows per table, open AR, top overdue customers) from the published file."""
+        from ar_risk import tasks
+
+        return tasks.summarize_publication()
+
+    summarize_publication(publish_serving())
+
+
+ar_publish()

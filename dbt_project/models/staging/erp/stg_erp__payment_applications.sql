@@ -1,0 +1,27 @@
+with
+
+source as (
+    select * from {{ source('erp', 'payment_applications') }}
+),
+
+latest as (
+    {{ latest_version('source', ['application_id']) }}
+),
+
+renamed as (
+    select
+        -- ids
+        application_id,
+        invoice_id,
+        payment_id,
+        credit_note_id,
+        -- amounts
+        amount_applied,
+        -- dates
+        applied_date,
+        updated_at
+    from latest
+    where not coalesce(is_deleted, false)
+)
+
+select * from renamed

@@ -1,0 +1,27 @@
+with
+
+source as (
+    select * from {{ source('erp', 'writeoffs') }}
+),
+
+latest as (
+    {{ latest_version('source', ['writeoff_id']) }}
+),
+
+renamed as (
+    select
+        -- ids
+        writeoff_id,
+        invoice_id,
+        -- attributes
+        reason as writeoff_reason,
+        -- amounts
+        amount as writeoff_amount,
+        -- dates
+        writeoff_date,
+        updated_at
+    from latest
+    where not coalesce(is_deleted, false)
+)
+
+select * from renamed

@@ -1,0 +1,1 @@
+"""AR risk platform: the package the Airflow DAGs call."""

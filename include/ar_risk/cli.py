@@ -1,0 +1,98 @@
+"""``ar-risk``: the command behind `make demo`, `make run` and friends."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from ar_risk.config import ConfigError, load_settings, parse_date, resolve_as_of_date
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from ar_risk.demo.generator import generate
+
+    settings = load_settings()
+    result = generate(settings.landing_dir, scale=args.scale, seed=args.seed, file_format=args.format)
+    print(json.dumps({"landing_dir": str(result.landing_dir), "as_of_date": result.end_date.isoformat(),
+                      "row_counts": result.row_counts, "seconds": round(result.seconds, 1)}, ensure_ascii=False))
+    return 0
+
+
+def _run_and_summarize(as_of) -> int:
+    from ar_risk.runner import run_pipeline
+    from ar_risk.summary import render_summary
+
+    settings = load_settings()
+    run_pipeline(settings, as_of)
+    print()
+    print(render_summary(settings))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from ar_risk.demo.generator import generate
+
+    settings = load_settings()
+    print(f"Generating demo ERP/CRM data (scale {args.scale}, seed {args.seed}) into {settings.landing_dir} ...")
+    result = generate(settings.landing_dir, scale=args.scale, seed=args.seed, file_format=args.format)
+    print(f"  {sum(result.row_counts.values()):,} rows in {len(result.row_counts)} tables, {result.seconds:.1f}s; "
+          f"the demo's as-of date is the last day of the data: {result.end_date}")
+    return _run_and_summarize(result.end_date)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    as_of = parse_date(args.as_of, "--as-of") if args.as_of else resolve_as_of_date(settings)
+    return _run_and_summarize(as_of)
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from ar_risk.summary import render_summary
+
+    print(render_summary(load_settings()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ar-risk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate-demo", help="write demo ERP/CRM landing files into AR_LANDING_DIR")
+    demo = sub.add_parser("demo", help="generate demo data, run the DAGs through Airflow, print the summary")
+    for p in (gen, demo):
+        p.add_argument("--scale", default="S", help="XS, S (default), M or L")
+        p.add_argument("--seed", type=int, default=42)
+        p.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    gen.set_defaults(func=_cmd_generate)
+    demo.set_defaults(func=_cmd_demo)
+
+    run = sub.add_parser("run", help="run the DAGs through Airflow on AR_LANDING_DIR for the as-of date")
+    run.add_argument("--as-of", help="YYYY-MM-DD; default AR_AS_OF, else today in AR_TIMEZONE")
+    run.set_defaults(func=_cmd_run)
+
+    summary = sub.add_parser("summary", help="print the summary of the current publication")
+    summary.set_defaults(func=_cmd_summary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from ar_risk.runner import PipelineError
+
+        if isinstance(exc, PipelineError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

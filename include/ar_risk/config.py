@@ -1,0 +1,161 @@
+"""Settings: every knob is an ``AR_*`` environment variable with a default.
+
+Read once per process with :func:`load_settings`; invalid values fail fast with
+a message that names the variable. The README's configuration table lists the
+same variables: keep the two in step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# The repository root: include/ar_risk/config.py -> parents[2]. Used for the
+# project's own files (dbt project, DAGs), and for AR_HOME's default.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+# Every task that writes the DuckDB warehouse or the serving file runs in this
+# one-slot Airflow pool: DuckDB allows one writer process per file.
+WAREHOUSE_POOL = "ar_warehouse"
+
+# The schema BI tools read, in the warehouse and in the published copy.
+MARTS_SCHEMA = "marts"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the pipeline cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    landing_dir: Path
+    warehouse_path: Path
+    serving_path: Path
+    mlflow_dir: Path
+    reports_dir: Path
+    airflow_home: Path
+    as_of_date: dt.date | None  # None: the run's own date decides (see resolve_as_of_date)
+    reporting_currency: str
+    timezone: str
+    csv_encoding: str
+    dbt_target: str
+    dbt_threads: int
+    duckdb_memory_limit: str
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return PROJECT_DIR / "dbt_project"
+
+    @property
+    def dags_dir(self) -> Path:
+        return PROJECT_DIR / "dags"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        return f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+
+    def today(self) -> dt.date:
+        """Today's date in the company's time zone."""
+        return dt.datetime.now(ZoneInfo(self.timezone)).date()
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables the dbt profile reads (dbt_project/profiles.yml)."""
+        return {
+            "AR_WAREHOUSE_PATH": str(self.warehouse_path),
+            "AR_DBT_TARGET": self.dbt_target,
+            "AR_DBT_THREADS": str(self.dbt_threads),
+            "AR_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "DBT_PROFILES_DIR": str(self.dbt_project_dir),
+        }
+
+
+def parse_date(value: str, what: str) -> dt.date:
+    """Parse YYYY-MM-DD or fail with a message naming ``what``."""
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigError(f"{what}={value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    raw = env.get(name, "").strip()
+    return Path(raw).expanduser().resolve() if raw else default
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    home = _path(env, "AR_HOME", PROJECT_DIR / "data")
+
+    as_of_raw = env.get("AR_AS_OF", "").strip()
+    as_of = parse_date(as_of_raw, "AR_AS_OF") if as_of_raw and as_of_raw.lower() != "today" else None
+
+    currency = env.get("AR_REPORTING_CURRENCY", "CNY").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ConfigError(f"AR_REPORTING_CURRENCY={currency!r} is not an ISO 4217 code such as CNY or USD")
+
+    timezone = env.get("AR_TIMEZONE", "Asia/Shanghai").strip()
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"AR_TIMEZONE={timezone!r} is not an IANA time zone such as Asia/Shanghai") from None
+
+    encoding = env.get("AR_CSV_ENCODING", "utf-8").strip().lower()
+
+    threads_raw = env.get("AR_DBT_THREADS", "2").strip()
+    if not threads_raw.isdigit() or int(threads_raw) < 1:
+        raise ConfigError(f"AR_DBT_THREADS={threads_raw!r} must be a whole number >= 1")
+
+    memory_limit = env.get("AR_DUCKDB_MEMORY_LIMIT", "4GB").strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory_limit, flags=re.IGNORECASE):
+        raise ConfigError(f"AR_DUCKDB_MEMORY_LIMIT={memory_limit!r} must look like 4GB or 512MB")
+
+    return Settings(
+        home=home,
+        landing_dir=_path(env, "AR_LANDING_DIR", home / "landing"),
+        warehouse_path=_path(env, "AR_WAREHOUSE_PATH", home / "warehouse.duckdb"),
+        serving_path=_path(env, "AR_SERVING_PATH", home / "serving.duckdb"),
+        mlflow_dir=_path(env, "AR_MLFLOW_DIR", home / "mlflow"),
+        reports_dir=_path(env, "AR_REPORTS_DIR", home / "reports"),
+        airflow_home=_path(env, "AIRFLOW_HOME", home / "airflow"),
+        as_of_date=as_of,
+        reporting_currency=currency,
+        timezone=timezone,
+        csv_encoding=encoding,
+        dbt_target=env.get("AR_DBT_TARGET", "duckdb").strip(),
+        dbt_threads=int(threads_raw),
+        duckdb_memory_limit=memory_limit,
+    )
+
+
+def resolve_as_of_date(
+    settings: Settings,
+    *,
+    requested: str | None = None,
+    upstream: str | None = None,
+    logical_date: dt.datetime | None = None,
+) -> dt.date:
+    """The as-of date of a run, first match wins.
+
+    1. ``requested``: the run's ``as_of_date`` param (trigger conf, backfill);
+    2. ``upstream``: the as-of date carried by the asset event that triggered
+       this DAG, so transform and publish compute what extract loaded;
+    3. ``AR_AS_OF``;
+    4. the run's logical date in the company time zone (scheduled runs);
+    5. today in the company time zone.
+    """
+    if requested:
+        return parse_date(str(requested), "as_of_date")
+    if upstream:
+        return parse_date(str(upstream), "as_of_date (from the upstream asset event)")
+    if settings.as_of_date is not None:
+        return settings.as_of_date
+    if logical_date is not None:
+        return logical_date.astimezone(ZoneInfo(settings.timezone)).date()
+    return settings.today()

@@ -1,0 +1,1 @@
+"""Extraction: source systems -> the warehouse's ``raw`` schema."""

@@ -1,0 +1,41 @@
+"""What the DAG files share: defaults, assets, and how a task learns its as-of date.
+
+DAG files stay thin: they wire tasks and call the package. Heavy imports
+(dbt, DuckDB, pandas) happen inside task functions, not at DAG parse time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+from airflow.sdk import Asset, Param
+
+
+OWNER = "ar-data-engineering"
+START_DATE = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    # Retries are for passing faults (a locked file, a source that blinked).
+    # Bad data fails at once: ar_risk.tasks raises AirflowFailException for it.
+    "retries": 2,
+    "retry_delay": dt.timedelta(minutes=2),
+}
+
+# The hand-over points between DAGs. Each event carries the as-of date in its
+# extra, so transform and publish compute exactly the date extract loaded.
+RAW_ASSET = Asset(name="ar_warehouse_raw", group="ar_warehouse")
+MARTS_ASSET = Asset(name="ar_warehouse_marts", group="ar_warehouse")
+SERVING_ASSET = Asset(name="ar_serving_publication", group="ar_publication")
+
+AS_OF_PARAM = Param(
+    None,
+    type=["null", "string"],
+    description=(
+        "As-of date YYYY-MM-DD. Empty: the date of the triggering upstream run, else AR_AS_OF, "
+        "else the run's logical date in the company time zone."
+    ),
+)
+DAG_PARAMS = {"as_of_date": AS_OF_PARAM}

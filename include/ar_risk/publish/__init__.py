@@ -1,0 +1,1 @@
+"""Publishing: what BI tools and collectors read."""

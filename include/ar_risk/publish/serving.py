@@ -1,0 +1,111 @@
+"""Atomic publication of the warehouse's ``marts`` schema to the serving file.
+
+BI tools open ``serving.duckdb`` read-only while the next run writes the
+warehouse. A publication is built in a temporary file beside the serving file
+and moved over it with one ``os.replace``: a reader sees the old file or the
+new one, never a mix, and a failure at any step leaves the previous
+publication exactly as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ar_risk.config import MARTS_SCHEMA, Settings
+from ar_risk.warehouse import quote_ident, sql_literal
+
+log = logging.getLogger(__name__)
+
+MANIFEST_SCHEMA = "meta"  # kept apart from marts so the BI tables stay identical between reruns
+
+
+class PublicationError(RuntimeError):
+    """The publication could not be built; the previous one is untouched."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    serving_path: Path
+    run_id: str
+    as_of_date: dt.date
+    row_counts: dict[str, int]
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish_marts(settings: Settings, *, run_id: str, as_of_date: dt.date) -> Publication:
+    """Copy every table and view of ``marts`` into a fresh serving file and swap it in."""
+    serving = settings.serving_path
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    safe_run = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in run_id)[:80]
+    tmp = serving.with_name(f".{serving.name}.{safe_run}.tmp")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute(f"ATTACH {sql_literal(str(settings.warehouse_path))} AS warehouse (READ_ONLY)")
+            tables = [
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_catalog = 'warehouse' AND table_schema = ? ORDER BY table_name",
+                    [MARTS_SCHEMA],
+                ).fetchall()
+            ]
+            if not tables:
+                raise PublicationError(
+                    f"the warehouse {settings.warehouse_path} has no tables in schema {MARTS_SCHEMA!r}: "
+                    "run the transform DAG before publishing"
+                )
+            con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
+            row_counts: dict[str, int] = {}
+            for table in tables:
+                source = f"warehouse.{MARTS_SCHEMA}.{quote_ident(table)}"
+                target = f"{MARTS_SCHEMA}.{quote_ident(table)}"
+                # Sorted, so that the same inputs give byte-for-byte the same tables.
+                con.execute(f"CREATE TABLE {target} AS SELECT * FROM {source} ORDER BY ALL")
+                row_counts[table] = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+            con.execute(f"CREATE SCHEMA {MANIFEST_SCHEMA}")
+            con.execute(
+                f"CREATE TABLE {MANIFEST_SCHEMA}.publication (run_id VARCHAR, as_of_date DATE, "
+                "published_at TIMESTAMP, table_name VARCHAR, row_count BIGINT)"
+            )
+            published_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            con.executemany(
+                f"INSERT INTO {MANIFEST_SCHEMA}.publication VALUES (?, ?, ?, ?, ?)",
+                [[run_id, as_of_date, published_at, t, n] for t, n in row_counts.items()],
+            )
+            con.execute("DETACH warehouse")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        _fsync(tmp)
+        os.replace(tmp, serving)  # the atomic step
+        _fsync(serving.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+        raise
+    log.info("published %s tables to %s for %s", len(row_counts), serving, as_of_date)
+    return Publication(serving_path=serving, run_id=run_id, as_of_date=as_of_date, row_counts=row_counts)
+
+
+def connect_serving(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published file, as a BI tool opens it."""
+    if not settings.serving_path.exists():
+        raise FileNotFoundError(f"nothing is published yet at {settings.serving_path}: run the pipeline first")
+    return duckdb.connect(str(settings.serving_path), read_only=True)

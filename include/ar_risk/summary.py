@@ -1,0 +1,70 @@
+"""The short run summary printed at the end of `make demo` / `make run`.
+
+It reads the published serving file, read-only, exactly as a BI tool would:
+what it shows is what was published, not what the warehouse holds.
+"""
+
+from __future__ import annotations
+
+from ar_risk.config import Settings
+from ar_risk.publish.serving import connect_serving
+
+
+def _money(value) -> str:
+    return f"{float(value or 0):,.2f}"
+
+
+def render_summary(settings: Settings) -> str:
+    con = connect_serving(settings)
+    try:
+        manifest = con.execute(
+            "SELECT run_id, as_of_date, published_at, table_name, row_count FROM meta.publication ORDER BY table_name"
+        ).fetchall()
+        run_id, as_of, published_at = manifest[0][0], manifest[0][1], manifest[0][2]
+        totals = con.execute(
+            """SELECT count(*), sum(open_amount_rc),
+                      sum(open_amount_rc) FILTER (WHERE days_past_due > 0),
+                      count(DISTINCT customer_id) FILTER (WHERE days_past_due > 0),
+                      any_value(reporting_currency)
+               FROM marts.fct_ar_open_items WHERE as_of_date = ?""",
+            [as_of],
+        ).fetchone()
+        top_overdue = con.execute(
+            """SELECT customer_id, any_value(customer_name), sum(open_amount_rc), max(days_past_due)
+               FROM marts.fct_ar_open_items
+               WHERE as_of_date = ? AND days_past_due > 0
+               GROUP BY customer_id ORDER BY sum(open_amount_rc) DESC, customer_id LIMIT 5""",
+            [as_of],
+        ).fetchall()
+    finally:
+        con.close()
+
+    items, open_rc, overdue_rc, overdue_customers, currency = totals
+    currency = currency or settings.reporting_currency
+    overdue_share = (float(overdue_rc or 0) / float(open_rc)) if open_rc else 0.0
+    lines = [
+        f"AR risk pipeline — as of 截至 {as_of}  (run {run_id}, published {published_at:%Y-%m-%d %H:%M:%S} UTC)",
+        "",
+        "Published tables 发布的表 (rows 行数):",
+        *[f"  marts.{table:<28} {count:>12,}" for _, _, _, table, count in manifest],
+        "",
+        f"Open items 未清单据:            {items:>14,}",
+        f"Total open AR 应收余额:         {_money(open_rc):>18} {currency}",
+        f"Overdue AR 逾期金额:            {_money(overdue_rc):>18} {currency}  ({overdue_share:.1%} of open AR)",
+        f"Customers overdue 逾期客户数:   {overdue_customers:>14,}",
+        "",
+        "Top 5 overdue customers 逾期金额前五的客户:",
+    ]
+    for rank, (customer_id, name, amount, max_dpd) in enumerate(top_overdue, start=1):
+        lines.append(f"  {rank}. {customer_id:<10} {name}  {_money(amount)} {currency}, max {max_dpd} days past due")
+    if not top_overdue:
+        lines.append("  (none)")
+    lines += [
+        "",
+        "Where things are 文件位置:",
+        f"  landing files   {settings.landing_dir}",
+        f"  warehouse       {settings.warehouse_path}",
+        f"  BI publication  {settings.serving_path}   (open read-only; schema marts)",
+        f"  Airflow logs    {settings.airflow_home / 'logs'}",
+    ]
+    return "\n".join(lines)

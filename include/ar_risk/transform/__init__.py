@@ -1,0 +1,1 @@
+"""Transformation: the dbt project that builds staging, intermediate and marts."""
