@@ -15,8 +15,17 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     result = generate(settings.landing_dir, scale=args.scale, seed=args.seed, file_format=args.format)
-    print(json.dumps({"landing_dir": str(result.landing_dir), "as_of_date": result.end_date.isoformat(),
-                      "row_counts": result.row_counts, "seconds": round(result.seconds, 1)}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "landing_dir": str(result.landing_dir),
+                "as_of_date": result.end_date.isoformat(),
+                "row_counts": result.row_counts,
+                "seconds": round(result.seconds, 1),
+            },
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 
@@ -37,8 +46,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings()
     print(f"Generating demo ERP/CRM data (scale {args.scale}, seed {args.seed}) into {settings.landing_dir} ...")
     result = generate(settings.landing_dir, scale=args.scale, seed=args.seed, file_format=args.format)
-    print(f"  {sum(result.row_counts.values()):,} rows in {len(result.row_counts)} tables, {result.seconds:.1f}s; "
-          f"the demo's as-of date is the last day of the data: {result.end_date}")
+    print(
+        f"  {sum(result.row_counts.values()):,} rows in {len(result.row_counts)} tables, {result.seconds:.1f}s; "
+        f"the demo's as-of date is the last day of the data: {result.end_date}"
+    )
     return _run_and_summarize(result.end_date)
 
 

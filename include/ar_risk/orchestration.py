@@ -12,7 +12,6 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, Param
 
-
 OWNER = "ar-data-engineering"
 START_DATE = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
 

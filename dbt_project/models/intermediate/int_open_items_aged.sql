@@ -19,7 +19,8 @@ buckets as (
 aged as (
     select
         open_documents.*,
-        {{ dbt.datediff('open_documents.due_date', 'open_documents.as_of_date', 'day') }} as days_past_due
+        -- date - date is a whole number of days on DuckDB and PostgreSQL alike
+        open_documents.as_of_date - open_documents.due_date as days_past_due
     from open_documents
 ),
 

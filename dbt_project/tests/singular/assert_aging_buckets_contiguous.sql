@@ -10,7 +10,7 @@ buckets as (
         min_days_past_due,
         max_days_past_due,
         lag(max_days_past_due) over (order by bucket_order) as previous_max,
-        row_number() over (order by bucket_order) as position,
+        row_number() over (order by bucket_order) as bucket_position,
         count(*) over () as bucket_count
     from {{ ref('aging_buckets') }}
 )
@@ -18,7 +18,7 @@ buckets as (
 select *
 from buckets
 where
-    (position = 1 and min_days_past_due is not null)
-    or (position = bucket_count and max_days_past_due is not null)
-    or (position > 1 and (previous_max is null or min_days_past_due != previous_max + 1))
+    (bucket_position = 1 and min_days_past_due is not null)
+    or (bucket_position = bucket_count and max_days_past_due is not null)
+    or (bucket_position > 1 and (previous_max is null or min_days_past_due != previous_max + 1))
     or (max_days_past_due is not null and min_days_past_due is not null and max_days_past_due < min_days_past_due)

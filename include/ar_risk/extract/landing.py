@@ -15,6 +15,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import logging
@@ -105,13 +106,25 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _csv_header(path: Path, encoding: str) -> list[str]:
+    py_encoding = "utf-8-sig" if encoding.replace("-", "").lower() == "utf8" else encoding  # tolerate a BOM
+    try:
+        with path.open(newline="", encoding=py_encoding) as fh:
+            return next(csv.reader(fh), [])
+    except UnicodeDecodeError as exc:
+        raise LandingError(f"{path}: the header is not {encoding} text (set AR_CSV_ENCODING): {exc}") from exc
+
+
 def _read_file_relation(path: Path, encoding: str) -> str:
     """A SQL expression reading the file; CSV stays text so we can report bad values ourselves."""
     if path.suffix.lower() == ".parquet":
         return f"read_parquet({sql_literal(str(path))})"
+    # The contract fixes the dialect and the header names the columns: no guessing, so a
+    # malformed line is reported as that line, not as "every column is missing".
+    columns = ", ".join(f"{sql_literal(name)}: 'VARCHAR'" for name in _csv_header(path, encoding))
     return (
-        f"read_csv({sql_literal(str(path))}, header = true, all_varchar = true, "
-        f"encoding = {sql_literal(encoding)}, auto_detect = true)"
+        f"read_csv({sql_literal(str(path))}, header = true, auto_detect = false, columns = {{{columns}}}, "
+        f"encoding = {sql_literal(encoding)}, delim = ',', quote = '\"', escape = '\"')"
     )
 
 
@@ -125,11 +138,17 @@ def _cast_expr(column: str, duckdb_type: str) -> str:
 
 def _staged_view(con: duckdb.DuckDBPyConnection, table: Table, path: Path, encoding: str) -> list[str]:
     """Stage the file as temp view ``landing_file``; check columns; return extra column names."""
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW landing_file_text AS "
-        f"SELECT *, row_number() OVER () AS _source_row FROM {_read_file_relation(path, encoding)}"
-    )
-    found = [row[0] for row in con.execute("DESCRIBE landing_file_text").fetchall()]
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW landing_file_text AS "
+            f"SELECT *, row_number() OVER () AS _source_row FROM {_read_file_relation(path, encoding)}"
+        )
+        found = [row[0] for row in con.execute("DESCRIBE landing_file_text").fetchall()]
+        con.execute("SELECT count(*) FROM landing_file_text").fetchone()  # reads every line: shape errors surface here
+    except duckdb.Error as exc:
+        # DuckDB's first lines name the line and show it; the rest is advice about its own options.
+        detail = "\n".join(str(exc).splitlines()[:3])
+        raise LandingError(f"{table.name}: {path} is not a valid contract file: {detail}") from exc
     found.remove("_source_row")
     missing = [c for c in table.column_names if c not in found]
     if missing:
@@ -158,7 +177,8 @@ def _staged_view(con: duckdb.DuckDBPyConnection, table: Table, path: Path, encod
         line_offset = 1 if path.suffix.lower() == ".csv" else 0  # CSV line 1 is the header
         where = f"line {bad_row + line_offset}" if line_offset else f"row {bad_row}"
         raise LandingError(
-            f"{table.name}.{col.name}: value {value!r} at {where} of {path} is not a valid {col.type} ({col.duckdb_type})"
+            f"{table.name}.{col.name}: value {value!r} at {where} of {path} "
+            f"is not a valid {col.type} ({col.duckdb_type})"
         )
 
     select = [f"{_cast_expr(c.name, c.duckdb_type)} AS {quote_ident(c.name)}" for c in table.columns]
@@ -213,14 +233,18 @@ def load_landing(settings: Settings, batch_id: str) -> ExtractReport:
     missing_required = [t.name for t in TABLES.values() if t.required and not landing_files(landing_dir, t.name)]
     if missing_required:
         raise LandingError(
-            f"required table(s) {', '.join(missing_required)} have no .csv or .parquet files under {landing_dir}/<table>/"
+            f"required table(s) {', '.join(missing_required)} have no .csv or .parquet files "
+            f"under {landing_dir}/<table>/"
         )
 
     report = ExtractReport(batch_id=batch_id, tables={})
     con = connect_warehouse(settings)
     try:
         ensure_raw_tables(con)
-        done = {(r[0], r[1]) for r in con.execute(f"SELECT table_name, file_sha256 FROM {RAW_SCHEMA}._ingested_files").fetchall()}
+        done = {
+            (r[0], r[1])
+            for r in con.execute(f"SELECT table_name, file_sha256 FROM {RAW_SCHEMA}._ingested_files").fetchall()
+        }
         for table in TABLES.values():
             files = landing_files(landing_dir, table.name)
             already_in_raw = con.execute(f"SELECT count(*) > 0 FROM {RAW_SCHEMA}.{table.name}").fetchone()[0]
@@ -233,7 +257,9 @@ def load_landing(settings: Settings, batch_id: str) -> ExtractReport:
                     raise LandingError(f"{table.name}: file {path} is empty (not even a header row)")
                 con.execute("BEGIN TRANSACTION")
                 try:
-                    rows_in_file, rows_loaded, extras = _load_file(con, table, path, sha, batch_id, settings.csv_encoding)
+                    rows_in_file, rows_loaded, extras = _load_file(
+                        con, table, path, sha, batch_id, settings.csv_encoding
+                    )
                     con.execute("COMMIT")
                 except Exception:
                     con.execute("ROLLBACK")

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from ar_risk.config import ConfigError, load_settings, resolve_as_of_date
+
+
+def test_defaults_live_under_ar_home(tmp_path):
+    s = load_settings({"AR_HOME": str(tmp_path)})
+    assert s.landing_dir == tmp_path / "landing"
+    assert s.warehouse_path == tmp_path / "warehouse.duckdb"
+    assert s.serving_path == tmp_path / "serving.duckdb"
+    assert s.mlflow_dir == tmp_path / "mlflow"
+    assert s.reporting_currency == "CNY"
+    assert s.as_of_date is None
+
+
+def test_overrides_are_honoured(tmp_path):
+    s = load_settings(
+        {
+            "AR_HOME": str(tmp_path),
+            "AR_LANDING_DIR": str(tmp_path / "exports"),
+            "AR_AS_OF": "2026-06-30",
+            "AR_REPORTING_CURRENCY": "usd",
+        }
+    )
+    assert s.landing_dir == tmp_path / "exports"
+    assert s.as_of_date == dt.date(2026, 6, 30)
+    assert s.reporting_currency == "USD"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("AR_AS_OF", "2026-13-01", "AR_AS_OF='2026-13-01' is not a date"),
+        ("AR_AS_OF", "31/10/2026", "is not a date in the form YYYY-MM-DD"),
+        ("AR_REPORTING_CURRENCY", "RMB1", "is not an ISO 4217 code"),
+        ("AR_TIMEZONE", "Mars/Olympus", "is not an IANA time zone"),
+        ("AR_DBT_THREADS", "0", "must be a whole number >= 1"),
+        ("AR_DUCKDB_MEMORY_LIMIT", "lots", "must look like 4GB"),
+    ],
+)
+def test_bad_values_name_the_variable(tmp_path, name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"AR_HOME": str(tmp_path), name: value})
+
+
+def test_as_of_resolution_order(tmp_path):
+    s = load_settings({"AR_HOME": str(tmp_path), "AR_AS_OF": "2026-05-31"})
+    logical = dt.datetime(2026, 7, 1, 20, 0, tzinfo=dt.UTC)  # 2026-07-02 04:00 in Shanghai
+    assert resolve_as_of_date(s, requested="2026-01-31", upstream="2026-02-28") == dt.date(2026, 1, 31)
+    assert resolve_as_of_date(s, upstream="2026-02-28", logical_date=logical) == dt.date(2026, 2, 28)
+    assert resolve_as_of_date(s, logical_date=logical) == dt.date(2026, 5, 31)
+    unset = load_settings({"AR_HOME": str(tmp_path)})
+    assert resolve_as_of_date(unset, logical_date=logical) == dt.date(2026, 7, 2)
+    assert resolve_as_of_date(unset) == unset.today()
+    with pytest.raises(ConfigError, match="as_of_date='yesterday'"):
+        resolve_as_of_date(unset, requested="yesterday")

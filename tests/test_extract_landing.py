@@ -1,0 +1,162 @@
+"""Landing files -> raw: contract checks with clear errors, idempotent loads."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from ar_risk.contract import TABLES
+from ar_risk.extract.landing import LandingError, load_landing
+
+
+def raw_rows(settings, table: str) -> list[tuple]:
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        cols = ", ".join(TABLES[table].column_names)
+        return con.execute(f"SELECT {cols} FROM raw.{table} ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+
+
+def test_loads_every_contract_table_and_reports_absent_ones(tiny_settings):
+    report = load_landing(tiny_settings, batch_id="b1")
+    assert report.tables["erp_invoices"].rows_loaded == 4
+    assert report.tables["erp_customers"].rows_loaded == 2
+    assert set(report.unavailable_tables) == {
+        "erp_writeoffs", "erp_credit_limits", "erp_orders", "erp_sales_reps",
+        "crm_accounts", "crm_contacts", "crm_activities", "crm_promises", "crm_disputes",
+    }  # fmt: skip
+    con = duckdb.connect(str(tiny_settings.warehouse_path), read_only=True)
+    # Absent optional tables exist, empty, so downstream SQL always compiles.
+    assert con.execute("SELECT count(*) FROM raw.crm_disputes").fetchone()[0] == 0
+    meta = con.execute("SELECT DISTINCT _batch_id, _source_file FROM raw.erp_invoices").fetchall()
+    assert meta == [("b1", "i.csv")]
+    # Offsets are converted to UTC: C2's 2024-01-01T00:00:00+08:00 is 2023-12-31 16:00 UTC.
+    updated = con.execute("SELECT updated_at FROM raw.erp_customers WHERE customer_id = 'C2'").fetchone()[0]
+    assert str(updated) == "2023-12-31 16:00:00"
+    # Quotes and semicolons are data, stored verbatim.
+    name = con.execute("SELECT customer_name FROM raw.erp_customers WHERE customer_id = 'C2'").fetchone()[0]
+    assert name == 'Acme; Corp "quoted"'
+    con.close()
+
+
+def test_loading_the_same_files_twice_changes_nothing(tiny_settings):
+    load_landing(tiny_settings, batch_id="b1")
+    before = {t: raw_rows(tiny_settings, t) for t in TABLES}
+    report = load_landing(tiny_settings, batch_id="b2")
+    assert all(load.files_loaded == 0 for load in report.tables.values())
+    assert {t: raw_rows(tiny_settings, t) for t in TABLES} == before
+
+
+def test_overlapping_drop_adds_only_new_rows(tiny_settings):
+    load_landing(tiny_settings, batch_id="b1")
+    folder = tiny_settings.landing_dir / "erp_invoices"
+    lines = (folder / "i.csv").read_text().splitlines()
+    # A second daily drop repeats I1 unchanged and re-sends I2 with a newer updated_at.
+    resent_i2 = lines[2].replace("2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z").replace("500.00", "450.00")
+    (folder / "i2.csv").write_text("\n".join([lines[0], lines[1], resent_i2]) + "\n")
+    report = load_landing(tiny_settings, batch_id="b2")
+    assert report.tables["erp_invoices"].rows_loaded == 1
+    assert report.tables["erp_invoices"].rows_already_present == 1
+    assert len(raw_rows(tiny_settings, "erp_invoices")) == 5  # raw keeps both versions; staging picks the latest
+
+
+def test_parquet_and_csv_give_the_same_raw_rows(tiny_settings, tmp_path):
+    load_landing(tiny_settings, batch_id="b1")
+    from_csv = {t: raw_rows(tiny_settings, t) for t in ("erp_customers", "erp_invoices", "erp_payments")}
+
+    from conftest import settings_for
+
+    parquet_home = tmp_path / "parquet_home"
+    for table in ("erp_customers", "erp_invoices", "erp_payments", "erp_payment_applications", "erp_fx_rates"):
+        src = next((tiny_settings.landing_dir / table).glob("*.csv"))
+        out = parquet_home / "landing" / table
+        out.mkdir(parents=True)
+        convert = pacsv.ConvertOptions(strings_can_be_null=True, column_types=None)
+        pq.write_table(pacsv.read_csv(src, convert_options=convert), out / (src.stem + ".parquet"))
+    parquet_settings = settings_for(parquet_home)
+    load_landing(parquet_settings, batch_id="b1")
+    from_parquet = {t: raw_rows(parquet_settings, t) for t in from_csv}
+    assert from_parquet == from_csv
+
+
+def _break(settings, table: str, old: str, new: str) -> None:
+    path = next((settings.landing_dir / table).glob("*.csv"))
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    ("table", "old", "new", "message"),
+    [
+        (
+            "erp_invoices",
+            "2026-02-01,2026-03-03",
+            "2026-02-01,2026-02-30",
+            r"erp_invoices\.due_date: value '2026-02-30' at line 3 of .*i\.csv is not a valid date",
+        ),
+        (
+            "erp_invoices",
+            "1000.00",
+            "1,000.00",
+            r"erp_invoices: .*i\.csv is not a valid contract file: .*Line: 2\nOriginal Line: I1,C1,invoice,2026-01-01,"
+            r"2026-01-31,1,000\.00.*\nExpected Number of Columns: 10 Found: 11",
+        ),
+        (
+            "erp_payments",
+            "600.00",
+            "six hundred",
+            r"erp_payments\.amount: value 'six hundred' at line 2 of .*p\.csv is not a valid money",
+        ),
+        (
+            "erp_customers",
+            "payment_terms_days",
+            "terms",
+            r"erp_customers: required column 'payment_terms_days' is missing in .*c\.csv",
+        ),
+    ],
+)
+def test_bad_files_stop_with_table_column_and_line(tiny_settings, table, old, new, message):
+    _break(tiny_settings, table, old, new)
+    with pytest.raises(LandingError) as excinfo:
+        load_landing(tiny_settings, batch_id="b1")
+    assert excinfo.match(message)
+    assert not tiny_settings.serving_path.exists()
+
+
+def test_a_failed_file_leaves_raw_as_it_was(tiny_settings):
+    load_landing(tiny_settings, batch_id="b1")
+    before = raw_rows(tiny_settings, "erp_invoices")
+    folder = tiny_settings.landing_dir / "erp_invoices"
+    (folder / "late.csv").write_text(
+        "invoice_id,customer_id,document_type,invoice_date,due_date,amount,currency,order_id,sales_rep_id,updated_at\n"
+        "I9,C1,invoice,2026-03-01,2026-03-31,10.00,CNY,,,2026-03-01T00:00:00Z\n"
+        "I10,C1,invoice,not-a-date,2026-03-31,10.00,CNY,,,2026-03-01T00:00:00Z\n"
+    )
+    with pytest.raises(LandingError, match=r"erp_invoices\.invoice_date: value 'not-a-date' at line 3"):
+        load_landing(tiny_settings, batch_id="b2")
+    assert raw_rows(tiny_settings, "erp_invoices") == before  # I9 was not half-loaded
+
+
+def test_extra_columns_are_kept_and_reported(tiny_settings):
+    path = tiny_settings.landing_dir / "erp_payments" / "p.csv"
+    lines = path.read_text().splitlines()
+    path.write_text(f"{lines[0]},bank_reference\n{lines[1]},REF-001\n")
+    report = load_landing(tiny_settings, batch_id="b1")
+    assert report.tables["erp_payments"].extra_columns == ["bank_reference"]
+    con = duckdb.connect(str(tiny_settings.warehouse_path), read_only=True)
+    assert con.execute("SELECT bank_reference FROM raw.erp_payments").fetchall() == [("REF-001",)]
+    con.close()
+
+
+def test_missing_required_table_and_empty_file_are_clear(tiny_settings):
+    (tiny_settings.landing_dir / "erp_payments" / "p.csv").write_text("")
+    with pytest.raises(LandingError, match=r"erp_payments: file .*p\.csv is empty"):
+        load_landing(tiny_settings, batch_id="b1")
+    shutil.rmtree(tiny_settings.landing_dir / "erp_payments")
+    with pytest.raises(LandingError, match=r"required table\(s\) erp_payments have no \.csv or \.parquet files"):
+        load_landing(tiny_settings, batch_id="b1")
