@@ -43,7 +43,7 @@ format: install  ## apply ruff's formatting and fixes
 	$(VENV_BIN)/ruff format . && $(VENV_BIN)/ruff check --fix .
 
 docs: install  ## generate the dbt docs site under $$AR_HOME/dbt/target
-	$(VENV_BIN)/python -m ar_risk.docs
+	$(VENV_BIN)/ar-risk dbt-docs
 
 clean:  ## remove $$AR_HOME (generated data, warehouse, publication, Airflow metadata)
 	rm -rf "$(AR_HOME)"

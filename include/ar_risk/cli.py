@@ -66,6 +66,16 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dbt_docs(args: argparse.Namespace) -> int:
+    from ar_risk.transform.dbt import dbt_paths, run_dbt
+
+    settings = load_settings()
+    as_of = parse_date(args.as_of, "--as-of") if args.as_of else resolve_as_of_date(settings)
+    run_dbt(settings, ["docs", "generate"], as_of_date=as_of)
+    print(f"dbt docs written to {dbt_paths(settings)['target']} (open index.html, or `dbt docs serve`)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ar-risk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = sub.add_parser("summary", help="print the summary of the current publication")
     summary.set_defaults(func=_cmd_summary)
+    docs = sub.add_parser("dbt-docs", help="generate the dbt docs site (models, columns, tests, lineage)")
+    docs.add_argument("--as-of", help="YYYY-MM-DD used to compile the models; default as for run")
+    docs.set_defaults(func=_cmd_dbt_docs)
     return parser
 
 

@@ -1,0 +1,122 @@
+"""The real DAG chain through Airflow (`airflow dags test`), on generated demo data.
+
+One module-scoped run is shared by the checks below: it is the slowest part
+of the suite (about a minute per pipeline run, most of it Airflow start-up).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import duckdb
+import pandas as pd
+import pytest
+from ar_risk.demo.generator import generate
+from ar_risk.runner import PipelineError, run_pipeline
+from ar_risk.summary import render_summary
+from conftest import settings_for
+
+pytestmark = pytest.mark.e2e
+AS_OF = dt.date(2026, 10, 31)
+
+
+def published_tables(settings) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    try:
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1"
+            ).fetchall()
+        ]
+        return {name: con.execute(f"SELECT * FROM marts.{name} ORDER BY ALL").fetchall() for name in names}
+    finally:
+        con.close()
+
+
+def ledger_open_by_currency(landing, as_of: dt.date) -> dict[str, float]:
+    """Open AR on debit documents per currency, straight from the landing files with pandas."""
+
+    def read(table: str) -> pd.DataFrame:
+        return pd.concat(pd.read_csv(p) for p in sorted((landing / table).glob("*.csv")))
+
+    day = pd.Timestamp(as_of)
+    docs = read("erp_invoices")
+    docs = docs[docs.document_type.isin(["invoice", "debit_note"]) & (pd.to_datetime(docs.invoice_date) <= day)]
+    apps = read("erp_payment_applications")
+    apps = apps[pd.to_datetime(apps.applied_date) <= day].groupby("invoice_id").amount_applied.sum()
+    offs = read("erp_writeoffs")
+    offs = offs[pd.to_datetime(offs.writeoff_date) <= day].groupby("invoice_id").amount.sum()
+    docs = docs.set_index("invoice_id")
+    docs["open"] = docs.amount - apps.reindex(docs.index).fillna(0) - offs.reindex(docs.index).fillna(0)
+    return {cur: round(v, 2) for cur, v in docs.groupby("currency").open.sum().items()}
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    home = tmp_path_factory.mktemp("e2e_home")
+    settings = settings_for(home)
+    generate(settings.landing_dir, scale=None, customers=60, seed=11, end_date=AS_OF)
+    results = run_pipeline(settings, AS_OF, echo=lambda _msg: None)
+    return settings, results, published_tables(settings)
+
+
+def test_the_three_dags_ran_and_published(first_run):
+    settings, results, tables = first_run
+    assert [r.dag_id for r in results] == ["ar_extract", "ar_transform", "ar_publish"]
+    assert set(tables) == {"fct_ar_open_items", "dim_aging_buckets"}
+    assert len(tables["dim_aging_buckets"]) == 7
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    assert con.execute("SELECT DISTINCT as_of_date FROM marts.fct_ar_open_items").fetchall() == [(AS_OF,)]
+    buckets = {r[0] for r in con.execute("SELECT DISTINCT aging_bucket FROM marts.fct_ar_open_items").fetchall()}
+    assert {"not_due", "dpd_1_30", "dpd_over_365"} <= buckets
+    manifest = con.execute("SELECT DISTINCT as_of_date FROM meta.publication").fetchall()
+    assert manifest == [(AS_OF,)]
+    con.close()
+
+
+def test_published_open_ar_reconciles_to_the_landing_files(first_run):
+    settings, _, _ = first_run
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    published = dict(
+        con.execute(
+            "SELECT currency, round(sum(open_amount), 2) FROM marts.fct_ar_open_items GROUP BY currency"
+        ).fetchall()
+    )
+    con.close()
+    expected = ledger_open_by_currency(settings.landing_dir, AS_OF)
+    assert {c: float(v) for c, v in published.items()} == pytest.approx(expected, abs=0.01)
+    assert len(expected) >= 2  # the demo data has more than one currency
+
+
+def test_summary_reads_the_publication(first_run):
+    settings, _, _ = first_run
+    text = render_summary(settings)
+    assert f"as of 截至 {AS_OF}" in text
+    assert "fct_ar_open_items" in text and "Top 5 overdue customers" in text
+    assert text.count(" days past due") == 5
+
+
+def test_same_as_of_date_again_gives_identical_tables(first_run):
+    settings, _, before = first_run
+    run_pipeline(settings, AS_OF, echo=lambda _msg: None)
+    assert published_tables(settings) == before
+
+
+def test_bad_input_fails_clearly_and_keeps_the_last_publication(first_run):
+    settings, _, before = first_run
+    digest = hashlib.sha256(settings.serving_path.read_bytes()).hexdigest()
+    bad = settings.landing_dir / "erp_invoices" / "zz_late_drop.csv"
+    header = next((settings.landing_dir / "erp_invoices").glob("*.csv")).read_text().splitlines()[0]
+    bad.write_text(header + "\nX1,C000001,invoice,2026-10-30,2026-13-45,10.00,CNY,,,2026-10-30T00:00:00Z\n")
+    try:
+        with pytest.raises(PipelineError) as excinfo:
+            run_pipeline(settings, AS_OF, echo=lambda _msg: None)
+        message = str(excinfo.value)
+        assert "ar_extract failed" in message
+        assert "erp_invoices.due_date: value '2026-13-45' at line 2" in message
+        assert hashlib.sha256(settings.serving_path.read_bytes()).hexdigest() == digest
+        assert published_tables(settings) == before
+    finally:
+        bad.unlink()
