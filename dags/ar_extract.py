@@ -13,6 +13,7 @@ event carries the as-of date.
 """
 
 from airflow.sdk import dag, task
+
 from ar_risk.config import WAREHOUSE_POOL
 from ar_risk.orchestration import DAG_PARAMS, DEFAULT_ARGS, RAW_ASSET, START_DATE
 

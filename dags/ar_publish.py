@@ -12,6 +12,7 @@ Triggered by **ar_transform** (asset `ar_warehouse_marts`); emits
 """
 
 from airflow.sdk import dag, task
+
 from ar_risk.config import WAREHOUSE_POOL
 from ar_risk.orchestration import DAG_PARAMS, DEFAULT_ARGS, MARTS_ASSET, SERVING_ASSET, START_DATE
 

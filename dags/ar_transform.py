@@ -10,6 +10,7 @@ Triggered by **ar_extract** (asset `ar_warehouse_raw`); hands over to
 """
 
 from airflow.sdk import dag, task
+
 from ar_risk.config import WAREHOUSE_POOL
 from ar_risk.orchestration import DAG_PARAMS, DEFAULT_ARGS, MARTS_ASSET, RAW_ASSET, START_DATE
 

@@ -13,6 +13,7 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 from pathlib import Path
 
 import pytest
+
 from ar_risk.config import Settings, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
 from ar_risk.config import ConfigError, load_settings, resolve_as_of_date
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
+
 from ar_risk.config import WAREHOUSE_POOL
 from ar_risk.runner import PIPELINE
 

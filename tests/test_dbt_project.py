@@ -7,6 +7,7 @@ import shutil
 
 import duckdb
 import pytest
+
 from ar_risk.extract.landing import load_landing
 from ar_risk.transform.dbt import DbtBuildError, build, run_dbt
 

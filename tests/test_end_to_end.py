@@ -12,9 +12,11 @@ import hashlib
 import duckdb
 import pandas as pd
 import pytest
+
 from ar_risk.demo.generator import generate
 from ar_risk.runner import PipelineError, run_pipeline
 from ar_risk.summary import render_summary
+
 from conftest import settings_for
 
 pytestmark = pytest.mark.e2e

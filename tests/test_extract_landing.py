@@ -8,6 +8,7 @@ import duckdb
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+
 from ar_risk.contract import TABLES
 from ar_risk.extract.landing import LandingError, load_landing
 

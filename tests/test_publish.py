@@ -7,6 +7,7 @@ import hashlib
 
 import duckdb
 import pytest
+
 from ar_risk.publish import serving
 from ar_risk.publish.serving import PublicationError, connect_serving, publish_marts
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
+
 from ar_risk import tasks
 from ar_risk.extract.landing import LandingError
 from ar_risk.orchestration import RAW_ASSET

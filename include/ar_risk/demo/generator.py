@@ -180,7 +180,7 @@ NOTES = {
 }
 # Free text downstream must store verbatim and never execute: quotes, semicolons, SQL.
 TRICKY_NOTES = (
-    '客户说："下周一定付款"；财务\'王姐\'已确认',
+    "客户说：\"下周一定付款\"；财务'王姐'已确认",
     '备注; 含分号; 以及引号 "quoted", 逗号',
     "'; DROP TABLE erp_invoices; --",
     "Robert'); DROP TABLE crm_activities;--",
@@ -229,9 +229,9 @@ _PARTS_PROBS = np.array(
     ]
 )
 # Collection: share of overdue documents chased, days between contacts, max contacts per document.
-_CHASE_PROB = np.array([0.9, 1.0, 1.0, 0.6, 0.6, 0.6])
-_CHASE_INTERVAL = np.array([12, 10, 12, 10, 14, 10])
-_CHASE_CAP = np.array([4, 12, 10, 4, 10, 4])
+_CHASE_PROB = np.array([0.5, 1.0, 1.0, 0.6, 0.6, 0.6])
+_CHASE_INTERVAL = np.array([20, 20, 15, 14, 30, 14])
+_CHASE_CAP = np.array([2, 6, 8, 3, 8, 3])
 _FINAL_PROMISE_PROB = np.array([0.85, 0.15, 0.35, 0.5, 0.5, 0.5])
 # Outcome of an ordinary collection contact, ACTIVITY_OUTCOMES order:
 # no_answer, reached, promise_to_pay, dispute_raised, refused, paid_confirmed, wrong_contact
@@ -571,9 +571,7 @@ def _build_world(seed: int, n: int, start: int, end: int, writer: _LandingWriter
 
     # Names: 城市 + 字号 + 行业 + 组织形式; subsidiaries carry their group's 字号 and trade.
     city_lists = [CITIES[r] for r in REGIONS]
-    city = np.array(
-        [c for cities in city_lists for c in cities]
-    )  # flat list, index = region offset + position
+    city = np.array([c for cities in city_lists for c in cities])  # flat list, index = region offset + position
     city_offset = np.cumsum([0] + [len(c) for c in city_lists])
     city_count = np.diff(city_offset)
     region_cn = np.minimum(region, len(REGIONS) - 1)
@@ -641,8 +639,9 @@ def _build_world(seed: int, n: int, start: int, end: int, writer: _LandingWriter
     )
     writer.write("erp_sales_reps", reps["columns"])
 
-    contact_first, contact_count, contact_dnc = _write_contacts(seed, n, customer_ids, archetype, foreign, country_idx, domain,
-                                                   since, writer)  # fmt: skip
+    contact_first, contact_count, contact_dnc = _write_contacts(
+        seed, n, customer_ids, archetype, foreign, country_idx, domain, since, writer
+    )
     world = _World(
         seed=seed,
         start=start,
@@ -700,11 +699,15 @@ def _write_contacts(seed, n, customer_ids, archetype, foreign, country_idx, doma
         np.array(FOREIGN_ROLES)[rng.integers(0, len(FOREIGN_ROLES), m)],
         np.array(CN_ROLES)[rng.integers(0, len(CN_ROLES), m)],
     )
-    mobile = _join("+86 1", np.array(["3", "5", "8", "9"])[rng.integers(0, 4, m)], np.char.zfill(
-        rng.integers(0, 10**9, m).astype(str), 9))  # fmt: skip
+    mobile = _join(
+        "+86 1",
+        np.array(["3", "5", "8", "9"])[rng.integers(0, 4, m)],
+        np.char.zfill(rng.integers(0, 10**9, m).astype(str), 9),
+    )
     prefix = np.array([c[4] for c in FOREIGN_COUNTRIES])[country_idx[owner]]
-    landline = _join(prefix, " ", rng.integers(100, 999, m).astype(str), " ", rng.integers(1_000_000, 9_999_999, m)
-                     .astype(str))  # fmt: skip
+    landline = _join(
+        prefix, " ", rng.integers(100, 999, m).astype(str), " ", rng.integers(1_000_000, 9_999_999, m).astype(str)
+    )
     phone = np.where(is_foreign, landline, mobile)
     cn_channel = _pick(rng, np.array([0.35, 0.25, 0.05, 0.30, 0.05]), m)  # phone, email, sms, wechat, visit
     preferred = np.where(is_foreign, np.where(rng.random(m) < 0.8, 1, 0), cn_channel)
@@ -736,8 +739,10 @@ def _write_credit_limits(w: _World, writer: _LandingWriter) -> None:
     a = w.archetype
     monthly_sales = w.size * w.rate
     step = np.where(w.currency == 0, 10_000, 1_000)
-    initial = np.ceil(monthly_sales * (w.terms / 30 + 1) * rng.uniform(1.1, 1.8, n) * np.where(a == GROWER, 0.4, 1)
-                      / step) * step  # fmt: skip
+    initial = (
+        np.ceil(monthly_sales * (w.terms / 30 + 1) * rng.uniform(1.1, 1.8, n) * np.where(a == GROWER, 0.4, 1) / step)
+        * step
+    )
     changes = np.select(
         [a == GROWER, a == CASH, a == STRATEGIC],
         [rng.integers(1, 4, n), rng.integers(1, 3, n), rng.integers(0, 3, n)],
@@ -850,7 +855,6 @@ def _simulate_block(w: _World, block: int, lo: int, hi: int, counters: _Counters
     """Documents, orders, receipts, applications, write-offs and the collection log of customers lo..hi-1."""
     rng = _rng(w.seed, _S_BLOCK, block)
     nb = hi - lo
-    cust_all = np.arange(lo, hi)
     arch_c = w.archetype[lo:hi]
     start, end = w.start, w.end
     window = end - start
@@ -875,7 +879,7 @@ def _simulate_block(w: _World, block: int, lo: int, hi: int, counters: _Counters
     volume = np.where((arch_c == CASH)[:, None], 1 - 0.4 * slide, volume)
     counts = rng.poisson(w.rate[lo:hi][:, None] * active_share * volume)
     cell = np.repeat(np.arange(counts.size), counts.ravel())
-    c_local, month = cell // len(months), cell % len(months)
+    c_local = cell // len(months)
     lo_d, hi_d = lo_day.ravel()[cell], hi_day.ravel()[cell]
     inv_date = lo_d + (rng.random(len(cell)) * (hi_d - lo_d + 1)).astype(np.int64)
     month_end_rush = rng.random(len(cell)) < 0.25  # many ERPs bill at month end
@@ -901,8 +905,9 @@ def _simulate_block(w: _World, block: int, lo: int, hi: int, counters: _Counters
     cust = lo + c_local
     arch = w.archetype[cust]
     size = w.size[cust] * amount_trend
-    amount = np.where(is_debit, _cents(size * rng.uniform(0.01, 0.08, d), 100),
-                      _cents(size * rng.lognormal(-0.18, 0.6, d), 100))  # fmt: skip
+    amount = np.where(
+        is_debit, _cents(size * rng.uniform(0.01, 0.08, d), 100), _cents(size * rng.lognormal(-0.18, 0.6, d), 100)
+    )
     due = inv_date + w.terms[cust]
     t_slide = np.clip((inv_date - w.turn[cust]) / np.maximum(end - w.turn[cust], 1), 0, 1)
 
@@ -923,8 +928,9 @@ def _simulate_block(w: _World, block: int, lo: int, hi: int, counters: _Counters
     settle = np.maximum(settle, inv_date + 1)
     habit = w.habit_day[cust]
     has_habit = habit > 0
-    settle = np.where(has_habit, _snap_to_day_of_month(settle, np.maximum(habit, 1), inv_date + 1),
-                      _next_business_day(settle))  # fmt: skip
+    settle = np.where(
+        has_habit, _snap_to_day_of_month(settle, np.maximum(habit, 1), inv_date + 1), _next_business_day(settle)
+    )
     never_paid = is_legacy | ((arch == CASH) & (rng.random(d) < np.where(t_slide > 0, 0.05 + 0.5 * t_slide, 0.0)))
 
     # ---- credit notes: price/quality adjustments against about 6% of invoices ---------------
@@ -950,8 +956,13 @@ def _simulate_block(w: _World, block: int, lo: int, hi: int, counters: _Counters
     gap = np.where(has_habit, 30, rng.integers(10, 31, d))
     part_date = settle[doc_of_part] - gap[doc_of_part] * (n_of_part - 1 - j)
     part_date = np.maximum(part_date, inv_date[doc_of_part] + 1)
-    part_date = np.where(has_habit[doc_of_part], part_date, np.minimum(_next_business_day(part_date),
-                                                                       settle[doc_of_part]))  # fmt: skip
+    part_habit = np.maximum(habit[doc_of_part], 1)
+    part_date = np.where(
+        has_habit[doc_of_part],
+        _snap_to_day_of_month(part_date, part_habit, inv_date[doc_of_part] + 1),
+        _next_business_day(part_date),
+    )
+    part_date = np.minimum(part_date, settle[doc_of_part])
     part_date = np.where(is_last, settle[doc_of_part], part_date)
     # Unpaid documents: either nothing came in, or only the first parts did.
     some_paid_first = rng.random(d) < 0.5
@@ -960,7 +971,7 @@ def _simulate_block(w: _World, block: int, lo: int, hi: int, counters: _Counters
 
     # Small short-payments (bank charges) written off by AR; never for strategic or cash_strapped.
     fee = np.where(w.currency[cust] == 0, rng.integers(1_000, 5_001, d), rng.integers(200, 1_001, d))
-    short = (rng.random(d) < 0.02) & ~np.isin(arch, (STRATEGIC, CASH)) & ~never_paid
+    short = (rng.random(d) < 0.01) & ~np.isin(arch, (STRATEGIC, CASH)) & ~never_paid
     last_part_row = np.cumsum(n_parts) - 1
     short &= (part_amount[last_part_row] > 20 * fee) & part_paid[last_part_row]
     part_amount[last_part_row[short]] -= fee[short]
@@ -1007,8 +1018,9 @@ def _simulate_block(w: _World, block: int, lo: int, hi: int, counters: _Counters
     open_cust = lo + np.repeat(np.arange(nb), open_counts)
     open_date = end - rng.integers(0, 30, len(open_cust))
     cancelled_cust = cust[rng.random(d) < 0.03]
-    cancelled_date = np.maximum(np.maximum(w.since[cancelled_cust], start),
-                                end - rng.integers(0, window, len(cancelled_cust)))  # fmt: skip
+    cancelled_date = np.maximum(
+        np.maximum(w.since[cancelled_cust], start), end - rng.integers(0, window, len(cancelled_cust))
+    )
     order_cust = np.concatenate([cust[inv_docs], open_cust, cancelled_cust])
     order_date = np.concatenate(
         [np.maximum(inv_date[inv_docs] - rng.integers(0, 21, len(inv_docs)), start), open_date, cancelled_date]
@@ -1017,8 +1029,9 @@ def _simulate_block(w: _World, block: int, lo: int, hi: int, counters: _Counters
         [amount[inv_docs], _cents(w.size[open_cust] * rng.lognormal(-0.18, 0.6, len(open_cust)), 100),
          _cents(w.size[cancelled_cust] * rng.lognormal(-0.18, 0.6, len(cancelled_cust)), 100)]
     )  # fmt: skip
-    order_status = np.concatenate([np.full(len(inv_docs), 1), np.full(len(open_cust), 0),
-                                   np.full(len(cancelled_cust), 2)])  # fmt: skip
+    order_status = np.concatenate(
+        [np.full(len(inv_docs), 1), np.full(len(open_cust), 0), np.full(len(cancelled_cust), 2)]
+    )
     # The status changed on invoicing or cancellation: that is the row's last update.
     order_changed = np.concatenate(
         [inv_date[inv_docs], open_date, np.minimum(cancelled_date + rng.integers(1, 15, len(cancelled_cust)), end)]
@@ -1145,9 +1158,25 @@ def _simulate_block(w: _World, block: int, lo: int, hi: int, counters: _Counters
     )  # fmt: skip
 
 
-def _simulate_collection(w: _World, rng, counters: _Counters, writer: _LandingWriter, *, doc_ids, cust, arch,
-                         is_legacy, is_debit, inv_date, due, settle, fully_paid, written_off_on, payable,
-                         last_part_amount) -> None:  # fmt: skip
+def _simulate_collection(
+    w: _World,
+    rng,
+    counters: _Counters,
+    writer: _LandingWriter,
+    *,
+    doc_ids,
+    cust,
+    arch,
+    is_legacy,
+    is_debit,
+    inv_date,
+    due,
+    settle,
+    fully_paid,
+    written_off_on,
+    payable,
+    last_part_amount,
+) -> None:
     """crm_activities, crm_promises and crm_disputes from each document's payment story."""
     end = w.end
     d = len(cust)
@@ -1167,8 +1196,9 @@ def _simulate_collection(w: _World, rng, counters: _Counters, writer: _LandingWr
     outcome = np.where(legacy_dispute[doc] & (k == 0), 3, outcome)
     outcome = np.where(is_legacy[doc] & (k > 0) & (outcome == 2), 1, outcome)  # no promises on it any more
     promised_date = act_date + rng.integers(3, 11, len(doc))
-    promised_amount = np.where(arch[doc] == CASH, np.round(payable[doc] * rng.uniform(0.3, 0.7, len(doc))),
-                               payable[doc]).astype(np.int64)  # fmt: skip
+    promised_amount = np.where(
+        arch[doc] == CASH, np.round(payable[doc] * rng.uniform(0.3, 0.7, len(doc))), payable[doc]
+    ).astype(np.int64)
 
     # A last promise right before the settlement, kept: the receipt lands on or before the promised date.
     final = fully_paid & (settle - due >= 10) & (rng.random(d) < _FINAL_PROMISE_PROB[arch])
@@ -1185,11 +1215,13 @@ def _simulate_collection(w: _World, rng, counters: _Counters, writer: _LandingWr
 
     act_doc = np.concatenate([doc, final_doc, confirm_doc, remind_doc])
     act_day = np.concatenate([act_date, final_date, confirm_date, remind_date])
-    act_outcome = np.concatenate([outcome, np.full(len(final_doc), 2), np.full(len(confirm_doc), 5),
-                                  np.full(len(remind_doc), 1)])  # fmt: skip
+    act_outcome = np.concatenate(
+        [outcome, np.full(len(final_doc), 2), np.full(len(confirm_doc), 5), np.full(len(remind_doc), 1)]
+    )
     act_promised = np.concatenate([promised_date, final_promised, np.zeros(len(confirm_doc) + len(remind_doc), int)])
-    act_promised_amount = np.concatenate([promised_amount, last_part_amount[final_doc],
-                                          np.zeros(len(confirm_doc) + len(remind_doc), np.int64)])  # fmt: skip
+    act_promised_amount = np.concatenate(
+        [promised_amount, last_part_amount[final_doc], np.zeros(len(confirm_doc) + len(remind_doc), np.int64)]
+    )
     n_act = len(act_doc)
     act_cust = cust[act_doc]
     act_arch = arch[act_doc]
@@ -1216,7 +1248,8 @@ def _simulate_collection(w: _World, rng, counters: _Counters, writer: _LandingWr
     contact_ids = _take(_ids("CT", np.arange(1, len(w.contact_dnc) + 1), 7), contact)
     collector = np.where(channel == 5, w.manager[act_cust], w.rep[act_cust])
     collector = np.where(rng.random(n_act) < 0.03, -1, collector)
-    general = np.isin(act_outcome, (0, 1)) & (rng.random(n_act) < 0.02)  # account-level calls, no document
+    # Account-level contacts (and promises "on account") name no document.
+    general = np.isin(act_outcome, (0, 1, 2)) & (rng.random(n_act) < 0.02)
     act_invoice = np.where(general, -1, act_doc)
 
     outcome_names = np.array(ACTIVITY_OUTCOMES)
@@ -1272,16 +1305,15 @@ def _simulate_collection(w: _World, rng, counters: _Counters, writer: _LandingWr
     d_arch = arch[dd]
     opened = act_day[dispute_rows]
     # DISPUTE_STATUSES order: open, resolved, rejected. Delayers' disputes are pretexts and get rejected.
-    status_probs = np.where(
-        (d_arch == DELAYER)[:, None], np.array([0.0, 0.15, 0.85]), np.array([0.1, 0.6, 0.3])
-    )
+    status_probs = np.where((d_arch == DELAYER)[:, None], np.array([0.0, 0.15, 0.85]), np.array([0.1, 0.6, 0.3]))
     status = _pick(rng, status_probs)
     status = np.where(is_legacy[dd], 0, status)
     resolved = opened + rng.integers(5, 61, n_d)
     status = np.where(resolved > end, 0, status)
     resolved = np.where(status == 0, NULL_DAY, resolved)
-    reason = np.where(is_legacy[dd], _pick(rng, _LEGACY_DISPUTE_REASON_PROBS, n_d), _pick(rng, _DISPUTE_REASON_PROBS,
-                                                                                          n_d))  # fmt: skip
+    reason = np.where(
+        is_legacy[dd], _pick(rng, _LEGACY_DISPUTE_REASON_PROBS, n_d), _pick(rng, _DISPUTE_REASON_PROBS, n_d)
+    )
     disputed = np.where(is_legacy[dd], payable[dd], np.round(payable[dd] * rng.uniform(0.2, 1.0, n_d)))
     writer.write(
         "crm_disputes",
