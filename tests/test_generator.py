@@ -20,6 +20,7 @@ from ar_risk.contract import (
     ACCOUNT_TIERS,
     ACTIVITY_CHANNELS,
     ACTIVITY_OUTCOMES,
+    ARROW_TYPES,
     CONTACT_CHANNELS,
     DISPUTE_REASONS,
     DISPUTE_STATUSES,
@@ -31,15 +32,6 @@ from ar_risk.demo.generator import ARCHETYPES, SCALES, GenerationResult, generat
 
 CUSTOMERS = SCALES["XS"]
 END = date(2026, 10, 31)
-ARROW_TYPES = {
-    "string": pa.string(),
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "money": pa.decimal128(18, 2),
-    "rate": pa.decimal128(18, 8),
-    "int": pa.int32(),
-    "bool": pa.bool_(),
-}
 
 
 def _digest(folder: Path) -> dict[str, str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+
 # Logical types of the contract and the DuckDB types the raw layer stores them as.
 # Money is DECIMAL(18, 2): exact, and fits any AR balance a company has.
 DUCKDB_TYPES: dict[str, str] = {
@@ -19,6 +21,17 @@ DUCKDB_TYPES: dict[str, str] = {
     "rate": "DECIMAL(18,8)",
     "int": "INTEGER",
     "bool": "BOOLEAN",
+}
+
+# The same logical types as Arrow types: what a Parquet landing file should carry.
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "money": pa.decimal128(18, 2),
+    "rate": pa.decimal128(18, 8),
+    "int": pa.int32(),
+    "bool": pa.bool_(),
 }
 
 

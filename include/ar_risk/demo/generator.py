@@ -46,6 +46,7 @@ import pyarrow.parquet as pq
 from ar_risk.contract import (
     ACTIVITY_CHANNELS,
     ACTIVITY_OUTCOMES,
+    ARROW_TYPES,
     CONTACT_CHANNELS,
     DISPUTE_REASONS,
     DISPUTE_STATUSES,
@@ -264,16 +265,6 @@ _METHODS = np.array(["bank_transfer", "bank_acceptance_bill", "check", "offset",
 _METHOD_PROBS_CN = np.array([0.74, 0.15, 0.04, 0.05, 0.02])
 _METHOD_PROBS_FOREIGN = np.array([0.97, 0.0, 0.03, 0.0, 0.0])
 
-_ARROW_TYPES = {
-    "string": pa.string(),
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "money": pa.decimal128(18, 2),
-    "rate": pa.decimal128(18, 8),
-    "int": pa.int32(),
-    "bool": pa.bool_(),
-}
-
 
 @dataclass(frozen=True)
 class GenerationResult:
@@ -395,7 +386,7 @@ def _decimal(scaled: np.ndarray, dtype: pa.DataType) -> pa.Array:
 
 
 def _to_arrow(values, logical_type: str) -> pa.Array:
-    arrow_type = _ARROW_TYPES[logical_type]
+    arrow_type = ARROW_TYPES[logical_type]
     if isinstance(values, pa.Array | pa.ChunkedArray):
         return values.cast(arrow_type) if values.type != arrow_type else values
     values = np.asarray(values)
@@ -416,7 +407,7 @@ def _arrow_table(name: str, columns: dict) -> pa.Table:
     contract = TABLES[name]
     if set(columns) != set(contract.column_names):
         raise ValueError(f"{name}: columns {sorted(columns)} differ from the contract")
-    fields = [pa.field(c.name, _ARROW_TYPES[c.type], nullable=c.nullable) for c in contract.columns]
+    fields = [pa.field(c.name, ARROW_TYPES[c.type], nullable=c.nullable) for c in contract.columns]
     arrays = [_to_arrow(columns[c.name], c.type) for c in contract.columns]
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
