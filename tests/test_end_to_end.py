@@ -1,20 +1,25 @@
-"""The real DAG chain through Airflow (`airflow dags test`), on generated demo data.
+"""The README's commands, end to end: `ar-risk demo` and `ar-risk run` (what
+`make demo` and `make run` call) drive the real DAG chain through Airflow
+(`airflow dags test`) on generated demo data.
 
-One module-scoped run is shared by the checks below: it is the slowest part
-of the suite (about a minute per pipeline run, most of it Airflow start-up).
+One module-scoped demo run is shared by the checks below: it is the slowest
+part of the suite (about a minute per pipeline run, most of it Airflow
+start-up).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from ar_risk.demo.generator import generate
-from ar_risk.runner import PipelineError, run_pipeline
 from ar_risk.summary import render_summary
 
 from conftest import settings_for
@@ -55,18 +60,28 @@ def ledger_open_by_currency(landing, as_of: dt.date) -> dict[str, float]:
     return {cur: round(v, 2) for cur, v in docs.groupby("currency").open.sum().items()}
 
 
+AR_RISK = str(Path(sys.executable).with_name("ar-risk"))
+
+
+def ar_risk(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AR_", "AIRFLOW"))}
+    environment.update({"AR_HOME": str(home), **env})
+    return subprocess.run([AR_RISK, *args], env=environment, capture_output=True, text=True, check=False)
+
+
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
     home = tmp_path_factory.mktemp("e2e_home")
-    settings = settings_for(home)
-    generate(settings.landing_dir, scale=None, customers=60, seed=11, end_date=AS_OF)
-    results = run_pipeline(settings, AS_OF, echo=lambda _msg: None)
-    return settings, results, published_tables(settings)
+    proc = ar_risk(home, "demo", "--scale", "XS", "--seed", "11")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return settings_for(home), proc.stdout, published_tables(settings_for(home))
 
 
 def test_the_three_dags_ran_and_published(first_run):
-    settings, results, tables = first_run
-    assert [r.dag_id for r in results] == ["ar_extract", "ar_transform", "ar_publish"]
+    settings, stdout, tables = first_run
+    for dag_id in ("ar_extract", "ar_transform", "ar_publish"):
+        assert f"{dag_id} succeeded" in stdout
+    assert f"the demo's as-of date is the last day of the data: {AS_OF}" in stdout
     assert set(tables) == {"fct_ar_open_items", "dim_aging_buckets"}
     assert len(tables["dim_aging_buckets"]) == 7
     con = duckdb.connect(str(settings.serving_path), read_only=True)
@@ -93,8 +108,9 @@ def test_published_open_ar_reconciles_to_the_landing_files(first_run):
 
 
 def test_summary_reads_the_publication(first_run):
-    settings, _, _ = first_run
+    settings, stdout, _ = first_run
     text = render_summary(settings)
+    assert text in stdout  # the demo ends with exactly this summary
     assert f"as of 截至 {AS_OF}" in text
     assert "fct_ar_open_items" in text and "Top 5 overdue customers" in text
     assert text.count(" days past due") == 5
@@ -102,7 +118,8 @@ def test_summary_reads_the_publication(first_run):
 
 def test_same_as_of_date_again_gives_identical_tables(first_run):
     settings, _, before = first_run
-    run_pipeline(settings, AS_OF, echo=lambda _msg: None)
+    proc = ar_risk(settings.home, "run", AR_AS_OF=AS_OF.isoformat())  # what `make run` does
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert published_tables(settings) == before
 
 
@@ -113,9 +130,9 @@ def test_bad_input_fails_clearly_and_keeps_the_last_publication(first_run):
     header = next((settings.landing_dir / "erp_invoices").glob("*.csv")).read_text().splitlines()[0]
     bad.write_text(header + "\nX1,C000001,invoice,2026-10-30,2026-13-45,10.00,CNY,,,2026-10-30T00:00:00Z\n")
     try:
-        with pytest.raises(PipelineError) as excinfo:
-            run_pipeline(settings, AS_OF, echo=lambda _msg: None)
-        message = str(excinfo.value)
+        proc = ar_risk(settings.home, "run", "--as-of", AS_OF.isoformat())
+        assert proc.returncode == 1
+        message = proc.stderr
         assert "ar_extract failed" in message
         assert "erp_invoices.due_date: value '2026-13-45' at line 2" in message
         assert hashlib.sha256(settings.serving_path.read_bytes()).hexdigest() == digest
