@@ -12,6 +12,8 @@ import pytest
 from ar_risk.contract import TABLES
 from ar_risk.extract.landing import LandingError, load_landing
 
+from conftest import settings_for
+
 
 def raw_rows(settings, table: str) -> list[tuple]:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
@@ -68,8 +70,6 @@ def test_overlapping_drop_adds_only_new_rows(tiny_settings):
 def test_parquet_and_csv_give_the_same_raw_rows(tiny_settings, tmp_path):
     load_landing(tiny_settings, batch_id="b1")
     from_csv = {t: raw_rows(tiny_settings, t) for t in ("erp_customers", "erp_invoices", "erp_payments")}
-
-    from conftest import settings_for
 
     parquet_home = tmp_path / "parquet_home"
     for table in ("erp_customers", "erp_invoices", "erp_payments", "erp_payment_applications", "erp_fx_rates"):
@@ -161,3 +161,31 @@ def test_missing_required_table_and_empty_file_are_clear(tiny_settings):
     shutil.rmtree(tiny_settings.landing_dir / "erp_payments")
     with pytest.raises(LandingError, match=r"required table\(s\) erp_payments have no \.csv or \.parquet files"):
         load_landing(tiny_settings, batch_id="b1")
+
+
+def _as_gb18030(path) -> None:
+    path.write_bytes(path.read_text(encoding="utf-8").encode("gb18030"))
+
+
+def test_gb18030_exports_load_when_the_encoding_is_configured(tiny_settings):
+    _as_gb18030(tiny_settings.landing_dir / "erp_customers" / "c.csv")
+    gb_settings = settings_for(tiny_settings.home, AR_CSV_ENCODING="gb18030")
+    load_landing(gb_settings, batch_id="b1")
+    names = [r[1] for r in raw_rows(gb_settings, "erp_customers")]
+    assert "上海宏达机械有限公司" in names
+    assert not any((gb_settings.home / "tmp").iterdir())  # the UTF-8 copy is gone
+
+
+def test_gb18030_file_read_as_utf8_is_a_clear_error(tiny_settings):
+    _as_gb18030(tiny_settings.landing_dir / "erp_customers" / "c.csv")
+    with pytest.raises(LandingError, match=r"erp_customers: .*c\.csv is not a valid contract file: .*Line: 2"):
+        load_landing(tiny_settings, batch_id="b1")
+
+
+def test_undecodable_byte_names_the_file_and_line(tiny_settings):
+    _as_gb18030(tiny_settings.landing_dir / "erp_customers" / "c.csv")  # so that only p.csv is wrong
+    bad = tiny_settings.landing_dir / "erp_payments" / "p.csv"
+    bad.write_bytes(bad.read_bytes() + b"P2,C1,2026-02-21,1.00,CNY,\x81\x20,2026-02-21T00:00:00Z\n")
+    gb_settings = settings_for(tiny_settings.home, AR_CSV_ENCODING="gb18030")
+    with pytest.raises(LandingError, match=r"p\.csv: line 3 is not valid gb18030 text"):
+        load_landing(gb_settings, batch_id="b1")

@@ -15,10 +15,12 @@ Guarantees:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
 import logging
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -107,12 +109,44 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _csv_header(path: Path, encoding: str) -> list[str]:
+    """The header row's column names (only the first line is decoded, so body errors are reported by line)."""
+    with path.open("rb") as fh:
+        first_line = fh.readline()
     py_encoding = "utf-8-sig" if encoding.replace("-", "").lower() == "utf8" else encoding  # tolerate a BOM
     try:
-        with path.open(newline="", encoding=py_encoding) as fh:
-            return next(csv.reader(fh), [])
+        text = first_line.decode(py_encoding)
     except UnicodeDecodeError as exc:
-        raise LandingError(f"{path}: the header is not {encoding} text (set AR_CSV_ENCODING): {exc}") from exc
+        raise LandingError(f"{path}: the header line is not {encoding} text (set AR_CSV_ENCODING): {exc}") from exc
+    except LookupError as exc:
+        raise LandingError(f"AR_CSV_ENCODING={encoding!r} is not an encoding Python knows") from exc
+    return next(csv.reader([text]), [])
+
+
+# Encodings DuckDB's CSV reader decodes itself; others (GB18030, GBK, Shift-JIS...) are
+# transcoded to UTF-8 first, streaming, because its `encodings` extension is a download.
+DUCKDB_NATIVE_ENCODINGS = {"utf-8", "utf8", "utf-16", "utf16", "latin-1", "latin1"}
+
+
+def _utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
+    """Stream ``path`` from ``encoding`` into a UTF-8 copy; name the line of any undecodable byte."""
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+    except LookupError as exc:
+        raise LandingError(f"AR_CSV_ENCODING={encoding!r} is not an encoding Python knows") from exc
+    target = workdir / f"{path.stem}.utf8.csv"
+    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+        # Line by line (bytes), so an error names its line; the incremental decoder keeps
+        # multi-byte state across lines.
+        for line_no, raw_line in enumerate(src, start=1):
+            try:
+                dst.write(decoder.decode(raw_line))
+            except UnicodeDecodeError as exc:
+                raise LandingError(
+                    f"{path}: line {line_no} is not valid {encoding} text ({exc.reason}); "
+                    "check AR_CSV_ENCODING (e.g. utf-8 or gb18030)"
+                ) from exc
+        dst.write(decoder.decode(b"", final=True))
+    return target
 
 
 def _read_file_relation(path: Path, encoding: str) -> str:
@@ -136,19 +170,27 @@ def _cast_expr(column: str, duckdb_type: str) -> str:
     return f"TRY_CAST({ident} AS {duckdb_type})"
 
 
-def _staged_view(con: duckdb.DuckDBPyConnection, table: Table, path: Path, encoding: str) -> list[str]:
-    """Stage the file as temp view ``landing_file``; check columns; return extra column names."""
+def _first_lines(exc: Exception) -> str:
+    """DuckDB's first lines name the line and show it; the rest is advice about its own options."""
+    return "\n".join(str(exc).splitlines()[:3])
+
+
+def _staged_view(
+    con: duckdb.DuckDBPyConnection, table: Table, path: Path, encoding: str, read_path: Path | None = None
+) -> list[str]:
+    """Stage the file as temp view ``landing_file``; check columns; return extra column names.
+
+    ``read_path`` is what DuckDB reads (a UTF-8 copy, for other encodings); messages name ``path``.
+    """
     try:
         con.execute(
             "CREATE OR REPLACE TEMP VIEW landing_file_text AS "
-            f"SELECT *, row_number() OVER () AS _source_row FROM {_read_file_relation(path, encoding)}"
+            f"SELECT *, row_number() OVER () AS _source_row FROM {_read_file_relation(read_path or path, encoding)}"
         )
         found = [row[0] for row in con.execute("DESCRIBE landing_file_text").fetchall()]
         con.execute("SELECT count(*) FROM landing_file_text").fetchone()  # reads every line: shape errors surface here
     except duckdb.Error as exc:
-        # DuckDB's first lines name the line and show it; the rest is advice about its own options.
-        detail = "\n".join(str(exc).splitlines()[:3])
-        raise LandingError(f"{table.name}: {path} is not a valid contract file: {detail}") from exc
+        raise LandingError(f"{table.name}: {path} is not a valid contract file: {_first_lines(exc)}") from exc
     found.remove("_source_row")
     missing = [c for c in table.column_names if c not in found]
     if missing:
@@ -199,9 +241,18 @@ def _staged_view(con: duckdb.DuckDBPyConnection, table: Table, path: Path, encod
 
 
 def _load_file(
-    con: duckdb.DuckDBPyConnection, table: Table, path: Path, sha: str, batch_id: str, encoding: str
+    con: duckdb.DuckDBPyConnection, table: Table, path: Path, sha: str, batch_id: str, encoding: str, workdir: Path
 ) -> tuple[int, int, list[str]]:
-    extras = _staged_view(con, table, path, encoding)
+    if path.suffix.lower() == ".csv" and encoding.lower() not in DUCKDB_NATIVE_ENCODINGS:
+        with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+            utf8 = _utf8_copy(path, encoding, Path(tmp))
+            return _insert_file(con, table, path, sha, batch_id, _staged_view(con, table, path, "utf-8", utf8))
+    return _insert_file(con, table, path, sha, batch_id, _staged_view(con, table, path, encoding))
+
+
+def _insert_file(
+    con: duckdb.DuckDBPyConnection, table: Table, path: Path, sha: str, batch_id: str, extras: list[str]
+) -> tuple[int, int, list[str]]:
     target = f"{RAW_SCHEMA}.{table.name}"
     for col in extras:
         con.execute(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {quote_ident(col)} VARCHAR")
@@ -238,6 +289,8 @@ def load_landing(settings: Settings, batch_id: str) -> ExtractReport:
         )
 
     report = ExtractReport(batch_id=batch_id, tables={})
+    workdir = settings.home / "tmp"  # transcoded copies live here while a file loads
+    workdir.mkdir(parents=True, exist_ok=True)
     con = connect_warehouse(settings)
     try:
         ensure_raw_tables(con)
@@ -258,9 +311,15 @@ def load_landing(settings: Settings, batch_id: str) -> ExtractReport:
                 con.execute("BEGIN TRANSACTION")
                 try:
                     rows_in_file, rows_loaded, extras = _load_file(
-                        con, table, path, sha, batch_id, settings.csv_encoding
+                        con, table, path, sha, batch_id, settings.csv_encoding, workdir
                     )
                     con.execute("COMMIT")
+                except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+                    # The file's content is wrong (bad bytes, bad shape): a data error, not worth a retry.
+                    con.execute("ROLLBACK")
+                    raise LandingError(
+                        f"{table.name}: {path} is not a valid contract file: {_first_lines(exc)}"
+                    ) from exc
                 except Exception:
                     con.execute("ROLLBACK")
                     raise
