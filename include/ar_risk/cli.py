@@ -76,6 +76,13 @@ def _cmd_dbt_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_contract(args: argparse.Namespace) -> int:
+    from ar_risk.contract import render_markdown
+
+    print(render_markdown(), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ar-risk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -95,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = sub.add_parser("summary", help="print the summary of the current publication")
     summary.set_defaults(func=_cmd_summary)
+    contract = sub.add_parser("contract", help="print the source contract as Markdown (docs/source_contract.md)")
+    contract.set_defaults(func=_cmd_contract)
+
     docs = sub.add_parser("dbt-docs", help="generate the dbt docs site (models, columns, tests, lineage)")
     docs.add_argument("--as-of", help="YYYY-MM-DD used to compile the models; default as for run")
     docs.set_defaults(func=_cmd_dbt_docs)

@@ -336,3 +336,38 @@ ACTIVITY_OUTCOMES = (
 )
 DISPUTE_REASONS = ("quality", "price", "delivery", "documentation", "other")
 DISPUTE_STATUSES = ("open", "resolved", "rejected")
+
+
+def render_markdown() -> str:
+    """docs/source_contract.md, generated from TABLES (``ar-risk contract > docs/source_contract.md``)."""
+    lines = [
+        "# Source contract (generated)",
+        "",
+        "What the pipeline reads from ERP and CRM: the tables, columns, types and keys",
+        "every landing folder or source database must provide. Generated from",
+        "`include/ar_risk/contract.py` by `ar-risk contract`; a test keeps it in sync.",
+        "",
+        "- Landing files: `<AR_LANDING_DIR>/<table>/*.csv|*.parquet`, CSV with a header row,",
+        "  dates `YYYY-MM-DD`, timestamps ISO 8601 with an offset or UTC, booleans `true`/`false`.",
+        "- Amounts are >= 0; whether a document raises or lowers AR comes from `document_type`.",
+        "- Extra columns are kept in the raw layer and reported; a row may carry `is_deleted`",
+        "  (soft delete); a row re-sent with a newer `updated_at` replaces the older one.",
+        "- Required tables: " + ", ".join(f"`{t}`" for t in REQUIRED_TABLES) + ". The others are optional:",
+        "  when absent, what needs them is reported as unavailable, never faked.",
+        "",
+        "Types: " + ", ".join(f"`{k}` = {v}" for k, v in DUCKDB_TYPES.items()) + " (as stored in DuckDB).",
+    ]
+    for table in TABLES.values():
+        lines += [
+            "",
+            f"## {table.name} ({'required' if table.required else 'optional'})",
+            "",
+            f"{table.description[:1].upper()}{table.description[1:]}. Key: ({', '.join(table.key)}).",
+            "",
+            "| column | type | null allowed | references |",
+            "|---|---|---|---|",
+        ]
+        for column in table.columns:
+            ref = table.references.get(column.name, "")
+            lines.append(f"| {column.name} | {column.type} | {'yes' if column.nullable else 'no'} | {ref} |")
+    return "\n".join(lines) + "\n"
