@@ -3,8 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
-# uv comes from PyPI the first time; nothing else is installed globally.
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv comes from PyPI the first time, into .tools/ (pip --target works on any Python,
+# including Debian's externally-managed one); nothing is installed globally.
+UV_LOCAL := $(CURDIR)/.tools/uv/bin/uv
+UV := $(shell command -v uv 2>/dev/null || echo $(UV_LOCAL))
 VENV_BIN := .venv/bin
 export AR_HOME ?= $(CURDIR)/data
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -13,13 +15,13 @@ SCALE ?= S
 SEED ?= 42
 FORMAT ?= csv
 
-.PHONY: help install demo run test lint format docs clean
+.PHONY: help install demo run test lint format docs clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(UV):
-	$(PYTHON) -m pip install --user --quiet uv
+$(UV_LOCAL):
+	$(PYTHON) -m pip install --quiet --target $(CURDIR)/.tools/uv uv
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
@@ -47,3 +49,6 @@ docs: install  ## generate the dbt docs site under $$AR_HOME/dbt/target
 
 clean:  ## remove $$AR_HOME (generated data, warehouse, publication, Airflow metadata)
 	rm -rf "$(AR_HOME)"
+
+distclean: clean  ## also remove the environment (.venv) and the bootstrapped uv (.tools)
+	rm -rf .venv .tools

@@ -14,7 +14,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 def test_lockfile_is_in_sync_with_pyproject():
-    uv = shutil.which("uv") or str(Path.home() / ".local/bin/uv")
+    uv = shutil.which("uv") or str(PROJECT / ".tools/uv/bin/uv")  # see the Makefile's bootstrap
     proc = subprocess.run([uv, "lock", "--check"], cwd=PROJECT, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, f"uv.lock is out of date with pyproject.toml: run `uv lock`\n{proc.stderr}"
 
