@@ -65,6 +65,7 @@ def render_summary(settings: Settings) -> str:
         f"  landing files   {settings.landing_dir}",
         f"  warehouse       {settings.warehouse_path}",
         f"  BI publication  {settings.serving_path}   (open read-only; schema marts)",
-        f"  Airflow logs    {settings.airflow_home / 'logs'}",
+        f"  run logs        {settings.home / 'logs'}   (one file per DAG run)",
+        f"  Airflow home    {settings.airflow_home}",
     ]
     return "\n".join(lines)
