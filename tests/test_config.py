@@ -58,3 +58,18 @@ def test_as_of_resolution_order(tmp_path):
     assert resolve_as_of_date(unset) == unset.today()
     with pytest.raises(ConfigError, match="as_of_date='yesterday'"):
         resolve_as_of_date(unset, requested="yesterday")
+
+
+def test_readme_configuration_table_lists_every_setting():
+    import re
+    from pathlib import Path
+
+    import ar_risk.config as config
+
+    project = Path(__file__).resolve().parents[1]
+    read_in_code = set(re.findall(r'"((?:AR_|AIRFLOW_HOME)[A-Z_]*)"', Path(config.__file__).read_text()))
+    readme = (project / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", table, flags=re.MULTILINE))
+    assert len(read_in_code) >= 10, read_in_code  # the regex found the settings
+    assert documented == read_in_code
