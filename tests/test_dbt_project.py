@@ -44,6 +44,22 @@ def test_open_items_match_the_hand_computed_fixture(loaded):
     ]
 
 
+def test_bi_contract_column_types_are_fixed(loaded):
+    build(loaded, AS_OF)
+    con = duckdb.connect(str(loaded.warehouse_path), read_only=True)
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'marts' AND table_name = 'fct_ar_open_items'"
+        ).fetchall()
+    )
+    con.close()
+    assert types["open_amount"] == types["open_amount_rc"] == types["original_amount"] == "DECIMAL(18,2)"
+    assert types["fx_rate_to_reporting"] == "DECIMAL(18,8)"
+    assert types["as_of_date"] == types["due_date"] == "DATE"
+    assert types["days_past_due"] in ("INTEGER", "BIGINT")
+
+
 def test_as_of_dates_accumulate_and_a_rerun_replaces_only_its_date(loaded):
     build(loaded, dt.date(2026, 2, 14))  # before the payment and the credit note: I1 fully open
     build(loaded, AS_OF)

@@ -62,11 +62,11 @@ final as (
         '{{ var("reporting_currency") }}' as reporting_currency,
         converted.aging_bucket,
         converted.aging_bucket_order,
-        -- amounts
-        converted.document_amount as original_amount,
-        converted.open_amount,
-        converted.fx_rate_to_reporting,
-        round(converted.open_amount * converted.fx_rate_to_reporting, 2) as open_amount_rc,
+        -- amounts (fixed types: the BI contract should not change with arithmetic's widening)
+        cast(converted.document_amount as decimal(18, 2)) as original_amount,
+        cast(converted.open_amount as decimal(18, 2)) as open_amount,
+        cast(converted.fx_rate_to_reporting as decimal(18, 8)) as fx_rate_to_reporting,
+        cast(round(converted.open_amount * converted.fx_rate_to_reporting, 2) as decimal(18, 2)) as open_amount_rc,
         -- dates
         converted.invoice_date,
         converted.due_date,
