@@ -69,19 +69,24 @@ def test_as_of_dates_accumulate_and_a_rerun_replaces_only_its_date(loaded):
     assert len(_open_items(loaded)) == 3
 
 
-def test_missing_fx_rate_fails_the_build_instead_of_converting_at_one(loaded):
+@pytest.mark.parametrize(
+    ("broken_raw_data", "failing_test"),
+    [
+        # a missing rate must fail the build instead of converting at 1.0
+        ("DELETE FROM raw.erp_fx_rates", "not_null_fct_ar_open_items_fx_rate_to_reporting"),
+        # applications above the document amount leave a negative open balance
+        (
+            "UPDATE raw.erp_payment_applications SET amount_applied = 950 WHERE application_id = 'A1'",
+            "not_negative_int_documents_balanced_open_amount",
+        ),
+    ],
+    ids=["missing_fx_rate", "over_applied_invoice"],
+)
+def test_bad_ledger_data_fails_the_build(loaded, broken_raw_data, failing_test):
     con = duckdb.connect(str(loaded.warehouse_path))
-    con.execute("DELETE FROM raw.erp_fx_rates")
+    con.execute(broken_raw_data)
     con.close()
-    with pytest.raises(DbtBuildError, match="not_null_fct_ar_open_items_fx_rate_to_reporting"):
-        build(loaded, AS_OF)
-
-
-def test_over_applied_invoice_fails_the_build(loaded):
-    con = duckdb.connect(str(loaded.warehouse_path))
-    con.execute("UPDATE raw.erp_payment_applications SET amount_applied = 950 WHERE application_id = 'A1'")
-    con.close()
-    with pytest.raises(DbtBuildError, match="not_negative_int_documents_balanced_open_amount"):
+    with pytest.raises(DbtBuildError, match=failing_test):
         build(loaded, AS_OF)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
@@ -53,9 +54,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return _run_and_summarize(result.end_date)
 
 
+def _as_of_option(args: argparse.Namespace, settings) -> dt.date:
+    """--as-of if given, else AR_AS_OF, else today in AR_TIMEZONE."""
+    return parse_date(args.as_of, "--as-of") if args.as_of else resolve_as_of_date(settings)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    as_of = parse_date(args.as_of, "--as-of") if args.as_of else resolve_as_of_date(settings)
+    as_of = _as_of_option(args, settings)
     return _run_and_summarize(as_of)
 
 
@@ -70,7 +76,7 @@ def _cmd_dbt_docs(args: argparse.Namespace) -> int:
     from ar_risk.transform.dbt import dbt_paths, run_dbt
 
     settings = load_settings()
-    as_of = parse_date(args.as_of, "--as-of") if args.as_of else resolve_as_of_date(settings)
+    as_of = _as_of_option(args, settings)
     run_dbt(settings, ["docs", "generate"], as_of_date=as_of)
     print(f"dbt docs written to {dbt_paths(settings)['target']} (open index.html, or `dbt docs serve`)")
     return 0

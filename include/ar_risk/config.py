@@ -71,7 +71,6 @@ class Settings:
             "AR_DBT_TARGET": self.dbt_target,
             "AR_DBT_THREADS": str(self.dbt_threads),
             "AR_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
-            "DBT_PROFILES_DIR": str(self.dbt_project_dir),
         }
 
 

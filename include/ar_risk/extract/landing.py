@@ -177,8 +177,8 @@ def _first_lines(exc: Exception) -> str:
 
 def _staged_view(
     con: duckdb.DuckDBPyConnection, table: Table, path: Path, encoding: str, read_path: Path | None = None
-) -> list[str]:
-    """Stage the file as temp view ``landing_file``; check columns; return extra column names.
+) -> tuple[list[str], int]:
+    """Stage the file as temp view ``landing_file``; check it; return (extra column names, rows in file).
 
     ``read_path`` is what DuckDB reads (a UTF-8 copy, for other encodings); messages name ``path``.
     """
@@ -188,7 +188,6 @@ def _staged_view(
             f"SELECT *, row_number() OVER () AS _source_row FROM {_read_file_relation(read_path or path, encoding)}"
         )
         found = [row[0] for row in con.execute("DESCRIBE landing_file_text").fetchall()]
-        con.execute("SELECT count(*) FROM landing_file_text").fetchone()  # reads every line: shape errors surface here
     except duckdb.Error as exc:
         raise LandingError(f"{table.name}: {path} is not a valid contract file: {_first_lines(exc)}") from exc
     found.remove("_source_row")
@@ -203,13 +202,17 @@ def _staged_view(
     extras = [c for c in found if c not in known and c not in METADATA_COLUMNS]
 
     # A value that is present but does not parse is an error, not a silent NULL. One pass over
-    # the file finds the first bad line of every column.
+    # the file counts its rows and finds the first bad line of every column; reading every
+    # line also surfaces shape and encoding errors.
     probes = ", ".join(
         f"min(_source_row) FILTER (WHERE {quote_ident(c.name)} IS NOT NULL "
         f"AND {_cast_expr(c.name, c.duckdb_type)} IS NULL)"
         for c in table.columns
     )
-    first_bad_rows = con.execute(f"SELECT {probes} FROM landing_file_text").fetchone()
+    try:
+        rows_in_file, *first_bad_rows = con.execute(f"SELECT count(*), {probes} FROM landing_file_text").fetchone()
+    except duckdb.Error as exc:
+        raise LandingError(f"{table.name}: {path} is not a valid contract file: {_first_lines(exc)}") from exc
     for col, bad_row in zip(table.columns, first_bad_rows, strict=True):
         if bad_row is None:
             continue
@@ -232,12 +235,12 @@ def _staged_view(
     select += [f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in extras]
     select.append("_source_row")
     # The row hash covers contract values only, so the same row from CSV or Parquet is the same row.
-    hashed = ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '\\N')" for c in [*table.column_names])
+    hashed = ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '\\N')" for c in table.column_names)
     con.execute(
         "CREATE OR REPLACE TEMP VIEW landing_file AS "
         f"SELECT *, md5(concat_ws('|', {hashed})) AS _row_hash FROM (SELECT {', '.join(select)} FROM landing_file_text)"
     )
-    return extras
+    return extras, rows_in_file
 
 
 def _load_file(
@@ -246,29 +249,32 @@ def _load_file(
     if path.suffix.lower() == ".csv" and encoding.lower() not in DUCKDB_NATIVE_ENCODINGS:
         with tempfile.TemporaryDirectory(dir=workdir) as tmp:
             utf8 = _utf8_copy(path, encoding, Path(tmp))
-            return _insert_file(con, table, path, sha, batch_id, _staged_view(con, table, path, "utf-8", utf8))
-    return _insert_file(con, table, path, sha, batch_id, _staged_view(con, table, path, encoding))
+            return _insert_file(con, table, path, sha, batch_id, *_staged_view(con, table, path, "utf-8", utf8))
+    return _insert_file(con, table, path, sha, batch_id, *_staged_view(con, table, path, encoding))
 
 
 def _insert_file(
-    con: duckdb.DuckDBPyConnection, table: Table, path: Path, sha: str, batch_id: str, extras: list[str]
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    path: Path,
+    sha: str,
+    batch_id: str,
+    extras: list[str],
+    rows_in_file: int,
 ) -> tuple[int, int, list[str]]:
     target = f"{RAW_SCHEMA}.{table.name}"
     for col in extras:
         con.execute(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {quote_ident(col)} VARCHAR")
-    rows_in_file = con.execute("SELECT count(*) FROM landing_file").fetchone()[0]
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    con.execute(
+    # DuckDB answers an INSERT with the number of rows it inserted.
+    (rows_loaded,) = con.execute(
         f"""INSERT INTO {target} BY NAME
             SELECT f.*, ? AS _batch_id, ? AS _loaded_at, ? AS _source_file
             FROM landing_file AS f
             WHERE NOT EXISTS (SELECT 1 FROM {target} AS r WHERE r._row_hash = f._row_hash)
             QUALIFY row_number() OVER (PARTITION BY f._row_hash ORDER BY f._source_row) = 1""",
         [batch_id, loaded_at, path.name],
-    )
-    rows_loaded = con.execute(
-        f"SELECT count(*) FROM {target} WHERE _batch_id = ? AND _source_file = ?", [batch_id, path.name]
-    ).fetchone()[0]
+    ).fetchone()
     con.execute(
         f"INSERT INTO {RAW_SCHEMA}._ingested_files VALUES (?, ?, ?, ?, ?, ?, ?)",
         [table.name, path.name, sha, batch_id, loaded_at, rows_in_file, rows_loaded],
