@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import shutil
 import subprocess
 from importlib.metadata import version
@@ -31,6 +32,7 @@ def test_lockfile_uses_only_pypi():
         ("apache-airflow", "3."),
         ("dbt-core", "1.11."),
         ("dbt-duckdb", "1.11."),
+        ("dbt-postgres", "1.11."),
         ("great-expectations", "1."),
         ("mlflow", "3."),
         ("pandas", "3."),
@@ -45,6 +47,10 @@ def test_pinned_stack_versions(distribution, prefix):
     "module",
     [
         "airflow.sdk",
+        "airflow.providers.postgres.hooks.postgres",
+        "airflow.providers.mysql.hooks.mysql",
+        "mysql.connector",
+        "openpyxl",
         "dbt.cli.main",
         "duckdb",
         "great_expectations",
@@ -57,3 +63,8 @@ def test_pinned_stack_versions(distribution, prefix):
 )
 def test_every_package_imports(module):
     importlib.import_module(module)
+
+
+def test_mysqlclient_is_not_installed():
+    """The MySQL provider runs on mysql-connector-python; the C client is overridden away (docs/decisions.md)."""
+    assert importlib.util.find_spec("MySQLdb") is None
