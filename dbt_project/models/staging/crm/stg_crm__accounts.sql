@@ -1,0 +1,27 @@
+with
+
+source as (
+    select * from {{ source('crm', 'accounts') }}
+),
+
+latest as (
+    {{ latest_version('source', ['customer_id']) }}
+),
+
+renamed as (
+    select
+        -- ids
+        customer_id,
+        relationship_manager_id,
+        -- attributes
+        account_tier,
+        litigation_flag,
+        negative_news_flag,
+        -- dates
+        last_review_date,
+        updated_at
+    from latest
+    where not coalesce(is_deleted, false)
+)
+
+select * from renamed

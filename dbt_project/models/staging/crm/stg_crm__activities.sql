@@ -1,0 +1,32 @@
+with
+
+source as (
+    select * from {{ source('crm', 'activities') }}
+),
+
+latest as (
+    {{ latest_version('source', ['activity_id']) }}
+),
+
+renamed as (
+    select
+        -- ids
+        activity_id,
+        customer_id,
+        invoice_id,
+        contact_id,
+        collector_id,
+        -- attributes
+        channel,
+        outcome,
+        notes,
+        -- dates
+        activity_ts,
+        -- activity_ts is stored in UTC (raw layer), so its date is the UTC date
+        cast(activity_ts as date) as activity_date,
+        updated_at
+    from latest
+    where not coalesce(is_deleted, false)
+)
+
+select * from renamed
