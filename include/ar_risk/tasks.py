@@ -15,11 +15,13 @@ from typing import Any
 
 from ar_risk.config import ConfigError, load_settings, resolve_as_of_date
 from ar_risk.extract.landing import LandingError
+from ar_risk.extract.mapping import MappingError
+from ar_risk.extract.raw import RawLoadError
 from ar_risk.orchestration import MARTS_ASSET, RAW_ASSET, SERVING_ASSET
 from ar_risk.publish.serving import PublicationError
 from ar_risk.transform.dbt import DbtBuildError
 
-DATA_ERRORS = (ConfigError, LandingError, DbtBuildError, PublicationError)
+DATA_ERRORS = (ConfigError, LandingError, RawLoadError, MappingError, DbtBuildError, PublicationError)
 
 
 @contextmanager
