@@ -14,6 +14,7 @@ export DO_NOT_TRACK := 1
 SCALE ?= S
 SEED ?= 42
 FORMAT ?= csv
+SOURCE ?= files
 
 .PHONY: help install demo run test lint format docs clean distclean
 
@@ -30,7 +31,7 @@ $(UV_LOCAL):
 install: .venv/.synced  ## install everything from uv.lock (nothing else)
 
 demo: install  ## generate demo ERP/CRM data, run the real Airflow DAGs, print the summary
-	$(VENV_BIN)/ar-risk demo --scale $(SCALE) --seed $(SEED) --format $(FORMAT)
+	$(VENV_BIN)/ar-risk demo --scale $(SCALE) --seed $(SEED) --format $(FORMAT) --source $(SOURCE)
 
 run: install  ## run the DAGs on $$AR_LANDING_DIR for $$AR_AS_OF (default today)
 	$(VENV_BIN)/ar-risk run

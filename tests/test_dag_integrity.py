@@ -43,7 +43,7 @@ def test_house_rules(dagbag, dag_id):
 
 def test_every_warehouse_writer_is_in_the_one_slot_pool(dagbag):
     writers = {
-        ("ar_extract", "load_landing_files"),
+        ("ar_extract", "extract_sources"),
         ("ar_transform", "dbt_build"),
         ("ar_publish", "publish_serving"),
     }
@@ -53,7 +53,7 @@ def test_every_warehouse_writer_is_in_the_one_slot_pool(dagbag):
 
 def test_dags_hand_over_through_assets(dagbag):
     extract, transform, publish = (dagbag.dags[d] for d in PIPELINE)
-    raw = {a.name for a in extract.get_task("load_landing_files").outlets}
+    raw = {a.name for a in extract.get_task("extract_sources").outlets}
     marts = {a.name for a in transform.get_task("dbt_build").outlets}
     assert raw == {"ar_warehouse_raw"} and marts == {"ar_warehouse_marts"}
     assert "ar_warehouse_raw" in repr(transform.timetable.asset_condition)

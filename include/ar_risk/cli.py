@@ -41,9 +41,35 @@ def _run_and_summarize(as_of) -> int:
     return 0
 
 
+def _demo_databases(args: argparse.Namespace) -> int:
+    """The demo read from databases: ERP tables in PostgreSQL, CRM tables in MariaDB."""
+    import os
+
+    from ar_risk.demo.generator import generate
+    from ar_risk.demo.to_database import build_demo_databases
+
+    settings = load_settings()
+    source_dir = settings.home / "demo_source"
+    print(f"Generating demo ERP/CRM data (scale {args.scale}, seed {args.seed}) ...")
+    result = generate(source_dir, scale=args.scale, seed=args.seed, file_format="parquet")
+    print("Loading it into PostgreSQL (ERP) and MariaDB (CRM) ...")
+    demo = build_demo_databases(source_dir, settings.home)
+    for conn_id, where in demo.where.items():
+        print(f"  {conn_id}: {where}")
+    print(
+        f"  {sum(demo.row_counts.values()):,} rows in {len(demo.row_counts)} tables; sources: {demo.sources_file}; "
+        f"the demo's as-of date is the last day of the data: {result.end_date}"
+    )
+    # The DAG runs read the sources file and the connections from the environment.
+    os.environ.update(demo.env)
+    return _run_and_summarize(result.end_date)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from ar_risk.demo.generator import generate
 
+    if args.source == "databases":
+        return _demo_databases(args)
     settings = load_settings()
     print(f"Generating demo ERP/CRM data (scale {args.scale}, seed {args.seed}) into {settings.landing_dir} ...")
     result = generate(settings.landing_dir, scale=args.scale, seed=args.seed, file_format=args.format)
@@ -99,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--scale", default="S", help="XS, S (default), M or L")
         p.add_argument("--seed", type=int, default=42)
         p.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    demo.add_argument(
+        "--source",
+        choices=["files", "databases"],
+        default="files",
+        help="files: landing CSV/Parquet (default); databases: ERP in PostgreSQL, CRM in MariaDB (docs/sources.md)",
+    )
     gen.set_defaults(func=_cmd_generate)
     demo.set_defaults(func=_cmd_demo)
 

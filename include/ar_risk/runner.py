@@ -53,6 +53,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if settings.sources_file is not None:
+        env["AR_SOURCES_FILE"] = str(settings.sources_file)
     return env
 
 

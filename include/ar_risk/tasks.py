@@ -17,11 +17,20 @@ from ar_risk.config import ConfigError, load_settings, resolve_as_of_date
 from ar_risk.extract.landing import LandingError
 from ar_risk.extract.mapping import MappingError
 from ar_risk.extract.raw import RawLoadError
+from ar_risk.extract.sources import SourceConfigError
 from ar_risk.orchestration import MARTS_ASSET, RAW_ASSET, SERVING_ASSET
 from ar_risk.publish.serving import PublicationError
 from ar_risk.transform.dbt import DbtBuildError
 
-DATA_ERRORS = (ConfigError, LandingError, RawLoadError, MappingError, DbtBuildError, PublicationError)
+DATA_ERRORS = (
+    ConfigError,
+    LandingError,
+    RawLoadError,
+    MappingError,
+    DbtBuildError,
+    PublicationError,
+    SourceConfigError,
+)
 
 
 @contextmanager
@@ -50,14 +59,91 @@ def _hand_over(context: Mapping[str, Any], asset, **extra: str) -> None:
     context["outlet_events"][asset].extra = extra
 
 
-def load_landing_files(context: Mapping[str, Any]) -> dict:
-    from ar_risk.extract.landing import load_landing
+def _batch_id(context: Mapping[str, Any], as_of: dt.date) -> str:
+    return f"{as_of.isoformat()}__{context['run_id']}"
 
+
+def extract_sources(context: Mapping[str, Any]) -> dict:
+    """Load every configured source into raw, then report per table and hand over to ar_transform.
+
+    Sources run one after the other in dependency order (``ordered_sources``): the quality gate
+    checks references against raw, so customers and FX rates must be in before the documents
+    and CRM rows that point at them. An unreachable database raises SourceUnavailableError,
+    which is left to the task's retries (a retry re-reads only what is new); bad data and bad
+    configuration fail at once.
+    """
+    from ar_risk.extract.sources import FilesSource, load_sources, ordered_sources
+
+    reports = []
     with fail_fast_on_data_errors():
         as_of = as_of_from_context(context)
-        report = load_landing(load_settings(), batch_id=f"{as_of.isoformat()}__{context['run_id']}")
-    _hand_over(context, RAW_ASSET, as_of_date=as_of.isoformat(), batch_id=report.batch_id)
-    return {**report.to_dict(), "as_of_date": as_of.isoformat(), "unavailable_tables": report.unavailable_tables}
+        settings = load_settings()
+        batch_id = _batch_id(context, as_of)
+        full_refresh = bool((context.get("params") or {}).get("full_refresh"))
+        for source in ordered_sources(load_sources(settings)):
+            if isinstance(source, FilesSource):
+                from ar_risk.extract.landing import load_landing
+
+                files = load_landing(
+                    settings, batch_id, landing_dir=source.landing_dir, encoding=source.encoding, mapping=source.mapping
+                )
+                reports.append({**files.to_dict(), "source": source.name, "kind": "files"})
+            else:
+                from ar_risk.extract.database import extract_database
+
+                database = extract_database(settings, source, batch_id, force_full_refresh=full_refresh)
+                reports.append(database.to_dict())
+    return hand_over_raw(context, reports, as_of=as_of, batch_id=batch_id)
+
+
+def summarize_extraction(reports: list[dict]) -> dict:
+    """One line per contract table: where it came from, rows loaded / quarantined, watermark."""
+    from ar_risk.contract import TABLES
+
+    tables: dict[str, dict] = {}
+    for report in reports:
+        for name, load in report["tables"].items():
+            if not load.get("available"):
+                continue
+            tables[name] = {
+                "source": report["source"],
+                "source_table": load.get("source_table") or name,
+                "rows_loaded": load.get("rows_loaded", 0),
+                "rows_already_present": load.get("rows_already_present", 0),
+                "rows_quarantined": load.get("rows_quarantined", 0),
+                "rows_tombstoned": load.get("rows_tombstoned", 0),
+                "mode": load.get("mode") or "files",
+                "watermark": load.get("watermark_after"),
+            }
+    return {
+        "sources": [r["source"] for r in reports],
+        "tables": tables,
+        "unavailable_tables": [name for name in TABLES if name not in tables],
+        "rows_loaded": sum(t["rows_loaded"] for t in tables.values()),
+        "rows_quarantined": sum(t["rows_quarantined"] for t in tables.values()),
+    }
+
+
+def hand_over_raw(context: Mapping[str, Any], reports: list[dict], *, as_of: dt.date, batch_id: str) -> dict:
+    """Log the extraction per table and tell ar_transform (asset event with the as-of date)."""
+    import logging
+
+    log = logging.getLogger(__name__)
+    summary = summarize_extraction(reports)
+    for name, t in summary["tables"].items():
+        log.info(
+            "%-26s %-8s %-11s %9s new %9s quarantined  watermark %s",
+            name,
+            t["source"],
+            t["mode"],
+            t["rows_loaded"],
+            t["rows_quarantined"],
+            t["watermark"] or "-",
+        )
+    if summary["unavailable_tables"]:
+        log.warning("unavailable (no source has them): %s", ", ".join(summary["unavailable_tables"]))
+    _hand_over(context, RAW_ASSET, as_of_date=as_of.isoformat(), batch_id=batch_id)
+    return {**summary, "as_of_date": as_of.isoformat(), "batch_id": batch_id}
 
 
 def dbt_build(context: Mapping[str, Any]) -> dict:

@@ -17,6 +17,7 @@ are put into DDL.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -217,3 +218,84 @@ def execute(conn_id: str, statements: Sequence[str | tuple[str, Sequence[Any]]])
         cur.close()
     finally:
         conn.close()
+
+
+# --- the demo from databases (`ar-risk demo --source databases`) -----------------------------------
+
+DEMO_ERP_DATABASE = "ar_demo_erp"
+DEMO_CRM_DATABASE = "ar_demo_crm"
+# Admin connections that may create the demo databases; an AIRFLOW_CONN_<ID> variable overrides
+# the default (the local services, no password).
+DEMO_ADMIN_CONNECTIONS = {
+    "ar_demo_postgres_admin": postgres_uri("postgres"),
+    "ar_demo_mysql_admin": mysql_uri(""),
+}
+DEMO_SOURCES_YAML = """\
+# Written by `ar-risk demo --source databases`: the demo ERP in PostgreSQL, the CRM in MariaDB.
+# Connections come from AIRFLOW_CONN_AR_DEMO_ERP / AIRFLOW_CONN_AR_DEMO_CRM (docs/sources.md).
+sources:
+  - name: erp
+    kind: database
+    conn_id: ar_demo_erp
+    schema: public
+    tables: erp
+  - name: crm
+    kind: database
+    conn_id: ar_demo_crm
+    tables: crm
+"""
+
+
+@dataclass(frozen=True)
+class DemoDatabases:
+    sources_file: Path
+    connections: dict[str, str]  # conn_id -> Airflow connection JSON (for AIRFLOW_CONN_<ID>)
+    row_counts: dict[str, int]
+    where: dict[str, str]  # conn_id -> host:port/database, for people (no password)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What the pipeline's processes need: the sources file and the two connections."""
+        return {"AR_SOURCES_FILE": str(self.sources_file)} | {env_var_name(k): v for k, v in self.connections.items()}
+
+
+def _with_database(admin_conn_id: str, database: str) -> tuple[str, str]:
+    """The admin connection pointed at ``database``, as Airflow connection JSON; and where it is."""
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(admin_conn_id)
+    value = json.dumps(
+        {
+            "conn_type": conn.conn_type,
+            "host": conn.host,
+            "port": conn.port,
+            "login": conn.login,
+            "password": conn.password,
+            "schema": database,
+            "extra": conn.extra_dejson,
+        }
+    )
+    return value, f"{conn.conn_type}://{conn.host}:{conn.port}/{database}"
+
+
+def build_demo_databases(source_dir: Path, home: Path) -> DemoDatabases:
+    """Recreate ar_demo_erp (PostgreSQL) and ar_demo_crm (MariaDB) from the generator's Parquet files."""
+    admins = {cid: os.environ.get(env_var_name(cid)) or default for cid, default in DEMO_ADMIN_CONNECTIONS.items()}
+    with airflow_connections(admins):
+        erp, erp_where = _with_database("ar_demo_postgres_admin", DEMO_ERP_DATABASE)
+        crm, crm_where = _with_database("ar_demo_mysql_admin", DEMO_CRM_DATABASE)
+        recreate_database("ar_demo_postgres_admin", DEMO_ERP_DATABASE)
+        recreate_database("ar_demo_mysql_admin", DEMO_CRM_DATABASE)
+    connections = {"ar_demo_erp": erp, "ar_demo_crm": crm}
+    with airflow_connections(connections):
+        counts = load_tables("ar_demo_erp", source_dir, ERP_TABLES).row_counts
+        counts |= load_tables("ar_demo_crm", source_dir, CRM_TABLES).row_counts
+    sources_file = Path(home) / "sources.demo.yml"
+    sources_file.parent.mkdir(parents=True, exist_ok=True)
+    sources_file.write_text(DEMO_SOURCES_YAML, encoding="utf-8")
+    return DemoDatabases(
+        sources_file=sources_file,
+        connections=connections,
+        row_counts=counts,
+        where={"ar_demo_erp": erp_where, "ar_demo_crm": crm_where},
+    )

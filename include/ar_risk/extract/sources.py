@@ -56,7 +56,7 @@ class TableOptions:
 class FilesSource:
     name: str
     landing_dir: Path
-    encoding: str
+    encoding: str | None  # None: the mapping's encoding, else AR_CSV_ENCODING
     mapping: Path | None = None
     kind: str = "files"
 
@@ -208,11 +208,13 @@ def _parse_source(raw: Any, index: int, path: Path, settings: Settings) -> Sourc
     if kind == "files":
         r = _Reader(raw, where, common | {"landing_dir", "encoding"})
         name = r.str("name", required=True)
-        encoding = (r.str("encoding") or settings.csv_encoding).lower()
-        try:
-            "".encode(encoding)
-        except LookupError:
-            raise SourceConfigError(f"{where}.encoding: {encoding!r} is not an encoding Python knows") from None
+        encoding = r.str("encoding")
+        if encoding is not None:
+            encoding = encoding.lower()
+            try:
+                "".encode(encoding)
+            except LookupError:
+                raise SourceConfigError(f"{where}.encoding: {encoding!r} is not an encoding Python knows") from None
         source: Source = FilesSource(
             name=name,
             landing_dir=r.path("landing_dir", base) or settings.landing_dir,
@@ -298,3 +300,64 @@ def load_sources(settings: Settings, path: Path | None = None) -> SourcesConfig:
                 "list them under a database source's tables, or add a files source"
             )
     return SourcesConfig(sources=sources, path=path)
+
+
+def _table_ranks() -> dict[str, int]:
+    """Contract tables in reference order: a table comes after the tables it points at.
+
+    FX rates come first: the quality gate checks each document's currency against them.
+    """
+    ranks: dict[str, int] = {"erp_fx_rates": 0}
+
+    def rank(name: str) -> int:
+        if name not in ranks:
+            parents = {ref.split(".")[0] for ref in TABLES[name].references.values()} - {name}
+            ranks[name] = 1 + max((rank(p) for p in parents), default=0)
+        return ranks[name]
+
+    for name in TABLES:
+        rank(name)
+    return ranks
+
+
+TABLE_RANKS = _table_ranks()
+EXTRACTION_ORDER: tuple[str, ...] = tuple(sorted(TABLES, key=lambda t: (TABLE_RANKS[t], list(TABLES).index(t))))
+
+
+def source_tables(source: Source) -> list[str]:
+    """The contract tables a source provides (for files: the table folders that exist)."""
+    if isinstance(source, DatabaseSource):
+        return [o.name for o in source.tables]
+    names = list(TABLES)
+    if source.mapping is not None:
+        from ar_risk.extract.mapping import load_mapping
+
+        mapping = load_mapping(source.mapping)
+        return [n for n in names if (source.landing_dir / mapping.for_table(n).source_table).is_dir()]
+    return [n for n in names if (source.landing_dir / n).is_dir()]
+
+
+def ordered_sources(config: SourcesConfig) -> list[Source]:
+    """Sources in the order they must load, and each database source's tables in reference order.
+
+    The quality gate checks references against raw, so the source holding customers and FX rates
+    runs before the one whose rows point at them (ERP before CRM).
+    """
+
+    def first_rank(source: Source) -> int:
+        return min((TABLE_RANKS[t] for t in source_tables(source)), default=len(TABLES))
+
+    ordered = []
+    for source in sorted(config.sources, key=first_rank):
+        if isinstance(source, DatabaseSource):
+            tables = tuple(sorted(source.tables, key=lambda o: EXTRACTION_ORDER.index(o.name)))
+            source = DatabaseSource(
+                name=source.name,
+                conn_id=source.conn_id,
+                schema=source.schema,
+                tables=tables,
+                mapping=source.mapping,
+                naive_timestamps_in=source.naive_timestamps_in,
+            )
+        ordered.append(source)
+    return ordered
