@@ -3,6 +3,8 @@
 -- not happened yet, so a backfill sees the book as it was.
 --   debit documents (invoice, debit_note): open = amount - applied - written off
 --   credit notes: open = -(amount - applied from the note), the credit still unused
+-- Applications come from int_payment_applications_unified: the ERP's own, or
+-- the FIFO fallback when the ERP sends none.
 with
 
 documents as (
@@ -11,8 +13,7 @@ documents as (
 ),
 
 applications as (
-    select * from {{ ref('stg_erp__payment_applications') }}
-    where applied_date <= {{ as_of_date() }}
+    select * from {{ ref('int_payment_applications_unified') }}
 ),
 
 applied_to_document as (

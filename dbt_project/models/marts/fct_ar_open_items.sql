@@ -1,81 +1,60 @@
 -- One row per open debit document per as-of date: the item-level aging the
 -- BI contract publishes. Incremental by as_of_date: a new date adds its rows,
--- re-running a date replaces exactly that date.
+-- re-running a date replaces exactly that date. History is bounded: the
+-- post-hook keeps every date within item_history_daily_days of the run's
+-- as-of date and only month-ends before that.
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='as_of_date',
+        post_hook=[
+            "delete from {{ this }}
+             where as_of_date < {{ dbt.dateadd('day', -1 * item_history_daily_days(), as_of_date()) }}
+             and as_of_date <> {{ dbt.last_day('as_of_date', 'month') }}"
+        ],
     )
 }}
 
 with
 
 open_items as (
-    select * from {{ ref('int_open_items_aged') }}
-),
-
-customers as (
-    select * from {{ ref('stg_erp__customers') }}
-),
-
-sales_reps as (
-    select * from {{ ref('stg_erp__sales_reps') }}
-),
-
-fx_rates as (
-    select * from {{ ref('int_fx_rates_ranged') }}
-),
-
-converted as (
-    -- The rate on the document date; the reporting currency converts at 1 by
-    -- definition. A missing rate leaves the amount null, which the not_null
-    -- test turns into a failed build: never a silent 1.0.
-    select
-        open_items.*,
-        case
-            when open_items.currency = '{{ var("reporting_currency") }}' then 1
-            else fx_rates.rate_to_reporting
-        end as fx_rate_to_reporting
-    from open_items
-    left join fx_rates
-        on
-            open_items.currency = fx_rates.currency
-            and open_items.invoice_date >= fx_rates.valid_from
-            and (fx_rates.valid_until is null or open_items.invoice_date < fx_rates.valid_until)
+    select * from {{ ref('int_open_items_enriched') }}
 ),
 
 final as (
     select
         -- ids
-        converted.as_of_date,
-        converted.invoice_id,
-        converted.customer_id,
-        coalesce(converted.sales_rep_id, customers.sales_rep_id) as sales_rep_id,
+        as_of_date,
+        invoice_id,
+        customer_id,
+        sales_rep_id,
         -- attributes
-        customers.customer_name,
-        customers.region,
-        customers.industry,
-        sales_reps.department,
-        converted.document_type,
-        converted.currency,
+        customer_name,
+        region,
+        industry,
+        department,
+        document_type,
+        currency,
         '{{ var("reporting_currency") }}' as reporting_currency,
-        converted.aging_bucket,
-        converted.aging_bucket_order,
+        aging_bucket,
+        aging_bucket_order,
         -- amounts (fixed types: the BI contract should not change with arithmetic's widening)
-        cast(converted.document_amount as decimal(18, 2)) as original_amount,
-        cast(converted.open_amount as decimal(18, 2)) as open_amount,
-        cast(converted.fx_rate_to_reporting as decimal(18, 8)) as fx_rate_to_reporting,
-        cast(round(converted.open_amount * converted.fx_rate_to_reporting, 2) as decimal(18, 2)) as open_amount_rc,
+        cast(document_amount as decimal(18, 2)) as original_amount,
+        cast(open_amount as decimal(18, 2)) as open_amount,
+        cast(fx_rate_to_reporting as decimal(18, 8)) as fx_rate_to_reporting,
+        cast(open_amount_rc as decimal(18, 2)) as open_amount_rc,
         -- dates
-        converted.invoice_date,
-        converted.due_date,
-        converted.days_past_due
-    from converted
-    left join customers
-        on converted.customer_id = customers.customer_id
-    left join sales_reps
-        on coalesce(converted.sales_rep_id, customers.sales_rep_id) = sales_reps.sales_rep_id
+        invoice_date,
+        due_date,
+        days_past_due,
+        -- added with the marts issue (appended: BI queries by name keep working)
+        sales_rep_name,
+        supervisor_id,
+        supervisor_name,
+        is_disputed,
+        promise_to_pay_status
+    from open_items
 )
 
 select * from final
