@@ -53,7 +53,7 @@ from ar_risk.extract.raw import (
     ensure_raw_tables,
     merge_batch,
 )
-from ar_risk.extract.sources import DatabaseSource, SourceConfigError, TableOptions
+from ar_risk.extract.sources import EXTRACTION_ORDER, DatabaseSource, SourceConfigError, TableOptions
 from ar_risk.extract.watermarks import Watermark, current_watermark, ensure_watermarks_table, record_extraction
 from ar_risk.warehouse import connect_warehouse, quote_ident
 
@@ -627,7 +627,8 @@ def extract_database(
         try:
             ensure_raw_tables(con)
             ensure_watermarks_table(con)
-            for options in source.tables:
+            # Reference order (FX rates, customers, documents...): the gate checks references against raw.
+            for options in sorted(source.tables, key=lambda o: EXTRACTION_ORDER.index(o.name)):
                 report.tables[options.name] = extract_table(
                     con,
                     source_conn,
