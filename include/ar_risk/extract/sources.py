@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -255,8 +255,15 @@ def _parse_source(raw: Any, index: int, path: Path, settings: Settings) -> Sourc
         )
     if not _NAME.fullmatch(source.name):
         raise SourceConfigError(f"{where}.name: {source.name!r} must be lower_snake_case (a-z, 0-9, _)")
-    if source.mapping is not None and not source.mapping.is_file():
-        raise SourceConfigError(f"{where}.mapping: file {source.mapping} does not exist")
+    if source.mapping is not None:
+        from ar_risk.extract.mapping import SHIPPED_MAPPINGS_DIR, load_mapping
+
+        name = str(raw["mapping"]).strip()
+        if not source.mapping.is_file() and (SHIPPED_MAPPINGS_DIR / f"{name}.yml").is_file():
+            source = replace(source, mapping=SHIPPED_MAPPINGS_DIR / f"{name}.yml")  # a shipped example, by name
+        if not source.mapping.is_file():
+            raise SourceConfigError(f"{where}.mapping: file {source.mapping} does not exist")
+        load_mapping(source.mapping)  # validated now: a MappingError names the file, table and key
     return source
 
 
@@ -350,14 +357,6 @@ def ordered_sources(config: SourcesConfig) -> list[Source]:
     ordered = []
     for source in sorted(config.sources, key=first_rank):
         if isinstance(source, DatabaseSource):
-            tables = tuple(sorted(source.tables, key=lambda o: EXTRACTION_ORDER.index(o.name)))
-            source = DatabaseSource(
-                name=source.name,
-                conn_id=source.conn_id,
-                schema=source.schema,
-                tables=tables,
-                mapping=source.mapping,
-                naive_timestamps_in=source.naive_timestamps_in,
-            )
+            source = replace(source, tables=tuple(sorted(source.tables, key=lambda o: EXTRACTION_ORDER.index(o.name))))
         ordered.append(source)
     return ordered
