@@ -159,7 +159,7 @@ def test_missing_required_table_and_empty_file_are_clear(tiny_settings):
     with pytest.raises(LandingError, match=r"erp_payments: file .*p\.csv is empty"):
         load_landing(tiny_settings, batch_id="b1")
     shutil.rmtree(tiny_settings.landing_dir / "erp_payments")
-    with pytest.raises(LandingError, match=r"required table\(s\) erp_payments have no \.csv or \.parquet files"):
+    with pytest.raises(LandingError, match=r"required table\(s\) erp_payments have no \.csv, \.parquet or \.xlsx files"):
         load_landing(tiny_settings, batch_id="b1")
 
 

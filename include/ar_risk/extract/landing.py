@@ -1,4 +1,4 @@
-"""Load landing files (``<landing>/<table>/*.csv|*.parquet``) into ``raw.<table>``.
+"""Load landing files (``<landing>/<table>/*.csv|*.parquet|*.xlsx``) into ``raw.<table>``.
 
 Guarantees:
 - every contract column is present and parses as its contract type, or the
@@ -8,7 +8,10 @@ Guarantees:
 - loading the same files again changes nothing (a file is known by its
   SHA-256; rows already in raw, by a hash of their contract values, are not
   inserted twice, so overlapping daily drops are harmless);
-- extra source columns are kept in raw as text and reported;
+- every batch passes the quality gate (``ar_risk.quality.gate``) first: a critical
+  failure stops the load, rows failing other rules go to ``raw._quarantine``;
+- extra source columns are kept in raw as text and reported; a column whose
+  type changed (Parquet) is reported, never silently coerced;
 - an absent optional table gets an empty raw table, and the run reports it
   as unavailable instead of faking its content.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import hashlib
 import logging
 import tempfile
@@ -38,11 +42,14 @@ from ar_risk.extract.raw import (
     first_lines,
     merge_batch,
 )
+from ar_risk.quality.errors import QualityGateError
+from ar_risk.quality.gate import QualityGate, record_validation_results
 from ar_risk.warehouse import connect_warehouse, sql_literal
 
 log = logging.getLogger(__name__)
 
-LANDING_SUFFIXES = (".csv", ".parquet")
+LANDING_SUFFIXES = (".csv", ".parquet", ".xlsx")
+SUFFIXES_TEXT = ".csv, .parquet or .xlsx"
 
 
 class LandingError(RawLoadError):
@@ -61,19 +68,35 @@ class TableLoad:
     extra_columns: list[str] = field(default_factory=list)
     type_changes: list[str] = field(default_factory=list)  # schema drift: "column: source type (contract type)"
     source_table: str = ""  # the landing folder read (differs from `table` under a mapping)
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)  # "column rule" -> rows
 
 
 @dataclass
 class ExtractReport:
     batch_id: str
     tables: dict[str, TableLoad]
+    data_docs: str | None = None  # GX Data Docs index page of this run
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(load.rows_quarantined for load in self.tables.values())
 
     @property
     def unavailable_tables(self) -> list[str]:
         return [name for name, load in self.tables.items() if not load.available]
 
     def to_dict(self) -> dict:
-        return {"batch_id": self.batch_id, "tables": {k: asdict(v) for k, v in self.tables.items()}}
+        return {
+            "batch_id": self.batch_id,
+            "tables": {k: asdict(v) for k, v in self.tables.items()},
+            # The quality status the DAG and the summary show.
+            "quality": {
+                "rows_quarantined": self.rows_quarantined,
+                "quarantined_by_table": {k: v.rows_quarantined for k, v in self.tables.items() if v.rows_quarantined},
+                "type_changes": {k: v.type_changes for k, v in self.tables.items() if v.type_changes},
+                "data_docs": self.data_docs,
+            },
+        }
 
 
 def landing_files(landing_dir: Path, table: str) -> list[Path]:
@@ -132,32 +155,101 @@ def _utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
     return target
 
 
+def _xlsx_to_csv(path: Path, sheet: str | None, workdir: Path) -> tuple[Path, str]:
+    """Stream an Excel sheet (header in row 1) into a UTF-8 CSV copy; returns (copy, sheet name).
+
+    openpyxl's read-only mode reads row by row, so memory stays bounded. Cells keep their
+    Excel types: dates become YYYY-MM-DD (a time other than midnight is kept), numbers are
+    written exactly as stored, booleans as true/false. The copy carries ``_source_row``, the
+    Excel row number minus the header row, so messages name the row a user sees in Excel.
+    """
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError, InvalidFileException...
+        raise LandingError(f"{path} is not a readable .xlsx workbook: {exc}") from exc
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise LandingError(f"{path}: sheet {sheet!r} not found; the workbook has {book.sheetnames}")
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header = list(next(rows, None) or [])
+        while header and header[-1] is None:  # formatted but empty trailing cells
+            header.pop()
+        if not header:
+            raise LandingError(f"{path}: sheet {ws.title!r} has no header row (row 1 is empty)")
+        for index, name in enumerate(header):
+            if name is None or not str(name).strip():
+                letter = openpyxl.utils.get_column_letter(index + 1)
+                raise LandingError(f"{path}: sheet {ws.title!r}, header cell {letter}1 is empty")
+        target = workdir / f"{path.stem}.xlsx.csv"
+        with target.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow([str(h).strip() for h in header] + ["_source_row"])
+            for row_number, values in enumerate(rows, start=2):
+                cells = list(values[: len(header)]) + [None] * (len(header) - len(values))
+                if all(c is None for c in cells):
+                    continue  # blank rows between or after the data
+                writer.writerow([_cell_text(c) for c in cells] + [row_number - 1])
+        return target, ws.title
+    finally:
+        book.close()
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
 def _read_file_relation(path: Path, encoding: str) -> str:
     """A SQL expression reading the file; CSV stays text so we can report bad values ourselves."""
     if path.suffix.lower() == ".parquet":
         return f"read_parquet({sql_literal(str(path))})"
     # The contract fixes the dialect and the header names the columns: no guessing, so a
     # malformed line is reported as that line, not as "every column is missing".
-    columns = ", ".join(f"{sql_literal(name)}: 'VARCHAR'" for name in _csv_header(path, encoding))
+    columns = ", ".join(
+        f"{sql_literal(name)}: '{'BIGINT' if name == '_source_row' else 'VARCHAR'}'"
+        for name in _csv_header(path, encoding)
+    )
     return (
         f"read_csv({sql_literal(str(path))}, header = true, auto_detect = false, columns = {{{columns}}}, "
         f"encoding = {sql_literal(encoding)}, delim = ',', quote = '\"', escape = '\"')"
     )
 
 
-def _map_and_type(con: duckdb.DuckDBPyConnection, table: Table, tmap: TableMapping, path: Path, is_csv: bool):
-    apply_mapping(con, tmap, source_relation="landing_source", target_view="landing_mapped", source_label=str(path))
-    return check_and_type_batch(
-        con,
-        table,
-        source_relation="landing_mapped",
-        typed_view="landing_batch",
-        source_label=str(path),
-        row_word="line" if is_csv else "row",
-        row_offset=1 if is_csv else 0,  # CSV line 1 is the header
-        text_source=is_csv,
-        source_kind="file",
-    )
+@dataclass(frozen=True)
+class _FileSource:
+    """How one landing file is read and how its rows are named in messages."""
+
+    read_path: Path  # what DuckDB reads (a UTF-8 copy for other encodings and Excel)
+    encoding: str
+    label: str  # the file (and sheet) as messages name it
+    row_word: str  # "line" (CSV) or "row" (Parquet, Excel)
+    row_offset: int  # added to _source_row: the header line / row
+    numbered: bool  # the copy already carries _source_row (Excel)
+    text_source: bool
+
+
+def _file_source(path: Path, encoding: str, sheet: str | None, tmp: Path) -> _FileSource:
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        copy, sheet_name = _xlsx_to_csv(path, sheet, tmp)
+        return _FileSource(copy, "utf-8", f"{path} (sheet {sheet_name!r})", "row", 1, True, True)
+    if suffix == ".parquet":
+        return _FileSource(path, encoding, str(path), "row", 0, False, False)
+    if encoding.lower() not in DUCKDB_NATIVE_ENCODINGS:
+        return _FileSource(_utf8_copy(path, encoding, tmp), "utf-8", str(path), "line", 1, False, True)
+    return _FileSource(path, encoding, str(path), "line", 1, False, True)
 
 
 def _load_file(
@@ -168,37 +260,66 @@ def _load_file(
     batch_id: str,
     encoding: str,
     workdir: Path,
+    gate: QualityGate,
 ) -> tuple[TypedBatch, BatchResult]:
-    """Stage, map, check and merge one file; the caller owns the transaction."""
+    """Stage, map, check, gate and merge one file; the caller owns the transaction."""
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        read_path, read_encoding = path, encoding
-        if path.suffix.lower() == ".csv" and encoding.lower() not in DUCKDB_NATIVE_ENCODINGS:
-            read_path, read_encoding = _utf8_copy(path, encoding, Path(tmp)), "utf-8"
+        src = _file_source(path, encoding, tmap.sheet, Path(tmp))
+        numbering = "" if src.numbered else ", row_number() OVER () AS _source_row"
         try:
             con.execute(
                 "CREATE OR REPLACE TEMP VIEW landing_source AS "
-                f"SELECT *, row_number() OVER () AS _source_row FROM {_read_file_relation(read_path, read_encoding)}"
+                f"SELECT *{numbering} FROM {_read_file_relation(src.read_path, src.encoding)}"
             )
         except duckdb.Error as exc:
-            raise LandingError(f"{table.name}: {path} is not a valid contract file: {first_lines(exc)}") from exc
-        is_csv = path.suffix.lower() == ".csv"
+            raise LandingError(f"{table.name}: {src.label} is not a valid contract file: {first_lines(exc)}") from exc
         try:
-            typed = _map_and_type(con, table, tmap, path, is_csv)
+            apply_mapping(
+                con, tmap, source_relation="landing_source", target_view="landing_mapped", source_label=src.label
+            )
+            typed = check_and_type_batch(
+                con,
+                table,
+                source_relation="landing_mapped",
+                typed_view="landing_batch",
+                source_label=src.label,
+                row_word=src.row_word,
+                row_offset=src.row_offset,
+                text_source=src.text_source,
+                source_kind="file",
+            )
         except LandingError:
             raise
         except RawLoadError as exc:
             raise LandingError(str(exc)) from exc
+        if typed.rows_in_batch == 0:
+            raise LandingError(
+                f"{table.name}: {src.label} has a header but no data rows; "
+                "remove the file if there is nothing to load for this table"
+            )
         result = merge_batch(
             con,
             table,
             relation="landing_batch",
             batch_id=batch_id,
-            source_label=str(path),
+            source_label=src.label,
             rows_in_batch=typed.rows_in_batch,
             extras=typed.extras,
             source_file=path.name,
+            gate=gate,
+            row_word=src.row_word,
+            row_offset=src.row_offset,
         )
     return typed, result
+
+
+# Reference tables first: the gate checks currencies against erp_fx_rates and references
+# (invoice -> customer, application -> invoice...) against what raw already holds.
+LOAD_ORDER = ("erp_fx_rates", "erp_sales_reps", "erp_customers")
+
+
+def load_order() -> list[Table]:
+    return [TABLES[n] for n in LOAD_ORDER] + [t for n, t in TABLES.items() if n not in LOAD_ORDER]
 
 
 def load_landing(
@@ -208,12 +329,14 @@ def load_landing(
     landing_dir: Path | None = None,
     encoding: str | None = None,
     mapping: SourceMapping | str | Path | None = None,
+    gate: QualityGate | None = None,
 ) -> ExtractReport:
     """Load every new landing file into raw; see the module docstring for the guarantees.
 
     ``landing_dir`` defaults to ``AR_LANDING_DIR``; ``mapping`` (a mapping or its file) maps an
     ERP's own folders and columns onto the contract; the CSV encoding is ``encoding``, else the
-    mapping's, else ``AR_CSV_ENCODING``.
+    mapping's, else ``AR_CSV_ENCODING``. ``gate`` defaults to one that writes GX Data Docs to
+    ``$AR_HOME/gx/data_docs``.
     """
     landing_dir = Path(landing_dir) if landing_dir is not None else settings.landing_dir
     if mapping is None:
@@ -231,9 +354,10 @@ def load_landing(
     ]
     if missing_required:
         raise LandingError(
-            f"required table(s) {', '.join(missing_required)} have no {' or '.join(LANDING_SUFFIXES)} files "
+            f"required table(s) {', '.join(missing_required)} have no {SUFFIXES_TEXT} files "
             f"under {landing_dir}/<table>/"
         )
+    gate = gate or QualityGate(reporting_currency=settings.reporting_currency, data_docs_dir=data_docs_dir(settings))
 
     report = ExtractReport(batch_id=batch_id, tables={})
     workdir = settings.home / "tmp"  # transcoded copies live here while a file loads
@@ -245,7 +369,7 @@ def load_landing(
             (r[0], r[1])
             for r in con.execute(f"SELECT table_name, file_sha256 FROM {RAW_SCHEMA}._ingested_files").fetchall()
         }
-        for table in TABLES.values():
+        for table in load_order():
             tmap = table_mappings[table.name]
             files = landing_files(landing_dir, tmap.source_table)
             already_in_raw = con.execute(f"SELECT count(*) > 0 FROM {RAW_SCHEMA}.{table.name}").fetchone()[0]
@@ -263,7 +387,7 @@ def load_landing(
                     raise LandingError(f"{table.name}: file {path} is empty (not even a header row)")
                 con.execute("BEGIN TRANSACTION")
                 try:
-                    typed, result = _load_file(con, table, tmap, path, batch_id, encoding, workdir)
+                    typed, result = _load_file(con, table, tmap, path, batch_id, encoding, workdir, gate)
                     con.execute(
                         f"INSERT INTO {RAW_SCHEMA}._ingested_files VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?, ?)",
                         [table.name, path.name, sha, batch_id, result.rows_in_batch, result.rows_loaded],
@@ -275,6 +399,12 @@ def load_landing(
                     raise LandingError(
                         f"{table.name}: {path} is not a valid contract file: {first_lines(exc)}"
                     ) from exc
+                except QualityGateError as exc:
+                    con.execute("ROLLBACK")
+                    # The refused batch's results are kept (they say why), and shown in Data Docs.
+                    record_validation_results(con, exc.results)
+                    gate.build_data_docs()
+                    raise
                 except Exception:
                     con.execute("ROLLBACK")
                     raise
@@ -283,17 +413,20 @@ def load_landing(
                 load.rows_loaded += result.rows_loaded
                 load.rows_already_present += result.rows_already_present
                 load.rows_quarantined += result.rows_quarantined
+                for reason, count in result.quarantine_reasons.items():
+                    load.quarantine_reasons[reason] = load.quarantine_reasons.get(reason, 0) + count
                 load.extra_columns = sorted(set(load.extra_columns) | set(typed.extras))
                 load.type_changes = sorted(set(load.type_changes) | set(typed.type_changes))
                 log.info(
-                    "%s: loaded %s new rows of %s from %s",
+                    "%s: loaded %s new rows of %s from %s (%s quarantined)",
                     table.name,
                     result.rows_loaded,
                     result.rows_in_batch,
                     path.name,
+                    result.rows_quarantined,
                 )
                 for change in typed.type_changes:
-                    log.warning("%s: column type changed in %s: %s", table.name, path.name, change)
+                    log.warning("%s: column type changed in %s (reported, not coerced): %s", table.name, path, change)
             if load.extra_columns:
                 log.warning("%s: extra columns kept in raw, not used downstream: %s", table.name, load.extra_columns)
             if not load.available:
@@ -303,4 +436,11 @@ def load_landing(
             con.execute(f"DROP VIEW IF EXISTS {view}")
     finally:
         con.close()
+    report.tables = {name: report.tables[name] for name in TABLES}  # contract order in reports
+    docs = gate.build_data_docs()
+    report.data_docs = str(docs) if docs else None
     return report
+
+
+def data_docs_dir(settings: Settings) -> Path:
+    return settings.home / "gx" / "data_docs"

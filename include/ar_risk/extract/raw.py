@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from ar_risk.contract import TABLES, Table
 from ar_risk.warehouse import quote_ident
+
+if TYPE_CHECKING:
+    from ar_risk.quality.gate import QualityGate
 
 RAW_SCHEMA = "raw"
 SOFT_DELETE_COLUMN = "is_deleted"  # optional on every table (source contract, "Deletes")
@@ -63,7 +67,7 @@ def _raw_columns_ddl(table: Table) -> str:
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw schema, every contract table (empty) and the file register."""
+    """Create the raw schema, every contract table (empty), the file register and the gate's tables."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for table in TABLES.values():
         con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table.name} ({_raw_columns_ddl(table)})")
@@ -73,6 +77,9 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             loaded_at TIMESTAMP, rows_in_file BIGINT, rows_loaded BIGINT,
             PRIMARY KEY (table_name, file_sha256))"""
     )
+    from ar_risk.quality.gate import ensure_quality_tables  # the gate imports this module's error
+
+    ensure_quality_tables(con)  # raw._quarantine and raw._validation_results
 
 
 def cast_expr(column: str, duckdb_type: str) -> str:
@@ -198,30 +205,56 @@ def merge_batch(
     rows_in_batch: int,
     extras: list[str],
     source_file: str | None = None,
+    gate: QualityGate | None = None,
+    row_word: str = "row",
+    row_offset: int = 0,
 ) -> BatchResult:
-    """Insert the batch in ``relation`` (typed to the contract) into ``raw.<table>``.
+    """Gate the batch in ``relation`` (typed to the contract), then insert it into ``raw.<table>``.
 
-    Rows whose contract values hash to a row already in raw are skipped, and so are
-    repeats within the batch (first source row wins). The caller owns the transaction.
+    The quality gate (``ar_risk.quality.gate``) raises ``QualityGateError`` on a critical
+    failure and moves rows failing other rules to ``raw._quarantine``. Of the rest, rows whose
+    contract values hash to a row already in raw are skipped, and so are repeats within the
+    batch (first source row wins). The caller owns the transaction.
+
     ``source_label`` names the source in messages; ``source_file`` (default: the label) is
-    what ``_source_file`` stores (landing files store their name, messages show the path).
+    what ``_source_file`` stores (landing files store their name, messages show the path);
+    rows are named ``<row_word> <_source_row + row_offset>`` (CSV: "line", 1). ``gate``
+    defaults to a process-wide gate built from the settings.
     """
+    from ar_risk.quality.gate import run_gate
+
     target = f"{RAW_SCHEMA}.{table.name}"
     for col in extras:
         con.execute(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {quote_ident(col)} VARCHAR")
-    # The row hash covers contract values only, so the same row from CSV, Parquet or a database
-    # is the same row.
-    hashed = ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '\\N')" for c in table.column_names)
+    batch, outcome = run_gate(
+        con,
+        table,
+        relation=relation,
+        rows_in_batch=rows_in_batch,
+        batch_id=batch_id,
+        source_label=source_label,
+        gate=gate,
+        row_word=row_word,
+        row_offset=row_offset,
+    )
+    # The batch table holds distinct rows with their _row_hash (contract values only, so the same
+    # row from CSV, Parquet or a database is the same row) and gate-only lookup columns.
+    columns = [*table.column_names, SOFT_DELETE_COLUMN, *extras, "_source_row", "_row_hash"]
+    select = ", ".join(f"f.{quote_ident(c)}" for c in columns)
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     # DuckDB answers an INSERT with the number of rows it inserted.
     (rows_loaded,) = con.execute(
         f"""INSERT INTO {target} BY NAME
-            SELECT f.*, ? AS _batch_id, ? AS _loaded_at, ? AS _source_file
-            FROM (SELECT *, md5(concat_ws('|', {hashed})) AS _row_hash FROM {relation}) AS f
-            WHERE NOT EXISTS (SELECT 1 FROM {target} AS r WHERE r._row_hash = f._row_hash)
-            QUALIFY row_number() OVER (PARTITION BY f._row_hash ORDER BY f._source_row) = 1""",
+            SELECT {select}, ? AS _batch_id, ? AS _loaded_at, ? AS _source_file
+            FROM {batch} AS f
+            WHERE NOT EXISTS (SELECT 1 FROM {target} AS r WHERE r._row_hash = f._row_hash)""",
         [batch_id, loaded_at, source_file or source_label],
     ).fetchone()
+    con.execute(f"DROP TABLE IF EXISTS {batch}")
     return BatchResult(
-        rows_in_batch=rows_in_batch, rows_loaded=rows_loaded, rows_already_present=rows_in_batch - rows_loaded
+        rows_in_batch=rows_in_batch,
+        rows_loaded=rows_loaded,
+        rows_already_present=rows_in_batch - rows_loaded - outcome.quarantined_rows,
+        rows_quarantined=outcome.quarantined_rows,
+        quarantine_reasons=outcome.quarantine_reasons,
     )

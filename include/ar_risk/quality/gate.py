@@ -1,0 +1,415 @@
+"""Validate each extracted batch with Great Expectations before it is merged into raw.
+
+The suites are data, versioned in ``expectations/<contract table>.json`` (GX 1.x suite
+JSON); every expectation carries ``meta.severity``:
+
+- ``critical``: the batch is refused and the run stops with :class:`QualityGateError`
+  naming table, column, rule and an example row with its line in the source;
+- ``warning``: the failing rows go to ``raw._quarantine`` (rule, reason, the row as JSON,
+  batch id, source and line); the others are merged and the run reports the count.
+
+How a batch is validated: the typed batch is materialised once into a DuckDB temp table,
+together with lookup columns that GX cannot compute on a DataFrame alone
+(``<column>__known``: is the referenced key already in raw?). It is then read back in
+chunks of at most ``chunk_rows`` rows as pandas DataFrames (bounded memory; GX's
+SQLAlchemy path over DuckDB has open bugs). Chunks are cut by a hash of the table's key,
+so every copy of a key lands in the same chunk and "key unique" holds across the batch.
+
+Every validation is stored in ``raw._validation_results`` (one row per rule and batch) and,
+when a Data Docs folder is configured, rendered as GX Data Docs there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ar_risk.config import PROJECT_DIR
+from ar_risk.contract import TABLES, Table
+from ar_risk.quality.errors import QualityGateError
+from ar_risk.warehouse import quote_ident
+
+log = logging.getLogger(__name__)
+
+SUITES_DIR = PROJECT_DIR / "expectations"
+SEVERITIES = ("critical", "warning")
+CHUNK_ROWS = 200_000
+QUARANTINE_TABLE = "raw._quarantine"
+VALIDATION_RESULTS_TABLE = "raw._validation_results"
+LOOKUP_SUFFIX = "__known"
+# Rows in a quarantine or error message: enough to act on, short enough to read.
+EXAMPLE_JSON_CHARS = 300
+
+
+class QualitySuiteError(ValueError):
+    """A suite file in expectations/ cannot be used (the message names the file and expectation)."""
+
+
+def ensure_quality_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} (
+            table_name VARCHAR, batch_id VARCHAR, source VARCHAR, source_row BIGINT, rule VARCHAR,
+            column_name VARCHAR, reason VARCHAR, row_json VARCHAR, quarantined_at TIMESTAMP)"""
+    )
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {VALIDATION_RESULTS_TABLE} (
+            batch_id VARCHAR, table_name VARCHAR, source VARCHAR, rule VARCHAR, expectation_type VARCHAR,
+            column_name VARCHAR, severity VARCHAR, success BOOLEAN, element_count BIGINT,
+            unexpected_count BIGINT, outcome VARCHAR, validated_at TIMESTAMP)"""
+    )
+
+
+def load_suite_specs(suites_dir: Path = SUITES_DIR) -> dict[str, dict]:
+    """Read and check every suite: one per contract table, each expectation with a known severity."""
+    specs: dict[str, dict] = {}
+    for table in TABLES:
+        path = suites_dir / f"{table}.json"
+        try:
+            spec = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise QualitySuiteError(f"{path}: the suite for {table} cannot be read ({exc.strerror})") from exc
+        except json.JSONDecodeError as exc:
+            raise QualitySuiteError(f"{path}: not valid JSON: {exc}") from exc
+        if spec.get("name") != table:
+            raise QualitySuiteError(f"{path}: 'name' must be {table!r}, found {spec.get('name')!r}")
+        expectations = spec.get("expectations")
+        if not isinstance(expectations, list) or not expectations:
+            raise QualitySuiteError(f"{path}: 'expectations' must be a non-empty list")
+        for number, expectation in enumerate(expectations, start=1):
+            meta = expectation.get("meta") or {}
+            where = f"{path}: expectation {number} ({expectation.get('type')})"
+            if meta.get("severity") not in SEVERITIES:
+                severity = meta.get("severity")
+                raise QualitySuiteError(f"{where}: meta.severity must be one of {SEVERITIES}, not {severity!r}")
+            if not meta.get("rule"):
+                raise QualitySuiteError(f"{where}: meta.rule (a short code such as amount_not_negative) is missing")
+        specs[table] = spec
+    return specs
+
+
+def _expectation_column(kwargs: dict) -> str:
+    if "column" in kwargs:
+        return str(kwargs["column"]).removesuffix(LOOKUP_SUFFIX)
+    if "column_A" in kwargs:
+        return str(kwargs["column_A"])
+    if "column_list" in kwargs:
+        return ",".join(kwargs["column_list"])
+    return ""
+
+
+@dataclass
+class RuleOutcome:
+    rule: str
+    expectation_type: str
+    column: str
+    severity: str
+    description: str
+    success: bool = True
+    element_count: int = 0
+    unexpected_count: int = 0
+    unexpected_rows: list[int] = field(default_factory=list)  # _source_row values
+    observed: str = ""  # table-level rules: what GX saw
+
+
+@dataclass
+class GateOutcome:
+    rules: list[RuleOutcome]
+    quarantined_rows: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def critical_failures(self) -> list[RuleOutcome]:
+        return [r for r in self.rules if r.severity == "critical" and not r.success]
+
+
+class QualityGate:
+    """One GX (ephemeral) context for a run; suites from ``expectations/``."""
+
+    def __init__(
+        self,
+        *,
+        reporting_currency: str = "CNY",
+        data_docs_dir: Path | None = None,
+        suites_dir: Path = SUITES_DIR,
+        chunk_rows: int = CHUNK_ROWS,
+    ):
+        self.reporting_currency = reporting_currency
+        self.data_docs_dir = data_docs_dir
+        self.chunk_rows = chunk_rows
+        self.specs = load_suite_specs(suites_dir)
+        self._context = None
+        self._definitions: dict[str, object] = {}
+        self._runs = 0
+
+    # --- Great Expectations plumbing -------------------------------------------------------
+    def _gx(self):
+        if self._context is None:
+            os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            context = gx.get_context(mode="ephemeral")
+            context.variables.progress_bars = ProgressBarsConfig(globally=False)
+            if self.data_docs_dir is not None:
+                self.data_docs_dir.mkdir(parents=True, exist_ok=True)
+                context.add_data_docs_site(
+                    site_name="ar_risk",
+                    site_config={
+                        "class_name": "SiteBuilder",
+                        "store_backend": {
+                            "class_name": "TupleFilesystemStoreBackend",
+                            "base_directory": str(self.data_docs_dir),
+                        },
+                        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                    },
+                )
+            self._datasource = context.data_sources.add_pandas("ar_batches")
+            self._context = context
+        return self._context
+
+    def _definition(self, table: str):
+        if table not in self._definitions:
+            import great_expectations as gx
+
+            context = self._gx()
+            spec = self.specs[table]
+            expectations = [
+                {**e, "meta": {**e["meta"], "position": position}} for position, e in enumerate(spec["expectations"])
+            ]
+            suite = context.suites.add(
+                gx.ExpectationSuite(name=table, expectations=expectations, meta=spec.get("meta") or {})
+            )
+            batch = self._datasource.add_dataframe_asset(table).add_batch_definition_whole_dataframe("batch")
+            self._definitions[table] = context.validation_definitions.add(
+                gx.ValidationDefinition(name=f"{table}_gate", data=batch, suite=suite)
+            )
+        return self._definitions[table]
+
+    def build_data_docs(self) -> Path | None:
+        """Render the Data Docs of every validation of this run; returns the index page."""
+        if self.data_docs_dir is None or self._context is None:
+            return None
+        self._context.build_data_docs(site_names=["ar_risk"])  # not GX's default temporary site
+        return self.data_docs_dir / "index.html"
+
+    # --- the gate -----------------------------------------------------------------------------
+    def _parameters(self, con: duckdb.DuckDBPyConnection) -> dict:
+        rated = [r[0] for r in con.execute("SELECT DISTINCT currency FROM raw.erp_fx_rates").fetchall() if r[0]]
+        return {"known_currencies": sorted({self.reporting_currency, *rated})}
+
+    def materialise(self, con: duckdb.DuckDBPyConnection, table: Table, relation: str, rows: int) -> tuple[str, int]:
+        """Copy the batch (one row per distinct content) into temp table ``_gate_batch`` with lookups."""
+        hashed = ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '\\N')" for c in table.column_names)
+        lookups = []
+        for column, ref in table.references.items():
+            ref_table, ref_column = ref.split(".")
+            ident = quote_ident(column)
+            lookups.append(
+                f"CASE WHEN b.{ident} IS NULL THEN NULL ELSE b.{ident} IN "
+                f"(SELECT {quote_ident(ref_column)} FROM raw.{ref_table}) END AS {quote_ident(column + LOOKUP_SUFFIX)}"
+            )
+        chunks = max(1, math.ceil(rows / self.chunk_rows))
+        key = ", ".join(f"b.{quote_ident(k)}" for k in table.key)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _gate_batch AS "
+            f"SELECT b.*, {''.join(lk + ', ' for lk in lookups)}hash({key}) % {chunks} AS _chunk "
+            f"FROM (SELECT *, md5(concat_ws('|', {hashed})) AS _row_hash FROM {relation} "
+            "QUALIFY row_number() OVER (PARTITION BY _row_hash ORDER BY _source_row) = 1) AS b"
+        )
+        return "_gate_batch", chunks
+
+    def validate(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: Table,
+        *,
+        batch_id: str,
+        source_label: str,
+        chunks: int,
+    ) -> GateOutcome:
+        definition = self._definition(table.name)
+        parameters = self._parameters(con)
+        import great_expectations as gx
+
+        rules: list[RuleOutcome] = [
+            RuleOutcome(
+                rule=e["meta"]["rule"],
+                expectation_type=e["type"],
+                column=_expectation_column(e.get("kwargs") or {}),
+                severity=e["meta"]["severity"],
+                description=f"{e['meta'].get('description_en', '')} / {e['meta'].get('description_zh', '')}",
+            )
+            for e in self.specs[table.name]["expectations"]
+        ]
+        for chunk in range(chunks):
+            frame: pd.DataFrame = con.execute(
+                "SELECT * EXCLUDE (_chunk, _row_hash) FROM _gate_batch WHERE _chunk = ?", [chunk]
+            ).fetch_df(date_as_object=True)
+            if frame.empty:
+                continue
+            self._runs += 1
+            result = definition.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters=parameters,
+                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_source_row"]},
+                run_id=gx.RunIdentifier(run_name=f"{batch_id} {table.name} {Path(source_label).name} #{chunk}"),
+            )
+            # Each expectation carries its position in the suite (added on load), so results map back
+            # to rules whatever order GX reports them in.
+            by_position = {r.expectation_config.meta.get("position"): r for r in result.results}
+            for position, rule in enumerate(rules):
+                outcome = by_position.get(position)
+                if outcome is None:
+                    raise QualityGateError(f"{table.name}: rule {rule.rule} ({rule.expectation_type}) has no GX result")
+                info = outcome.exception_info or {}
+                raised = info.get("raised_exception") or any(
+                    isinstance(v, dict) and v.get("raised_exception") for v in info.values()
+                )
+                if raised:
+                    raise QualityGateError(
+                        f"{table.name}.{rule.column}: rule {rule.rule} could not be evaluated on {source_label}: "
+                        f"{info.get('exception_message') or next(iter(info.values()), {}).get('exception_message')}"
+                    )
+                res = outcome.result or {}
+                rule.element_count += int(res.get("element_count") or len(frame))
+                if not outcome.success:
+                    rule.success = False
+                    rule.unexpected_count += int(res.get("unexpected_count") or 0)
+                    rule.unexpected_rows += [int(d["_source_row"]) for d in res.get("unexpected_index_list") or []]
+                    if "observed_value" in res:
+                        rule.observed = str(res["observed_value"])
+        return GateOutcome(rules=rules)
+
+
+_DEFAULT_GATE: QualityGate | None = None
+
+
+def default_gate() -> QualityGate:
+    """A process-wide gate from the settings (no Data Docs), for callers that pass none."""
+    global _DEFAULT_GATE
+    if _DEFAULT_GATE is None:
+        from ar_risk.config import load_settings
+
+        _DEFAULT_GATE = QualityGate(reporting_currency=load_settings().reporting_currency)
+    return _DEFAULT_GATE
+
+
+def _row_json_sql(columns: list[str]) -> str:
+    return "to_json(struct_pack(" + ", ".join(f"{quote_ident(c)} := b.{quote_ident(c)}" for c in columns) + "))"
+
+
+def _result_rows(outcome: GateOutcome, table: Table, batch_id: str, source_label: str, result: str) -> list[dict]:
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return [
+        {
+            "batch_id": batch_id,
+            "table_name": table.name,
+            "source": source_label,
+            "rule": r.rule,
+            "expectation_type": r.expectation_type,
+            "column_name": r.column,
+            "severity": r.severity,
+            "success": r.success,
+            "element_count": r.element_count,
+            "unexpected_count": r.unexpected_count,
+            "outcome": "passed" if r.success else ("stopped" if r.severity == "critical" else "quarantined"),
+            "validated_at": now,
+        }
+        for r in outcome.rules
+    ] or [{"batch_id": batch_id, "table_name": table.name, "source": source_label, "outcome": result}]
+
+
+def record_validation_results(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    """Store validation result rows (from a passed gate, or from a QualityGateError after rollback)."""
+    if not rows:
+        return
+    ensure_quality_tables(con)
+    frame = pd.DataFrame(rows)  # noqa: F841 - read by DuckDB below
+    con.execute(f"INSERT INTO {VALIDATION_RESULTS_TABLE} BY NAME SELECT * FROM frame")
+
+
+def run_gate(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    *,
+    relation: str,
+    rows_in_batch: int,
+    batch_id: str,
+    source_label: str,
+    gate: QualityGate | None = None,
+    row_word: str = "row",
+    row_offset: int = 0,
+) -> tuple[str, GateOutcome]:
+    """Validate the batch; raise on a critical failure; quarantine rows failing warning rules.
+
+    Returns the temp table holding the batch (distinct rows, lookups, ``_quarantined`` flag) and
+    the outcome. Validation results are written to ``raw._validation_results``.
+    """
+    gate = gate or default_gate()
+    ensure_quality_tables(con)
+    batch, chunks = gate.materialise(con, table, relation, rows_in_batch)
+    outcome = gate.validate(con, table, batch_id=batch_id, source_label=source_label, chunks=chunks)
+    data_columns = [
+        r[0]
+        for r in con.execute(f"DESCRIBE {batch}").fetchall()
+        if not r[0].endswith(LOOKUP_SUFFIX) and r[0] not in ("_chunk", "_row_hash", "_source_row")
+    ]
+
+    failures = outcome.critical_failures
+    if failures:
+        first = failures[0]
+        detail = f"{first.unexpected_count} row(s)" if first.unexpected_rows else f"the batch ({first.observed})"
+        message = (
+            f"{table.name}.{first.column}: critical rule {first.rule} failed for {detail} of {source_label}: "
+            f"{first.description}"
+        )
+        if first.unexpected_rows:
+            row = min(first.unexpected_rows)
+            example = con.execute(
+                f"SELECT {_row_json_sql(data_columns)} FROM {batch} AS b WHERE _source_row = ?", [row]
+            ).fetchone()[0]
+            message += f"; e.g. {row_word} {row + row_offset}: {example[:EXAMPLE_JSON_CHARS]}"
+        if len(failures) > 1:
+            message += f" (also failed: {', '.join(f'{f.column} {f.rule}' for f in failures[1:])})"
+        raise QualityGateError(message, results=_result_rows(outcome, table, batch_id, source_label, "stopped"))
+
+    quarantine = [
+        (row, r.rule, r.column, r.description)
+        for r in outcome.rules
+        if not r.success and r.severity != "critical"
+        for row in sorted(set(r.unexpected_rows))
+    ]
+    if quarantine:
+        frame = pd.DataFrame(quarantine, columns=["source_row", "rule", "column_name", "reason"])  # noqa: F841
+        con.execute(
+            f"""INSERT INTO {QUARANTINE_TABLE}
+                SELECT ?, ?, ?, q.source_row + ?, q.rule, q.column_name, q.reason, {_row_json_sql(data_columns)},
+                       now()::TIMESTAMP
+                FROM frame AS q JOIN {batch} AS b ON b._source_row = q.source_row""",
+            [table.name, batch_id, source_label, row_offset],
+        )
+        outcome.quarantined_rows = len({row for row, *_ in quarantine})
+        for _, rule, column, _ in quarantine:
+            label = f"{column} {rule}"
+            outcome.quarantine_reasons[label] = outcome.quarantine_reasons.get(label, 0) + 1
+        con.execute(
+            f"DELETE FROM {batch} WHERE _source_row IN (SELECT DISTINCT source_row FROM frame)",
+        )
+        log.warning(
+            "%s: %s row(s) of %s quarantined in %s: %s",
+            table.name,
+            outcome.quarantined_rows,
+            source_label,
+            QUARANTINE_TABLE,
+            outcome.quarantine_reasons,
+        )
+    record_validation_results(con, _result_rows(outcome, table, batch_id, source_label, "passed"))
+    return batch, outcome

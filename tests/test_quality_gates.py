@@ -1,0 +1,154 @@
+"""Quality gates (GX 1.x): critical rules stop the load, other failing rows go to quarantine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+import pytest
+
+from ar_risk import tasks
+from ar_risk.contract import TABLES
+from ar_risk.extract.landing import load_landing
+from ar_risk.quality import QualityGateError
+from ar_risk.quality.gate import SEVERITIES, SUITES_DIR, QualitySuiteError, load_suite_specs
+
+INVOICE_HEADER = (
+    "invoice_id,customer_id,document_type,invoice_date,due_date,amount,currency,order_id,sales_rep_id,updated_at"
+)
+
+
+def _query(settings, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def _add_invoices(settings, *lines: str, name: str = "late.csv") -> None:
+    (settings.landing_dir / "erp_invoices" / name).write_text("\n".join([INVOICE_HEADER, *lines]) + "\n")
+
+
+def test_every_contract_table_has_a_suite_with_severities():
+    specs = load_suite_specs()
+    assert set(specs) == set(TABLES)
+    for table, spec in specs.items():
+        rules = {(e["meta"]["rule"], e["meta"]["severity"]) for e in spec["expectations"]}
+        assert all(severity in SEVERITIES for _, severity in rules)
+        # Keys are always gated as critical: a batch with two rows for one key is ambiguous.
+        assert ("key_unique", "critical") in rules and ("key_not_null", "critical") in rules, table
+        for e in spec["expectations"]:
+            column = e["kwargs"].get("column", "").removesuffix("__known")
+            assert not column or column in TABLES[table].column_names, (table, column)
+
+
+def test_a_suite_without_severity_is_refused(tmp_path):
+    for path in SUITES_DIR.glob("*.json"):
+        shutil.copy(path, tmp_path / path.name)
+    spec = json.loads((tmp_path / "erp_invoices.json").read_text())
+    del spec["expectations"][2]["meta"]["severity"]
+    (tmp_path / "erp_invoices.json").write_text(json.dumps(spec))
+    with pytest.raises(QualitySuiteError, match=r"erp_invoices\.json: expectation 3 .*meta\.severity must be one of"):
+        load_suite_specs(tmp_path)
+
+
+def test_gate_errors_are_data_errors_that_fail_without_retry():
+    assert issubclass(QualityGateError, tasks.DATA_ERRORS)
+
+
+def test_row_level_failures_are_quarantined_and_the_rest_loads(tiny_settings):
+    _add_invoices(
+        tiny_settings,
+        "I10,C1,invoice,2026-03-01,2026-03-31,10.00,CNY,,,2026-03-01T00:00:00Z",  # good
+        "I11,C1,invoice,2026-03-01,2026-03-31,-5.00,CNY,,,2026-03-01T00:00:00Z",  # negative amount
+        "I12,C1,invoice,2026-03-10,2026-03-01,5.00,CNY,,,2026-03-01T00:00:00Z",  # due before invoice date
+        "I13,C404,invoice,2026-03-01,2026-03-31,5.00,CNY,,,2026-03-01T00:00:00Z",  # unknown customer
+        "I14,C1,invoice,2026-03-01,2026-03-31,5.00,EUR,,,2026-03-01T00:00:00Z",  # no EUR rate
+        "I15,C1,bill,2026-03-01,2026-03-31,5.00,CNY,,,2026-03-01T00:00:00Z",  # unknown document type
+        "I16,C1,invoice,0026-03-01,2026-03-31,5.00,CNY,,,2026-03-01T00:00:00Z",  # typo year
+    )
+    report = load_landing(tiny_settings, batch_id="b1")
+    load = report.tables["erp_invoices"]
+    assert (load.rows_loaded, load.rows_quarantined) == (4 + 1, 6)
+    assert report.to_dict()["quality"]["quarantined_by_table"] == {"erp_invoices": 6}
+    loaded = {r[0] for r in _query(tiny_settings, "SELECT invoice_id FROM raw.erp_invoices")}
+    assert loaded == {"I1", "I2", "I3", "CN1", "I10"}
+    quarantined = _query(
+        tiny_settings,
+        "SELECT source_row, rule, column_name, batch_id, source, json_extract_string(row_json, '$.invoice_id') "
+        "FROM raw._quarantine ORDER BY source_row",
+    )
+    source = str(tiny_settings.landing_dir / "erp_invoices" / "late.csv")
+    assert quarantined == [
+        (3, "amount_not_negative", "amount", "b1", source, "I11"),
+        (4, "due_on_or_after_invoice_date", "due_date", "b1", source, "I12"),
+        (5, "reference_known", "customer_id", "b1", source, "I13"),
+        (6, "currency_known", "currency", "b1", source, "I14"),
+        (7, "code_known", "document_type", "b1", source, "I15"),
+        (8, "date_in_range", "invoice_date", "b1", source, "I16"),
+    ]
+    reason = _query(tiny_settings, "SELECT reason FROM raw._quarantine WHERE source_row = 3")[0][0]
+    assert reason == "amount must be >= 0 / amount 必须大于等于 0"
+    # One validation result per rule and file, kept per batch.
+    results = _query(
+        tiny_settings,
+        "SELECT rule, column_name, success, unexpected_count, outcome FROM raw._validation_results "
+        "WHERE table_name = 'erp_invoices' AND source = ? AND NOT success ORDER BY rule",
+        [source],
+    )
+    assert ("amount_not_negative", "amount", False, 1, "quarantined") in results
+    assert len(results) == 6
+    assert (tiny_settings.home / "gx" / "data_docs" / "index.html").exists()
+
+
+def test_duplicate_key_is_critical_and_names_table_column_and_line(tiny_settings):
+    _add_invoices(
+        tiny_settings,
+        "I10,C1,invoice,2026-03-01,2026-03-31,10.00,CNY,,,2026-03-01T00:00:00Z",
+        "I10,C1,invoice,2026-03-01,2026-03-31,12.00,CNY,,,2026-03-01T00:00:00Z",
+    )
+    with pytest.raises(QualityGateError) as excinfo:
+        load_landing(tiny_settings, batch_id="b1")
+    message = str(excinfo.value)
+    assert message.startswith("erp_invoices.invoice_id: critical rule key_unique failed for 2 row(s) of ")
+    assert (
+        "late.csv: invoice_id appears more than once in the batch / invoice_id 在本批次中重复; "
+        'e.g. line 2: {"invoice_id":"I10"' in message
+    )
+    # Nothing of the refused file is in raw, but its validation is recorded.
+    assert _query(tiny_settings, "SELECT count(*) FROM raw.erp_invoices WHERE invoice_id = 'I10'") == [(0,)]
+    stopped = _query(
+        tiny_settings, "SELECT rule, outcome FROM raw._validation_results WHERE outcome = 'stopped' AND NOT success"
+    )
+    assert stopped == [("key_unique", "stopped")]
+
+
+def test_exact_repeats_within_a_file_are_one_row_not_a_duplicate_key(tiny_settings):
+    line = "I10,C1,invoice,2026-03-01,2026-03-31,10.00,CNY,,,2026-03-01T00:00:00Z"
+    _add_invoices(tiny_settings, line, line)
+    report = load_landing(tiny_settings, batch_id="b1")
+    assert report.tables["erp_invoices"].rows_loaded == 4 + 1
+
+
+def test_an_application_for_an_unknown_invoice_is_quarantined(tiny_settings):
+    path = tiny_settings.landing_dir / "erp_payment_applications" / "a.csv"
+    path.write_text(path.read_text() + "A3,I999,P1,,2026-02-21,1.00,2026-02-21T00:00:00Z\n")
+    report = load_landing(tiny_settings, batch_id="b1")
+    assert report.tables["erp_payment_applications"].rows_quarantined == 1
+    assert _query(tiny_settings, "SELECT rule, column_name FROM raw._quarantine") == [("reference_known", "invoice_id")]
+
+
+def test_the_gate_validates_large_batches_in_bounded_chunks(tiny_settings, monkeypatch):
+    """Chunks are cut by key hash, so a duplicate key is still caught when the batch spans chunks."""
+    from ar_risk.quality import gate as gate_module
+
+    monkeypatch.setattr(gate_module, "CHUNK_ROWS", 2)
+    lines = [f"I{n},C1,invoice,2026-03-01,2026-03-31,1.00,CNY,,,2026-03-01T00:00:00Z" for n in range(10, 30)]
+    lines.append("I10,C1,invoice,2026-03-01,2026-03-31,2.00,CNY,,,2026-03-01T00:00:00Z")
+    _add_invoices(tiny_settings, *lines)
+    gate = gate_module.QualityGate(chunk_rows=2)
+    with pytest.raises(QualityGateError, match=r"key_unique failed for 2 row\(s\)"):
+        load_landing(tiny_settings, batch_id="b1", gate=gate)
+    assert gate._runs > 5  # the invoice file was validated in several chunks
