@@ -16,6 +16,7 @@ Two examples ship with the package (``mappings/sap_export.yml`` and
           amount: {column: DMBTR, number_format: "1.234,56"}
           document_type: {column: BLART, values: {RV: invoice, DG: credit_note}}
           currency: {constant: CNY}
+          updated_at: {column: CPUDT, date_format: YYYYMMDD, time_zone: Europe/Berlin}
 
 Every non-nullable contract column of a listed table must be mapped; nullable
 ones left out are NULL. Source columns the mapping does not use are kept in
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import yaml
@@ -54,7 +56,7 @@ DATE_FORMATS = {
 }
 # Number formats: how 1234.56 is written -> (thousands separator, decimal separator).
 NUMBER_FORMATS = {"1234.56": ("", "."), "1,234.56": (",", "."), "1.234,56": (".", ","), "1 234,56": (" ", ",")}
-COLUMN_SPEC_KEYS = {"column", "constant", "date_format", "plus_days", "values", "number_format"}
+COLUMN_SPEC_KEYS = {"column", "constant", "date_format", "plus_days", "values", "number_format", "time_zone"}
 TOP_LEVEL_KEYS = {"name", "description", "encoding", "tables"}
 TABLE_KEYS = {"source_table", "columns", "sheet"}
 
@@ -72,6 +74,7 @@ class ColumnMapping:
     plus_days: str | None = None  # source column holding a number of days to add (due = baseline + days)
     values: dict[str, str] = field(default_factory=dict)  # source code -> contract code
     number_format: str | None = None  # a key of NUMBER_FORMATS
+    time_zone: str | None = None  # timestamps written in local time of this IANA zone (stored as UTC)
 
     @property
     def source_columns(self) -> list[str]:
@@ -164,6 +167,14 @@ def _column_mapping(table: str, column: str, spec, where: str) -> ColumnMapping:
             raise MappingError(f"{where}: number_format applies to amounts and numbers, not {contract_type}")
         if str(number_format) not in NUMBER_FORMATS:
             raise MappingError(f"{where}: number_format {number_format!r} is not one of {sorted(NUMBER_FORMATS)}")
+    time_zone = spec.get("time_zone")
+    if time_zone is not None:
+        if contract_type != "timestamp" or date_format is None:
+            raise MappingError(f"{where}: time_zone applies to timestamp columns read with a date_format")
+        try:
+            ZoneInfo(str(time_zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise MappingError(f"{where}: time_zone {time_zone!r} is not an IANA zone such as Asia/Shanghai") from None
     values = spec.get("values") or {}
     if not isinstance(values, dict):
         raise MappingError(f"{where}.values: expected source code: contract code pairs")
@@ -175,6 +186,7 @@ def _column_mapping(table: str, column: str, spec, where: str) -> ColumnMapping:
         plus_days=_scalar(plus_days, f"{where}.plus_days") if plus_days is not None else None,
         values={_scalar(k, f"{where}.values key"): _scalar(v, f"{where}.values[{k!r}]") for k, v in values.items()},
         number_format=str(number_format) if number_format is not None else None,
+        time_zone=str(time_zone) if time_zone is not None else None,
     )
 
 
@@ -292,6 +304,8 @@ def _column_sql(spec: ColumnMapping, contract_type: str) -> str:
             fallback = f"{_text(expr)} || ' + ' || coalesce({_text(days)}, '') || ' days'"
         else:
             fallback = _text(expr)
+        if spec.time_zone:  # local wall-clock time -> UTC, as raw stores timestamps
+            parsed = f"timezone('UTC', timezone({sql_literal(spec.time_zone)}, {parsed}))"
         expr = f"CASE WHEN {src} IS NULL THEN NULL ELSE coalesce(strftime({parsed}, {out}), {fallback}) END"
     return expr
 
