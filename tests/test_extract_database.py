@@ -250,3 +250,79 @@ def test_connection_configuration_errors_fail_fast(tmp_path, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_AR_TEST_DB_MYSQLDB", "mysql://root@127.0.0.1:3306/mysql")
     with pytest.raises(SourceConfigError, match=r'without the extra \{"client": "mysql-connector-python"\}'):
         extract_database(settings, database_source("crm", "ar_test_db_mysqldb", ("crm_accounts",)), "b1")
+
+
+SAP_STYLE_MAPPING = """\
+name: sap_style_database
+tables:
+  erp_fx_rates:
+    source_table: TCURR
+    columns:
+      currency: FCURR
+      rate_date: {column: GDATU, date_format: YYYYMMDD}
+      rate_to_reporting: UKURS
+  erp_customers:
+    source_table: KNA1
+    columns:
+      customer_id: KUNNR
+      customer_name: NAME1
+      region: {column: REGIO, values: {"31": 华东, "11": 华北}}
+      industry: BRSCH
+      customer_since: {column: ERDAT, date_format: YYYYMMDD}
+      payment_terms_days: ZTAGG
+      is_active: AKTIV
+      updated_at: CHANGED_AT
+"""
+
+
+def test_a_mapped_database_source_is_renamed_recoded_and_read_incrementally(demo_dir, tmp_path):
+    mapping = tmp_path / "sap_style.yml"
+    mapping.write_text(SAP_STYLE_MAPPING, encoding="utf-8")
+    settings = _settings(tmp_path, "mapped")
+    with source_database("postgres", demo_dir, ()) as (erp, _):
+        tdb.execute(
+            erp,
+            [
+                'CREATE TABLE "TCURR" ("FCURR" text, "GDATU" char(8), "UKURS" numeric(18,8), "MANDT" text)',
+                """INSERT INTO "TCURR" VALUES ('USD', '20261030', 7.12345678, '800')""",
+                'CREATE TABLE "KNA1" ("KUNNR" varchar(10) PRIMARY KEY, "NAME1" text, "REGIO" text, "BRSCH" text, '
+                '"ERDAT" char(8), "ZTAGG" smallint, "AKTIV" boolean, "CHANGED_AT" timestamptz)',
+                """INSERT INTO "KNA1" VALUES
+                   ('0000100001', '上海恒锦''s "Trading"; DROP TABLE x;--', '31', 'retail', '20200115', 30, true,
+                    '2026-10-30 10:00:00+08'),
+                   ('0000100002', '北京万合', '11', 'steel', '20210301', 60, false, '2026-10-30 11:00:00+08')""",
+            ],
+        )
+        source = replace(
+            database_source("erp", erp, ("erp_fx_rates", "erp_customers"), schema="public"), mapping=mapping
+        )
+        first = extract_database(settings, source, "b1")
+        assert first.tables["erp_customers"].source_table == f"{erp}:public.KNA1"
+        rows = query(
+            settings.warehouse_path,
+            "SELECT customer_id, customer_name, region, customer_since, payment_terms_days, is_active, updated_at "
+            "FROM raw.erp_customers ORDER BY 1",
+        )
+        assert rows[0] == (
+            "0000100001",
+            '上海恒锦\'s "Trading"; DROP TABLE x;--',  # stored verbatim, never executed
+            "华东",
+            dt.date(2020, 1, 15),
+            30,
+            True,
+            dt.datetime(2026, 10, 30, 2, 0),  # UTC
+        )
+        assert rows[1][2] == "华北"
+        assert query(settings.warehouse_path, "SELECT currency, rate_date FROM raw.erp_fx_rates") == [
+            ("USD", dt.date(2026, 10, 30))
+        ]
+        assert first.tables["erp_fx_rates"].extra_columns == ["MANDT"]  # kept in raw, reported
+
+        tdb.execute(erp, ["""UPDATE "KNA1" SET "ZTAGG" = 45, "CHANGED_AT" = '2026-10-31 09:00:00+08'
+                             WHERE "KUNNR" = '0000100002'"""])  # fmt: skip
+        second = extract_database(settings, source, "b2").tables["erp_customers"]
+        assert second.mode == "incremental"
+        # The other customer, stamped exactly one hour (the lookback) before the watermark, is read
+        # again and skipped: only the change is new.
+        assert (second.rows_extracted, second.rows_loaded, second.rows_already_present) == (2, 1, 1)
+        assert second.watermark_after == "2026-10-31T01:00:00+00:00"
