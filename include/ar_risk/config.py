@@ -47,6 +47,8 @@ class Settings:
     dbt_target: str
     dbt_threads: int
     duckdb_memory_limit: str
+    # The sources configuration (ar_risk.extract.sources); None: the landing folder only.
+    sources_file: Path | None = None
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -130,6 +132,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dbt_target=env.get("AR_DBT_TARGET", "duckdb").strip(),
         dbt_threads=int(threads_raw),
         duckdb_memory_limit=memory_limit,
+        sources_file=_path(env, "AR_SOURCES_FILE", None),
     )
 
 
