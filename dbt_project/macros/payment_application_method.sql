@@ -44,7 +44,7 @@
                 ~ ' group by application_method') -%}
             {%- for row in found.rows -%}
                 {{ log('Payment applications: ' ~ row[1] ~ ' rows by method ' ~ row[0]
-                    ~ (' (erp_payment_applications has no rows: receipts and credit notes applied oldest-due-first)'
+                    ~ (' (receipts and credit notes applied oldest-due-first: erp_payment_applications is empty or var payment_application_method = fifo)'
                        if row[0] == 'fifo' else ' (from erp_payment_applications)'), info=True) }}
             {%- endfor -%}
         {%- endfor -%}

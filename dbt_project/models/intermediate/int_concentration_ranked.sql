@@ -65,9 +65,9 @@ final as (
         -- attributes
         customer_name,
         -- amounts
-        open_amount_rc,
-        scope_open_ar_rc,
-        cumulative_open_amount_rc,
+        cast(open_amount_rc as decimal(18, 2)) as open_amount_rc,
+        cast(scope_open_ar_rc as decimal(18, 2)) as scope_open_ar_rc,
+        cast(cumulative_open_amount_rc as decimal(18, 2)) as cumulative_open_amount_rc,
         cast(open_amount_rc / scope_open_ar_rc as decimal(18, 10)) as share_of_open_ar,
         cast(cumulative_open_amount_rc / scope_open_ar_rc as decimal(18, 10)) as cumulative_share
     from ranked

@@ -145,8 +145,8 @@ fifo_applications as ( -- noqa: ST03
         case when credit_type = 'credit_note' then credit_id end as credit_note_id,
         -- attributes
         'fifo' as application_method,
-        -- amounts
-        amount_applied,
+        -- amounts (the source's type, whichever branch runs)
+        cast(amount_applied as decimal(18, 2)) as amount_applied,
         -- dates: a credit can only clear a document once both exist
         greatest(credit_date, invoice_date) as applied_date
     from matched

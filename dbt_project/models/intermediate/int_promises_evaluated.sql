@@ -85,7 +85,7 @@ final as (
         end as promise_status,
         -- amounts
         promised_amount,
-        paid_amount,
+        cast(paid_amount as decimal(18, 2)) as paid_amount,
         -- dates
         promise_made_date,
         promised_date

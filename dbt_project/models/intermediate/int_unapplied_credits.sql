@@ -74,10 +74,12 @@ final as (
         credits.currency,
         -- amounts
         credits.credit_amount,
-        credits.unapplied_amount,
-        {{ fx_rate_to_reporting('fx_rates', 'credits.currency') }} as fx_rate_to_reporting,
-        round(credits.unapplied_amount * {{ fx_rate_to_reporting('fx_rates', 'credits.currency') }}, 2)
-            as unapplied_amount_rc,
+        cast(credits.unapplied_amount as decimal(18, 2)) as unapplied_amount,
+        cast({{ fx_rate_to_reporting('fx_rates', 'credits.currency') }} as decimal(18, 8)) as fx_rate_to_reporting,
+        cast(
+            round(credits.unapplied_amount * {{ fx_rate_to_reporting('fx_rates', 'credits.currency') }}, 2)
+            as decimal(18, 2)
+        ) as unapplied_amount_rc,
         -- dates
         credits.credit_date
     from credits

@@ -37,8 +37,11 @@ final as (
         orders.currency,
         -- amounts
         orders.order_amount,
-        {{ fx_rate_to_reporting('fx_rates', 'orders.currency') }} as fx_rate_to_reporting,
-        round(orders.order_amount * {{ fx_rate_to_reporting('fx_rates', 'orders.currency') }}, 2) as order_amount_rc,
+        cast({{ fx_rate_to_reporting('fx_rates', 'orders.currency') }} as decimal(18, 8)) as fx_rate_to_reporting,
+        cast(
+            round(orders.order_amount * {{ fx_rate_to_reporting('fx_rates', 'orders.currency') }}, 2)
+            as decimal(18, 2)
+        ) as order_amount_rc,
         -- dates
         orders.order_date
     from orders
