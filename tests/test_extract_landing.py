@@ -159,7 +159,7 @@ def test_missing_required_table_and_empty_file_are_clear(tiny_settings):
     with pytest.raises(LandingError, match=r"erp_payments: file .*p\.csv is empty"):
         load_landing(tiny_settings, batch_id="b1")
     shutil.rmtree(tiny_settings.landing_dir / "erp_payments")
-    with pytest.raises(LandingError, match=r"required table\(s\) erp_payments have no \.csv, \.parquet or \.xlsx files"):
+    with pytest.raises(LandingError, match=r"required table\(s\) erp_payments have no \.csv, \.parquet or \.xlsx"):
         load_landing(tiny_settings, batch_id="b1")
 
 
@@ -189,3 +189,92 @@ def test_undecodable_byte_names_the_file_and_line(tiny_settings):
     gb_settings = settings_for(tiny_settings.home, AR_CSV_ENCODING="gb18030")
     with pytest.raises(LandingError, match=r"p\.csv: line 3 is not valid gb18030 text"):
         load_landing(gb_settings, batch_id="b1")
+
+
+def _invoices_xlsx(path, rows, sheet_title="应收单") -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = sheet_title
+    sheet.append(TABLES["erp_invoices"].column_names)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+def test_excel_cells_keep_their_types(tiny_settings):
+    import datetime as dt
+    from decimal import Decimal
+
+    folder = tiny_settings.landing_dir / "erp_invoices"
+    _invoices_xlsx(
+        folder / "extra.xlsx",
+        [
+            # Real Excel dates and numbers; a text cell for a date works as in CSV.
+            ["I10", "C1", "invoice", dt.datetime(2026, 3, 1), dt.date(2026, 3, 31), 1234.5, "CNY", None, None,
+             dt.datetime(2026, 3, 1, 8, 30)],
+            [None] * 10,  # a blank row in the middle is skipped, row numbers stay Excel's
+            ["I11", "C1", "debit_note", "2026-03-02", "2026-04-01", 7, "CNY", "SO-1", "R1", "2026-03-02T00:00:00Z"],
+        ],
+    )  # fmt: skip
+    report = load_landing(tiny_settings, batch_id="b1")
+    assert report.tables["erp_invoices"].rows_loaded == 4 + 2
+    con = duckdb.connect(str(tiny_settings.warehouse_path), read_only=True)
+    rows = con.execute(
+        "SELECT invoice_id, invoice_date, due_date, amount, updated_at, _source_file, _source_row "
+        "FROM raw.erp_invoices WHERE invoice_id IN ('I10', 'I11') ORDER BY 1"
+    ).fetchall()
+    con.close()
+    assert rows == [
+        ("I10", dt.date(2026, 3, 1), dt.date(2026, 3, 31), Decimal("1234.50"), dt.datetime(2026, 3, 1, 8, 30),
+         "extra.xlsx", 1),
+        ("I11", dt.date(2026, 3, 2), dt.date(2026, 4, 1), Decimal("7.00"), dt.datetime(2026, 3, 2), "extra.xlsx", 3),
+    ]  # fmt: skip
+
+
+def test_excel_errors_name_the_sheet_row_and_column(tiny_settings):
+    import datetime as dt
+
+    _invoices_xlsx(
+        tiny_settings.landing_dir / "erp_invoices" / "bad.xlsx",
+        [
+            ["I10", "C1", "invoice", dt.date(2026, 3, 1), dt.date(2026, 3, 31), 10, "CNY", None, None, "2026-03-01"],
+            ["I11", "C1", "invoice", "31.02.2026", dt.date(2026, 3, 31), 10, "CNY", None, None, "2026-03-01"],
+        ],
+    )
+    with pytest.raises(
+        LandingError,
+        match=r"erp_invoices\.invoice_date: value '31\.02\.2026' at row 3 of .*bad\.xlsx \(sheet '应收单'\) "
+        r"is not a valid date",
+    ):
+        load_landing(tiny_settings, batch_id="b1")
+
+
+def test_a_changed_parquet_type_is_reported_not_coerced(tiny_settings):
+    """Schema drift: a DATE column arriving as text still loads when every value parses, and is reported;
+    a numeric column arriving with text stops the load naming the value."""
+    import pyarrow as pa
+
+    folder = tiny_settings.landing_dir / "erp_payments"
+    (folder / "p.csv").unlink()
+    table = pa.table(
+        {
+            "payment_id": ["P1"],
+            "customer_id": ["C1"],
+            "payment_date": ["2026-02-20"],  # was DATE
+            "amount": pa.array([600], pa.decimal128(18, 2)),
+            "currency": ["CNY"],
+            "method": ["bank_transfer"],
+            "updated_at": pa.array([0], pa.timestamp("us", tz="UTC")),
+        }
+    )
+    pq.write_table(table, folder / "p.parquet")
+    report = load_landing(tiny_settings, batch_id="b1")
+    assert report.tables["erp_payments"].type_changes == ["payment_date: VARCHAR (contract DATE)"]
+    assert report.to_dict()["quality"]["type_changes"] == {"erp_payments": ["payment_date: VARCHAR (contract DATE)"]}
+
+    later = table.set_column(3, "amount", pa.array(["600 CNY"])).set_column(0, "payment_id", pa.array(["P2"]))
+    pq.write_table(later, folder / "p2.parquet")
+    with pytest.raises(LandingError, match=r"erp_payments\.amount: value '600 CNY' at row 1 of .*p2\.parquet"):
+        load_landing(tiny_settings, batch_id="b2")
