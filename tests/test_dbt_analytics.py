@@ -188,35 +188,34 @@ def test_no_personal_data_in_the_analytics_marts(built):
     assert personal == []
 
 
-@pytest.mark.parametrize(
-    ("edit", "failing_test"),
-    [
-        # a parameter deleted from the seed: named by the validation test, before any model reads it
-        (("dso_period_days,90,", "dso_period_dayz,90,"), "assert_analytics_parameters_valid"),
-        # RFA bands with a gap (3 to 8, then 9): rejected
-        (
-            ("frequency,overdue_episodes,8,16,3", "frequency,overdue_episodes,9,16,3"),
-            "assert_rfa_scoring_bands_contiguous",
-        ),
-        # a red threshold milder than the yellow one
-        (("overdue_rate,above,0.10,0.15", "overdue_rate,above,0.20,0.15"), "assert_kpi_thresholds_ordered"),
-    ],
-    ids=["unknown_parameter", "rfa_band_gap", "thresholds_backwards"],
-)
-def test_bad_finance_edits_are_rejected(tiny_settings, tmp_path, monkeypatch, edit, failing_test):
+# Edits a finance manager might make by mistake, each with the seed test that names it.
+BAD_EDITS = [
+    # a parameter misspelt: unknown, and the real one missing
+    ("dso_period_days,90,", "dso_period_dayz,90,", "assert_analytics_parameters_valid"),
+    # RFA bands with a gap (3 up to 8, then from 9)
+    ("frequency,overdue_episodes,8,16,3", "frequency,overdue_episodes,9,16,3", "assert_rfa_scoring_bands_contiguous"),
+    # a red threshold milder than the yellow one
+    ("overdue_rate,above,0.10,0.15", "overdue_rate,above,0.20,0.15", "assert_kpi_thresholds_ordered"),
+    # risk grades that leave total score 10 without a grade
+    ("high,3,10,12", "high,3,11,12", "assert_rfa_risk_grades_cover_scores"),
+]
+
+
+def test_bad_finance_edits_are_rejected_with_the_seed_named(tiny_settings, tmp_path, monkeypatch):
     import ar_risk.config as config
 
     project = tmp_path / "dbt_project"
     shutil.copytree(
         tiny_settings.dbt_project_dir, project, ignore=shutil.ignore_patterns("target", "logs", ".user.yml")
     )
-    for seed in (project / "seeds").glob("*.csv"):
-        text = seed.read_text(encoding="utf-8")
-        if edit[0] in text:
-            seed.write_text(text.replace(edit[0], edit[1]), encoding="utf-8")
-            break
-    else:
-        raise AssertionError(f"{edit[0]!r} not found in any seed")
+    seeds = {path: path.read_text(encoding="utf-8") for path in (project / "seeds").glob("*.csv")}
+    for old, new, _ in BAD_EDITS:
+        (path,) = [path for path, text in seeds.items() if old in text]
+        seeds[path] = seeds[path].replace(old, new)
+        path.write_text(seeds[path], encoding="utf-8")
     monkeypatch.setattr(config, "PROJECT_DIR", tmp_path)
-    with pytest.raises(DbtBuildError, match=failing_test):
+    with pytest.raises(DbtBuildError) as failure:
         run_dbt(tiny_settings, ["build", "--select", "resource_type:seed"], as_of_date=AS_OF)
+    message = str(failure.value)
+    assert [test for _, _, test in BAD_EDITS if test not in message] == []
+    assert "dso_period_dayz" in message or "assert_analytics_parameters_valid" in message

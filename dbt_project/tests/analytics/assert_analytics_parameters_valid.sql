@@ -24,6 +24,8 @@
     ('report_rate_ranking_min_ar_rc', 0, 1000000000000),
 ] %}
 
+{{ config(store_failures=true) }}
+
 with
 
 expected as (

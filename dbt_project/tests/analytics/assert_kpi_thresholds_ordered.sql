@@ -1,6 +1,8 @@
 -- Red must be at least as bad as yellow: for KPIs that are worse above a
 -- threshold red_threshold >= yellow_threshold, for those worse below it
 -- red_threshold <= yellow_threshold. Returns the KPIs configured backwards.
+{{ config(store_failures=true) }}
+
 select *
 from {{ ref('kpi_thresholds') }}
 where

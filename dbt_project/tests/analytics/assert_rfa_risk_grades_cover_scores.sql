@@ -1,4 +1,6 @@
 -- Every possible RFA total score (3 to 15) must fall in exactly one risk grade.
+{{ config(store_failures=true) }}
+
 with
 
 scores as (

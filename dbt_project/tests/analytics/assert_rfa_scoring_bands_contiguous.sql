@@ -2,6 +2,8 @@
 -- up without gaps or overlaps: each band starts where the previous one ends,
 -- only the last is open-ended, and every band is non-empty. Returns the
 -- offending bands.
+{{ config(store_failures=true) }}
+
 with
 
 bands as (

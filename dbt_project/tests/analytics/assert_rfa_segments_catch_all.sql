@@ -1,5 +1,7 @@
 -- Every combination of the three RFA scores (1-5 each) must match at least
 -- one segment rule, so no customer is left without a segment.
+{{ config(store_failures=true) }}
+
 with
 
 scores as (
