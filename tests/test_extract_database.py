@@ -326,3 +326,28 @@ def test_a_mapped_database_source_is_renamed_recoded_and_read_incrementally(demo
         # again and skipped: only the change is new.
         assert (second.rows_extracted, second.rows_loaded, second.rows_already_present) == (2, 1, 1)
         assert second.watermark_after == "2026-10-31T01:00:00+00:00"
+
+
+def test_a_connection_lost_mid_table_is_retried_and_the_retry_completes_the_table(erp_crm, tmp_path):
+    erp, _ = erp_crm
+    settings = _settings(tmp_path, "dropped")
+    source = database_source("erp", erp, ERP_CORE, schema="public", chunk_size=5_000)
+
+    def kill_the_extractor(table: str, chunk: int) -> None:
+        if (table, chunk) == ("erp_invoices", 1):  # the DBA (or a failover) ends the session
+            tdb.execute(
+                erp,
+                [(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                    None,
+                )],
+            )  # fmt: skip
+
+    with pytest.raises(
+        SourceUnavailableError, match=r"erp_invoices: connection .* failed while reading .* after 5000 rows"
+    ):
+        extract_database(settings, source, "try1", after_chunk=kill_the_extractor)
+    retry = extract_database(settings, source, "try2").tables["erp_invoices"]
+    assert retry.mode == "full" and retry.rows_already_present == 5_000
+    assert len(raw_contract_rows(settings.warehouse_path, "erp_invoices")) == retry.rows_extracted == 13_723

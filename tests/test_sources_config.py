@@ -218,3 +218,33 @@ def test_money_with_more_decimals_than_the_contract_goes_on_as_exact_text():
         rows, table.column_names, typed_source_columns(table, identity_mapping(table.name)), first_row=1
     )
     assert batch.column("amount").to_pylist() == ["10.005"]  # the raw cast rounds it, as for a CSV value
+
+
+def test_the_extraction_report_gives_each_table_its_source_counts_and_watermark():
+    from ar_risk.tasks import summarize_extraction
+
+    reports = [
+        {
+            "source": "erp",
+            "tables": {
+                "erp_invoices": {"available": True, "rows_loaded": 4, "rows_quarantined": 1, "mode": "incremental",
+                                 "watermark_after": "2026-10-31T01:00:00+00:00", "source_table": "ar_erp:public.inv"},
+                "erp_orders": {"available": False},
+            },
+        },
+        {"source": "landing", "tables": {"erp_customers": {"available": True, "rows_loaded": 2}}},
+    ]  # fmt: skip
+    summary = summarize_extraction(reports)
+    assert summary["tables"]["erp_invoices"] == {
+        "source": "erp",
+        "source_table": "ar_erp:public.inv",
+        "rows_loaded": 4,
+        "rows_already_present": 0,
+        "rows_quarantined": 1,
+        "rows_tombstoned": 0,
+        "mode": "incremental",
+        "watermark": "2026-10-31T01:00:00+00:00",
+    }
+    assert summary["tables"]["erp_customers"]["mode"] == "files"
+    assert "erp_orders" in summary["unavailable_tables"] and "erp_invoices" not in summary["unavailable_tables"]
+    assert (summary["rows_loaded"], summary["rows_quarantined"]) == (6, 1)
