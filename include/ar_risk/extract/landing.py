@@ -43,7 +43,7 @@ from ar_risk.extract.raw import (
     merge_batch,
 )
 from ar_risk.quality.errors import QualityGateError
-from ar_risk.quality.gate import QualityGate, record_validation_results
+from ar_risk.quality.gate import QualityGate, gate_for, record_validation_results
 from ar_risk.warehouse import connect_warehouse, sql_literal
 
 log = logging.getLogger(__name__)
@@ -357,7 +357,7 @@ def load_landing(
             f"required table(s) {', '.join(missing_required)} have no {SUFFIXES_TEXT} files "
             f"under {landing_dir}/<table>/"
         )
-    gate = gate or QualityGate(reporting_currency=settings.reporting_currency, data_docs_dir=data_docs_dir(settings))
+    gate = gate or gate_for(settings)
 
     report = ExtractReport(batch_id=batch_id, tables={})
     workdir = settings.home / "tmp"  # transcoded copies live here while a file loads
@@ -440,7 +440,3 @@ def load_landing(
     docs = gate.build_data_docs()
     report.data_docs = str(docs) if docs else None
     return report
-
-
-def data_docs_dir(settings: Settings) -> Path:
-    return settings.home / "gx" / "data_docs"

@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ar_risk.config import PROJECT_DIR
+from ar_risk.config import PROJECT_DIR, Settings
 from ar_risk.contract import TABLES, Table
 from ar_risk.quality.errors import QualityGateError
 from ar_risk.warehouse import quote_ident
@@ -289,17 +289,30 @@ class QualityGate:
         return GateOutcome(rules=rules)
 
 
-_DEFAULT_GATE: QualityGate | None = None
+_GATES: dict[tuple[str, str], QualityGate] = {}
+
+
+def gate_for(settings: Settings) -> QualityGate:
+    """The process's gate for these settings: one GX context, Data Docs in ``$AR_HOME/gx/data_docs``.
+
+    Files and database sources of one run share it, so one ``build_data_docs()`` at the end
+    of the extract renders every validation of the run.
+    """
+    key = (str(settings.home), settings.reporting_currency)
+    if key not in _GATES:
+        _GATES[key] = QualityGate(reporting_currency=settings.reporting_currency, data_docs_dir=data_docs_dir(settings))
+    return _GATES[key]
+
+
+def data_docs_dir(settings: Settings) -> Path:
+    return settings.home / "gx" / "data_docs"
 
 
 def default_gate() -> QualityGate:
-    """A process-wide gate from the settings (no Data Docs), for callers that pass none."""
-    global _DEFAULT_GATE
-    if _DEFAULT_GATE is None:
-        from ar_risk.config import load_settings
+    """The gate of the process's settings (``AR_*``), for callers that pass none."""
+    from ar_risk.config import load_settings
 
-        _DEFAULT_GATE = QualityGate(reporting_currency=load_settings().reporting_currency)
-    return _DEFAULT_GATE
+    return gate_for(load_settings())
 
 
 def _row_json_sql(columns: list[str]) -> str:
