@@ -278,3 +278,31 @@ def test_a_changed_parquet_type_is_reported_not_coerced(tiny_settings):
     pq.write_table(later, folder / "p2.parquet")
     with pytest.raises(LandingError, match=r"erp_payments\.amount: value '600 CNY' at row 1 of .*p2\.parquet"):
         load_landing(tiny_settings, batch_id="b2")
+
+
+def test_excel_sheet_named_in_a_mapping(tiny_settings, tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    folder = tiny_settings.landing_dir / "erp_invoices"
+    (folder / "i.csv").unlink()
+    book = openpyxl.Workbook()
+    book.active.title = "说明"  # a cover sheet first, as exports often have
+    book.active.append(["exported by ERP, do not edit"])
+    data = book.create_sheet("明细")
+    data.append(TABLES["erp_invoices"].column_names)
+    data.append(["I1", "C1", "invoice", dt.date(2026, 1, 1), dt.date(2026, 1, 31), 1000, "CNY", None, "R1",
+                 "2026-01-01T00:00:00Z"])  # fmt: skip
+    book.save(folder / "invoices.xlsx")
+    mapping = tmp_path / "m.yml"
+    mapping.write_text("tables:\n  erp_invoices:\n    sheet: 明细\n", encoding="utf-8")
+    report = load_landing(tiny_settings, batch_id="b1", mapping=mapping)
+    assert report.tables["erp_invoices"].rows_loaded == 1
+    mapping.write_text("tables:\n  erp_invoices:\n    sheet: Sheet9\n", encoding="utf-8")
+    data.append(["I2", "C1", "invoice", dt.date(2026, 2, 1), dt.date(2026, 3, 3), 500, "CNY", None, None,
+                 "2026-02-01T00:00:00Z"])  # fmt: skip
+    book.save(folder / "again.xlsx")  # a new file (new content), so it is read
+    missing_sheet = r"again\.xlsx: sheet 'Sheet9' not found; the workbook has \['说明', '明细'\]"
+    with pytest.raises(LandingError, match=missing_sheet):
+        load_landing(tiny_settings, batch_id="b2", mapping=mapping)

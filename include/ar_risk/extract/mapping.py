@@ -19,8 +19,10 @@ Two examples ship with the package (``mappings/sap_export.yml`` and
           updated_at: {column: CPUDT, date_format: YYYYMMDD, time_zone: Europe/Berlin}
 
 Every non-nullable contract column of a listed table must be mapped; nullable
-ones left out are NULL. Source columns the mapping does not use are kept in
-raw as extra columns. A table that is not listed is read as is (identity).
+ones left out are NULL. A table listed without ``columns`` only renames its
+folder or table (``source_table``) or picks the Excel ``sheet`` to read.
+Source columns the mapping does not use are kept in raw as extra columns.
+A table that is not listed is read as is (identity).
 Codes not listed in ``values`` pass through unchanged, so the quality gate
 reports them (e.g. an unknown ``document_type``) instead of the mapping
 hiding them.
@@ -198,7 +200,15 @@ def _table_mapping(table: str, body, where: str) -> TableMapping:
     unknown = set(body) - TABLE_KEYS
     if unknown:
         raise MappingError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(TABLE_KEYS)}")
-    raw_columns = body.get("columns") or {}
+    if "columns" not in body:  # only a folder/table name or a sheet: columns already have contract names
+        sheet = body.get("sheet")
+        return TableMapping(
+            contract_table=table,
+            source_table=_scalar(body.get("source_table", table), f"{where}.source_table"),
+            columns={},
+            sheet=_scalar(sheet, f"{where}.sheet") if sheet is not None else None,
+        )
+    raw_columns = body.get("columns")
     if not isinstance(raw_columns, dict) or not raw_columns:
         raise MappingError(f"{where}.columns: map every required contract column to a source column")
     contract = TABLES[table]
