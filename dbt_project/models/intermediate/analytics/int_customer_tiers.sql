@@ -79,7 +79,7 @@ final as (
         classified.customer_tier,
         tiers.label_en as customer_tier_label_en,
         tiers.label_zh as customer_tier_label_zh,
-        cast(round(classified.sales_percent_rank, 4) as decimal(18, 4)) as sales_percent_rank
+        cast(round(cast(classified.sales_percent_rank as decimal(18, 6)), 4) as decimal(18, 4)) as sales_percent_rank
     from classified
     left join tiers
         on classified.customer_tier = tiers.customer_tier

@@ -72,7 +72,7 @@ final as (
         -- attributes
         currency,
         -- amounts
-        open_amount,
+        cast(open_amount as decimal(18, 2)) as open_amount,
         cast(round(open_amount * fx_rate_to_reporting, 2) as decimal(18, 2)) as open_amount_rc,
         -- dates
         invoice_date,
