@@ -152,3 +152,34 @@ def test_the_gate_validates_large_batches_in_bounded_chunks(tiny_settings, monke
     with pytest.raises(QualityGateError, match=r"key_unique failed for 2 row\(s\)"):
         load_landing(tiny_settings, batch_id="b1", gate=gate)
     assert gate._runs > 5  # the invoice file was validated in several chunks
+
+
+def test_a_database_batch_without_a_contract_column_is_refused_by_the_gate(tmp_path):
+    """merge_batch is also called by database sources: the gate's columns_present rule guards them."""
+    from ar_risk.contract import TABLES as CONTRACT
+    from ar_risk.extract.raw import ensure_raw_tables, merge_batch
+    from ar_risk.quality.gate import QualityGate
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ensure_raw_tables(con)
+    con.execute(
+        "CREATE TEMP VIEW chunk AS SELECT 'USD' AS currency, DATE '2026-01-01' AS rate_date, "
+        "NULL::BOOLEAN AS is_deleted, 1::BIGINT AS _source_row"
+    )
+    with pytest.raises(QualityGateError) as excinfo:
+        merge_batch(
+            con,
+            CONTRACT["erp_fx_rates"],
+            relation="chunk",
+            batch_id="b1",
+            source_label="erp_db:public.fx",
+            rows_in_batch=1,
+            extras=[],
+            gate=QualityGate(),
+        )
+    assert str(excinfo.value).startswith(
+        "erp_fx_rates.rate_to_reporting: critical rule columns_present failed for the batch "
+        "(missing column(s): rate_to_reporting) of erp_db:public.fx"
+    )
+    assert con.execute("SELECT count(*) FROM raw.erp_fx_rates").fetchone() == (0,)
+    con.close()

@@ -206,10 +206,19 @@ class QualityGate:
         return {"known_currencies": sorted({self.reporting_currency, *rated})}
 
     def materialise(self, con: duckdb.DuckDBPyConnection, table: Table, relation: str, rows: int) -> tuple[str, int]:
-        """Copy the batch (one row per distinct content) into temp table ``_gate_batch`` with lookups."""
-        hashed = ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '\\N')" for c in table.column_names)
+        """Copy the batch (one row per distinct content) into temp table ``_gate_batch`` with lookups.
+
+        Only columns the batch has are used here, so a missing contract column is judged by the
+        suite's ``columns_present`` rule rather than failing as a SQL error.
+        """
+        present = {r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall()}
+        hashed = ", ".join(
+            f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '\\N')" for c in table.column_names if c in present
+        )
         lookups = []
         for column, ref in table.references.items():
+            if column not in present:
+                continue
             ref_table, ref_column = ref.split(".")
             ident = quote_ident(column)
             lookups.append(
@@ -217,7 +226,7 @@ class QualityGate:
                 f"(SELECT {quote_ident(ref_column)} FROM raw.{ref_table}) END AS {quote_ident(column + LOOKUP_SUFFIX)}"
             )
         chunks = max(1, math.ceil(rows / self.chunk_rows))
-        key = ", ".join(f"b.{quote_ident(k)}" for k in table.key)
+        key = ", ".join(f"b.{quote_ident(k)}" for k in table.key if k in present) or "0"
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _gate_batch AS "
             f"SELECT b.*, {''.join(lk + ', ' for lk in lookups)}hash({key}) % {chunks} AS _chunk "
@@ -273,6 +282,11 @@ class QualityGate:
                 raised = info.get("raised_exception") or any(
                     isinstance(v, dict) and v.get("raised_exception") for v in info.values()
                 )
+                if raised and rule.column and not set(rule.column.split(",")) <= set(frame.columns):
+                    # The column is not there: a failure of this rule (columns_present names it).
+                    rule.success = False
+                    rule.observed = "column missing"
+                    continue
                 if raised:
                     raise QualityGateError(
                         f"{table.name}.{rule.column}: rule {rule.rule} could not be evaluated on {source_label}: "
@@ -284,7 +298,12 @@ class QualityGate:
                     rule.success = False
                     rule.unexpected_count += int(res.get("unexpected_count") or 0)
                     rule.unexpected_rows += [int(d["_source_row"]) for d in res.get("unexpected_index_list") or []]
-                    if "observed_value" in res:
+                    if rule.expectation_type == "expect_table_columns_to_match_set":
+                        expected = self.specs[table.name]["expectations"][position]["kwargs"]["column_set"]
+                        missing = [c for c in expected if c not in (res.get("observed_value") or [])]
+                        rule.column = rule.column or (missing[0] if missing else "")
+                        rule.observed = f"missing column(s): {', '.join(missing)}"
+                    elif "observed_value" in res:
                         rule.observed = str(res["observed_value"])
         return GateOutcome(rules=rules)
 
@@ -380,10 +399,8 @@ def run_gate(
     if failures:
         first = failures[0]
         detail = f"{first.unexpected_count} row(s)" if first.unexpected_rows else f"the batch ({first.observed})"
-        message = (
-            f"{table.name}.{first.column}: critical rule {first.rule} failed for {detail} of {source_label}: "
-            f"{first.description}"
-        )
+        where = f"{table.name}.{first.column}" if first.column else table.name
+        message = f"{where}: critical rule {first.rule} failed for {detail} of {source_label}: {first.description}"
         if first.unexpected_rows:
             row = min(first.unexpected_rows)
             example = con.execute(
