@@ -78,6 +78,7 @@ def test_incremental_reads_changes_within_the_lookback_and_full_refresh_finds_ha
         source = database_source("erp", erp, ERP_CORE, schema="public", lookback=dt.timedelta(hours=1))
         first = extract_database(settings, source, "b1")
         assert first.tables["erp_invoices"].mode == "full"
+        assert not first.tables["erp_invoices"].detects_hard_deletes  # raw was empty: nothing to tombstone
         watermark = dt.datetime.fromisoformat(first.tables["erp_invoices"].watermark_after)
         invoices = [r[0] for r in query(settings.warehouse_path, "SELECT invoice_id FROM raw.erp_invoices ORDER BY 1")]
         changed, deleted, late, too_late, hard_deleted = invoices[:5]
@@ -136,7 +137,7 @@ def test_incremental_reads_changes_within_the_lookback_and_full_refresh_finds_ha
 
         tdb.execute(erp, [("DELETE FROM erp_invoices WHERE invoice_id = %s", [hard_deleted])])
         full = extract_database(settings, source, "b4", force_full_refresh=True).tables["erp_invoices"]
-        assert full.mode == "full"
+        assert full.mode == "full" and full.detects_hard_deletes
         assert full.rows_tombstoned == 1
         assert full.rows_loaded == 1  # the change stamped too early for the lookback; tombstones apart
         tombstone = query(

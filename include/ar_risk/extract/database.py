@@ -84,6 +84,8 @@ class TableExtract:
     rows_already_present: int = 0
     rows_quarantined: int = 0
     rows_tombstoned: int = 0
+    # A full extract over a raw table that already had rows looks for hard deletes.
+    detects_hard_deletes: bool = False
     chunks: int = 0
     lower_bound: str | None = None
     watermark_before: str | None = None
@@ -452,7 +454,11 @@ def extract_table(
         params.append(lower_bound)
     typed_columns = typed_source_columns(table, mapping)
 
-    if result.mode == "full":
+    # The first load of a table has nothing to tombstone: skip collecting its keys.
+    result.detects_hard_deletes = result.mode == "full" and bool(
+        con.execute(f"SELECT count(*) > 0 FROM {RAW_SCHEMA}.{table.name}").fetchall()[0][0]
+    )
+    if result.detects_hard_deletes:
         key_ddl = ", ".join(f"{quote_ident(k)} {table.column(k).duckdb_type}" for k in table.key)
         con.execute(f"CREATE OR REPLACE TEMP TABLE full_extract_keys ({key_ddl})")
 
@@ -510,7 +516,7 @@ def extract_table(
     new_watermark = Watermark(highest) if highest is not None else previous
     con.execute("BEGIN TRANSACTION")
     try:
-        if result.mode == "full":
+        if result.detects_hard_deletes:
             result.rows_tombstoned = _tombstone_hard_deletes(con, table, batch_id, label)
         record_extraction(
             con,
@@ -531,7 +537,7 @@ def extract_table(
     except Exception:
         con.execute("ROLLBACK")
         raise
-    if result.mode == "full":
+    if result.detects_hard_deletes:
         con.execute("DROP TABLE IF EXISTS full_extract_keys")
     result.watermark_after = new_watermark.to_text()[1] if new_watermark else None
     result.seconds = round(time.monotonic() - started, 3)
@@ -590,7 +596,7 @@ def _merge_chunk(
                 rows_in_batch=typed.rows_in_batch,
                 extras=typed.extras,
             )
-            if result.mode == "full":
+            if result.detects_hard_deletes:
                 keys = ", ".join(quote_ident(k) for k in table.key)
                 con.execute(f"INSERT INTO full_extract_keys SELECT {keys} FROM db_chunk_typed")
             con.execute("COMMIT")
