@@ -129,6 +129,7 @@ class _SourceConnection:
     where: str  # "host:port/database": never the password
     dbapi: Any
     password: str | None
+    placeholder: str = "%s"  # the driver's parameter marker (DbApiHook.placeholder)
 
     @property
     def is_postgres(self) -> bool:
@@ -180,7 +181,7 @@ def open_source_connection(conn_id: str) -> _SourceConnection:
         ) from None
     database = conn.schema or ""
     where = f"{conn.conn_type}://{conn.host or 'localhost'}:{conn.port or 'default port'}/{database}"
-    if conn.conn_type == "mysql" and conn.extra_dejson.get("client") not in ("mysql-connector-python", "pymysql"):
+    if conn.conn_type == "mysql" and conn.extra_dejson.get("client") != "mysql-connector-python":
         raise SourceConfigError(
             f"connection {conn_id!r} ({where}) is MySQL/MariaDB without the extra "
             '{"client": "mysql-connector-python"}; the compiled mysqlclient is not installed (docs/sources.md)'
@@ -201,7 +202,7 @@ def open_source_connection(conn_id: str) -> _SourceConnection:
             f"{database!r}, user {conn.login!r} ({type(exc).__name__} after {time.monotonic() - started:.1f}s: "
             f"{message.strip().splitlines()[0] if message.strip() else 'no message'})"
         ) from None
-    return _SourceConnection(conn_id, conn.conn_type, where, dbapi, conn.password)
+    return _SourceConnection(conn_id, conn.conn_type, where, dbapi, conn.password, hook.placeholder)
 
 
 def _begin_snapshot(source: _SourceConnection) -> Any:
@@ -450,7 +451,7 @@ def extract_table(
     query = f"SELECT * FROM {relation}"
     params: list[Any] = []
     if incremental:
-        query += f" WHERE {source_conn.ident(incremental_source_column)} >= %s"
+        query += f" WHERE {source_conn.ident(incremental_source_column)} >= {source_conn.placeholder}"
         params.append(lower_bound)
     typed_columns = typed_source_columns(table, mapping)
 
