@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-size", type=int, default=100_000)
     parser.add_argument("--home", type=Path, default=None, help="AR_HOME for the warehouse (default: a temp dir)")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres", help="admin URI")
+    parser.add_argument("--output", type=Path, default=None, help="also write the result (JSON) to this file")
     args = parser.parse_args(argv)
 
     from ar_risk.config import load_settings
@@ -139,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.home is None:
                 shutil.rmtree(home, ignore_errors=True)
     print(json.dumps(result, indent=2))
+    if args.output:
+        args.output.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 
