@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -280,6 +281,7 @@ def _with_database(admin_conn_id: str, database: str) -> tuple[str, str]:
 
 def build_demo_databases(source_dir: Path, home: Path) -> DemoDatabases:
     """Recreate ar_demo_erp (PostgreSQL) and ar_demo_crm (MariaDB) from the generator's Parquet files."""
+    logging.getLogger("mysql.connector").setLevel(logging.WARNING)  # its plugin chatter is not for people
     admins = {cid: os.environ.get(env_var_name(cid)) or default for cid, default in DEMO_ADMIN_CONNECTIONS.items()}
     with airflow_connections(admins):
         erp, erp_where = _with_database("ar_demo_postgres_admin", DEMO_ERP_DATABASE)
