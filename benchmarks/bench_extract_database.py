@@ -113,7 +113,17 @@ def main(argv: list[str] | None = None) -> int:
             )
             rss_before = _peak_rss_mib()
             started = time.perf_counter()
-            report = extract_database(settings, source, "bench-full")
+
+            def progress(table: str, chunk: int) -> None:
+                # A line per committed chunk, so a run cut short still says how far it got.
+                print(
+                    f"progress {table} chunk={chunk} rows={chunk * args.chunk_size} "
+                    f"seconds={time.perf_counter() - started:.1f} peak_rss_mib={_peak_rss_mib():.0f}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+            report = extract_database(settings, source, "bench-full", after_chunk=progress)
             seconds = time.perf_counter() - started
             invoices = report.tables["erp_invoices"]
             result["full_extract"] = {
