@@ -105,3 +105,82 @@ def test_bad_aging_bucket_edges_are_rejected(loaded, tmp_path, monkeypatch):
     monkeypatch.setattr(config, "PROJECT_DIR", tmp_path)
     with pytest.raises(DbtBuildError, match="assert_aging_buckets_contiguous"):
         build(loaded, AS_OF)
+
+
+def test_without_payment_applications_receipts_are_applied_fifo(loaded):
+    # Hand-computed (tests/fixtures/README.md): C1's credits CN1 100 (02-15) and P1 600 (02-20)
+    # fill I1 (due 01-31) before I2 (due 03-03): I1 300 open, I2 untouched. Same as the ERP's
+    # own applications in this fixture, now reached by the FIFO fallback, and the run says so.
+    con = duckdb.connect(str(loaded.warehouse_path))
+    con.execute("DELETE FROM raw.erp_payment_applications")
+    con.close()
+    build(loaded, AS_OF)
+    rows = [(i, c, float(o), float(rc), d, b) for i, c, o, rc, d, b in _open_items(loaded)]
+    assert rows == [
+        ("I1", "C1", 300.0, 300.0, 59, "dpd_31_60"),
+        ("I2", "C1", 500.0, 500.0, 28, "dpd_1_30"),
+        ("I3", "C2", 200.0, 1420.0, -11, "not_due"),
+    ]
+    con = duckdb.connect(str(loaded.warehouse_path), read_only=True)
+    applications = con.execute(
+        """SELECT application_method, invoice_id, payment_id, credit_note_id, amount_applied, applied_date
+           FROM intermediate.int_payment_applications_unified ORDER BY applied_date"""
+    ).fetchall()
+    con.close()
+    assert [(m, i, p, cn, float(a), d.isoformat()) for m, i, p, cn, a, d in applications] == [
+        ("fifo", "I1", None, "CN1", 100.0, "2026-02-15"),
+        ("fifo", "I1", "P1", None, 600.0, "2026-02-20"),
+    ]
+    log = (loaded.home / "dbt" / "logs" / "dbt.log").read_text()
+    assert "Payment applications: 2 rows by method fifo" in log
+
+
+def test_aggregates_on_the_fixture(loaded):
+    # Company row: buckets 300 (31-60) + 500 (1-30) + 1420 (not due) = 2220; overdue 800 in 2 documents.
+    build(loaded, AS_OF)
+    con = duckdb.connect(str(loaded.warehouse_path), read_only=True)
+    company = con.execute(
+        """SELECT not_due_amount_rc, dpd_1_30_amount_rc, dpd_31_60_amount_rc, total_open_ar_rc, overdue_amount_rc,
+                  overdue_invoice_count, open_invoice_count, unapplied_cash_rc, net_open_ar_rc
+           FROM marts.agg_ar_aging WHERE as_of_date = ? AND scope_type = 'company'""",
+        [AS_OF],
+    ).fetchone()
+    ranks = con.execute(
+        "SELECT customer_rank, customer_id, open_amount_rc FROM marts.agg_ar_concentration WHERE as_of_date = ?",
+        [AS_OF],
+    ).fetchall()
+    summary = con.execute(
+        "SELECT customers_for_80_pct, hhi FROM intermediate.int_concentration_summary WHERE scope_type = 'company'"
+    ).fetchone()
+    con.close()
+    assert [float(v) for v in company] == [1420, 500, 300, 2220, 800, 2, 3, 0, 2220]
+    assert [(r, c, float(a)) for r, c, a in ranks] == [(1, "C2", 1420.0), (2, "C1", 800.0)]
+    # C2 alone holds 1420/2220 = 64% < 80%, so both customers are needed; HHI = 0.6396^2 + 0.3604^2.
+    assert summary[0] == 2
+    assert float(summary[1]) == pytest.approx((1420 / 2220) ** 2 + (800 / 2220) ** 2, abs=1e-9)
+
+
+def test_item_history_keeps_a_daily_window_and_month_ends(loaded, tmp_path, monkeypatch):
+    import ar_risk.config as config
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(loaded.dbt_project_dir, project, ignore=shutil.ignore_patterns("target", "logs", ".user.yml"))
+    settings_file = project / "dbt_project.yml"
+    settings_file.write_text(
+        settings_file.read_text().replace("item_history_daily_days: 92", "item_history_daily_days: 30")
+    )
+    monkeypatch.setattr(config, "PROJECT_DIR", tmp_path)
+    for day in (dt.date(2026, 1, 31), dt.date(2026, 2, 14), AS_OF):
+        build(loaded, day)
+    con = duckdb.connect(str(loaded.warehouse_path), read_only=True)
+    item_dates = [
+        r[0] for r in con.execute("SELECT DISTINCT as_of_date FROM marts.fct_ar_open_items ORDER BY 1").fetchall()
+    ]
+    aging_dates = [
+        r[0] for r in con.execute("SELECT DISTINCT as_of_date FROM marts.agg_ar_aging ORDER BY 1").fetchall()
+    ]
+    con.close()
+    # 2026-02-14 is 45 days before 2026-03-31 and not a month-end: dropped; 01-31 is a month-end: kept.
+    assert item_dates == [dt.date(2026, 1, 31), AS_OF]
+    # The aggregates keep every date.
+    assert aging_dates == [dt.date(2026, 1, 31), dt.date(2026, 2, 14), AS_OF]
