@@ -218,8 +218,10 @@ def test_excel_cells_keep_their_types(tiny_settings):
             ["I11", "C1", "debit_note", "2026-03-02", "2026-04-01", 7, "CNY", "SO-1", "R1", "2026-03-02T00:00:00Z"],
         ],
     )  # fmt: skip
+    (folder / "~$extra.xlsx").write_bytes(b"\x00lock")  # Excel's lock file while the workbook is open
     report = load_landing(tiny_settings, batch_id="b1")
     assert report.tables["erp_invoices"].rows_loaded == 4 + 2
+    assert report.tables["erp_invoices"].files_seen == 2
     con = duckdb.connect(str(tiny_settings.warehouse_path), read_only=True)
     rows = con.execute(
         "SELECT invoice_id, invoice_date, due_date, amount, updated_at, _source_file, _source_row "

@@ -103,7 +103,12 @@ def landing_files(landing_dir: Path, table: str) -> list[Path]:
     folder = landing_dir / table
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in LANDING_SUFFIXES)
+    # Excel leaves "~$name.xlsx" lock files beside an open workbook; hidden files are not exports either.
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in LANDING_SUFFIXES and not p.name.startswith(("~$", "."))
+    )
 
 
 def file_sha256(path: Path) -> str:
