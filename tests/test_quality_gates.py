@@ -40,7 +40,7 @@ def test_every_contract_table_has_a_suite_with_severities():
         # Keys are always gated as critical: a batch with two rows for one key is ambiguous.
         assert ("key_unique", "critical") in rules and ("key_not_null", "critical") in rules, table
         for e in spec["expectations"]:
-            column = e["kwargs"].get("column", "").removesuffix("__known")
+            column = e["meta"].get("column") or e["kwargs"].get("column", "").removesuffix("__known")
             assert not column or column in TABLES[table].column_names, (table, column)
 
 
@@ -68,17 +68,18 @@ def test_row_level_failures_are_quarantined_and_the_rest_loads(tiny_settings):
         "I14,C1,invoice,2026-03-01,2026-03-31,5.00,EUR,,,2026-03-01T00:00:00Z",  # no EUR rate
         "I15,C1,bill,2026-03-01,2026-03-31,5.00,CNY,,,2026-03-01T00:00:00Z",  # unknown document type
         "I16,C1,invoice,0026-03-01,2026-03-31,5.00,CNY,,,2026-03-01T00:00:00Z",  # typo year
+        "I17,C2,invoice,2025-12-01,2026-03-31,5.00,USD,,,2026-03-01T00:00:00Z",  # before the first USD rate
     )
     report = load_landing(tiny_settings, batch_id="b1")
     load = report.tables["erp_invoices"]
-    assert (load.rows_loaded, load.rows_quarantined) == (4 + 1, 6)
-    assert report.to_dict()["quality"]["quarantined_by_table"] == {"erp_invoices": 6}
+    assert (load.rows_loaded, load.rows_quarantined) == (4 + 1, 7)
+    assert report.to_dict()["quality"]["quarantined_by_table"] == {"erp_invoices": 7}
     loaded = {r[0] for r in _query(tiny_settings, "SELECT invoice_id FROM raw.erp_invoices")}
     assert loaded == {"I1", "I2", "I3", "CN1", "I10"}
     quarantined = _query(
         tiny_settings,
         "SELECT source_row, rule, column_name, batch_id, source, json_extract_string(row_json, '$.invoice_id') "
-        "FROM raw._quarantine ORDER BY source_row",
+        "FROM raw._quarantine ORDER BY source_row, rule",
     )
     source = str(tiny_settings.landing_dir / "erp_invoices" / "late.csv")
     assert quarantined == [
@@ -86,8 +87,11 @@ def test_row_level_failures_are_quarantined_and_the_rest_loads(tiny_settings):
         (4, "due_on_or_after_invoice_date", "due_date", "b1", source, "I12"),
         (5, "reference_known", "customer_id", "b1", source, "I13"),
         (6, "currency_known", "currency", "b1", source, "I14"),
+        (6, "fx_rate_on_document_date", "currency", "b1", source, "I14"),  # one row, two reasons
         (7, "code_known", "document_type", "b1", source, "I15"),
         (8, "date_in_range", "invoice_date", "b1", source, "I16"),
+        # USD is known (rates from 2026-01-01) but not on 2025-12-01
+        (9, "fx_rate_on_document_date", "currency", "b1", source, "I17"),
     ]
     reason = _query(tiny_settings, "SELECT reason FROM raw._quarantine WHERE source_row = 3")[0][0]
     assert reason == "amount must be >= 0 / amount 必须大于等于 0"
@@ -99,7 +103,7 @@ def test_row_level_failures_are_quarantined_and_the_rest_loads(tiny_settings):
         [source],
     )
     assert ("amount_not_negative", "amount", False, 1, "quarantined") in results
-    assert len(results) == 6
+    assert len(results) == 7
     assert (tiny_settings.home / "gx" / "data_docs" / "index.html").exists()
 
 

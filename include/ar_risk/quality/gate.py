@@ -35,7 +35,7 @@ import pandas as pd
 from ar_risk.config import PROJECT_DIR, Settings
 from ar_risk.contract import TABLES, Table
 from ar_risk.quality.errors import QualityGateError
-from ar_risk.warehouse import quote_ident
+from ar_risk.warehouse import quote_ident, sql_literal
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ CHUNK_ROWS = 200_000
 QUARANTINE_TABLE = "raw._quarantine"
 VALIDATION_RESULTS_TABLE = "raw._validation_results"
 LOOKUP_SUFFIX = "__known"
+# The date whose FX rate converts a document to the reporting currency (as in dbt's conversion).
+DOCUMENT_DATES = {"erp_invoices": "invoice_date", "erp_payments": "payment_date"}
 # Rows in a quarantine or error message: enough to act on, short enough to read.
 EXAMPLE_JSON_CHARS = 300
 
@@ -225,6 +227,16 @@ class QualityGate:
                 f"CASE WHEN b.{ident} IS NULL THEN NULL ELSE b.{ident} IN "
                 f"(SELECT {quote_ident(ref_column)} FROM raw.{ref_table}) END AS {quote_ident(column + LOOKUP_SUFFIX)}"
             )
+        date_column = DOCUMENT_DATES.get(table.name)
+        if date_column in present and "currency" in present:
+            # A rate on or before the document's date (the rate dbt converts with), or the reporting currency.
+            doc_date = f"b.{quote_ident(date_column)}"
+            lookups.append(
+                f"CASE WHEN b.currency IS NULL OR {doc_date} IS NULL THEN NULL "
+                f"ELSE b.currency = {sql_literal(self.reporting_currency)} OR EXISTS (SELECT 1 "
+                f"FROM raw.erp_fx_rates AS f WHERE f.currency = b.currency AND f.rate_date <= {doc_date}) END "
+                f"AS {quote_ident('fx_rate' + LOOKUP_SUFFIX)}"
+            )
         chunks = max(1, math.ceil(rows / self.chunk_rows))
         key = ", ".join(f"b.{quote_ident(k)}" for k in table.key if k in present) or "0"
         con.execute(
@@ -252,7 +264,7 @@ class QualityGate:
             RuleOutcome(
                 rule=e["meta"]["rule"],
                 expectation_type=e["type"],
-                column=_expectation_column(e.get("kwargs") or {}),
+                column=e["meta"].get("column") or _expectation_column(e.get("kwargs") or {}),
                 severity=e["meta"]["severity"],
                 description=f"{e['meta'].get('description_en', '')} / {e['meta'].get('description_zh', '')}",
             )
