@@ -20,13 +20,22 @@ fx_rates as (
     select * from {{ ref('int_fx_rates_ranged') }}
 ),
 
+-- Documents in the reporting currency (most of them) convert at 1 without the
+-- range join; only the others look up their rate (same rule as fx_rate macros).
 documents_converted as (
     select
         documents.*,
-        {{ fx_rate_to_reporting('fx_rates', 'documents.currency') }} as fx_rate_to_reporting
+        cast(1 as decimal(18, 8)) as fx_rate_to_reporting
+    from documents
+    where documents.currency = '{{ var("reporting_currency") }}'
+    union all
+    select
+        documents.*,
+        cast(fx_rates.rate_to_reporting as decimal(18, 8)) as fx_rate_to_reporting
     from documents
     left join fx_rates
         on {{ fx_rate_join_condition('fx_rates', 'documents.currency', 'documents.invoice_date') }}
+    where documents.currency != '{{ var("reporting_currency") }}'
 ),
 
 applications as (
