@@ -1,12 +1,18 @@
 -- RFA (recency, frequency, amount of overdue) per as-of date and customer:
 -- the three measures, their 1-5 scores, the total, the risk grade and the
 -- segment with zh-CN / en labels. Method: int_rfa_inputs and int_rfa_scores;
--- bands in the rfa_scoring, rfa_risk_grades and rfa_segments seeds.
+-- bands in the rfa_scoring, rfa_risk_grades and rfa_segments seeds. History:
+-- daily for item_history_daily_days, month-ends before that.
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='as_of_date',
+        post_hook=[
+            "delete from {{ this }}
+             where as_of_date < {{ dbt.dateadd('day', -1 * item_history_daily_days(), as_of_date()) }}
+             and as_of_date <> {{ dbt.last_day('as_of_date', 'month') }}"
+        ],
     )
 }}
 

@@ -3,12 +3,19 @@
 -- litigation / negative-news / blacklist flags). A daily snapshot, incremental
 -- by as_of_date like the other marts, so a backfill reproduces the tags of
 -- its day; BI tools take the latest as_of_date for the current picture.
+-- Customer-level history is bounded like item history: daily for
+-- item_history_daily_days, month-ends before that.
 -- No personal data: people appear by id only.
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='as_of_date',
+        post_hook=[
+            "delete from {{ this }}
+             where as_of_date < {{ dbt.dateadd('day', -1 * item_history_daily_days(), as_of_date()) }}
+             and as_of_date <> {{ dbt.last_day('as_of_date', 'month') }}"
+        ],
     )
 }}
 
