@@ -48,9 +48,10 @@ settled as (
             as decimal(18, 2)
         ) as open_amount_rc,
         coalesce(reductions.bad_debt_written_off_rc, 0) as bad_debt_written_off_rc,
+        -- a zero-amount document is cleared the day it is posted
         case
             when documents.amount - coalesce(reductions.reduced_amount, 0) <= 0
-                then reductions.last_reduction_date
+                then coalesce(reductions.last_reduction_date, documents.invoice_date)
         end as cleared_date
     from documents
     left join reductions
