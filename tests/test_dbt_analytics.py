@@ -43,6 +43,7 @@ ANALYTICS_MARTS = (
     "dim_customers",
     "rpt_top_overdue_customers",
     "rpt_collection_by_department",
+    "dim_kpis",
 )
 # The analytics marts and the published items, everything upstream and the tests whose
 # parents are all built (faster than the whole project).
@@ -149,6 +150,20 @@ def test_rfa_scores_and_customer_tags(built):
     assert dim["C2"]["customer_tier"] == "potential"
     assert {d["archetype"] for d in dim.values()} == {"good_payer"}
     assert dim["C1"]["litigation_flag"] is False and dim["C1"]["blacklist_flag"] is False
+
+
+def test_kpi_labels_are_published(built):
+    kpis = {r["kpi_code"]: r for r in _rows(built, "SELECT * FROM marts.dim_kpis")}
+    assert kpis["overdue_rate"]["label_zh"] == "逾期率"
+    overdue_rate = kpis["overdue_rate"]
+    assert (float(overdue_rate["yellow_threshold"]), float(overdue_rate["red_threshold"])) == (0.1, 0.15)
+    # every status column of agg_ar_kpis has its KPI here
+    status_columns = _rows(
+        built,
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' "
+        "AND table_name = 'agg_ar_kpis' AND column_name LIKE '%_status' AND column_name <> 'rag_status'",
+    )
+    assert {c["column_name"].removesuffix("_status") for c in status_columns} == set(kpis)
 
 
 def test_report_lists(built):
