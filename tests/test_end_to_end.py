@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 
 from ar_risk.summary import render_summary
 
@@ -26,6 +27,26 @@ from conftest import settings_for
 
 pytestmark = pytest.mark.e2e
 AS_OF = dt.date(2026, 10, 31)
+PROJECT = Path(__file__).resolve().parents[1]
+# The tables the marts issue names as the BI contract; the exposures may list more.
+NAMED_BI_CONTRACT = {
+    "fct_ar_open_items",
+    "agg_ar_aging",
+    "agg_ar_concentration",
+    "customer_rfa",
+    "dim_customers",
+    "agg_ar_kpis",
+    "credit_exposure",
+}
+
+
+def bi_contract_tables() -> set[str]:
+    """Every model the dbt exposures declare: what BI tools are promised in schema `marts`."""
+    refs: set[str] = set()
+    for path in (PROJECT / "dbt_project" / "models").rglob("*.yml"):
+        for exposure in (yaml.safe_load(path.read_text()) or {}).get("exposures", []):
+            refs |= {ref.split("'")[1] for ref in exposure.get("depends_on", [])}
+    return refs
 
 
 def published_tables(settings) -> dict[str, list[tuple]]:
@@ -82,7 +103,10 @@ def test_the_three_dags_ran_and_published(first_run):
     for dag_id in ("ar_extract", "ar_transform", "ar_publish"):
         assert f"{dag_id} succeeded" in stdout
     assert f"the demo's as-of date is the last day of the data: {AS_OF}" in stdout
-    assert set(tables) == {"fct_ar_open_items", "dim_aging_buckets"}
+    assert bi_contract_tables() >= NAMED_BI_CONTRACT
+    assert set(tables) == bi_contract_tables(), "published tables differ from the BI exposures"
+    empty = sorted(name for name, rows in tables.items() if not rows)
+    assert not empty, f"published BI tables with no rows on the demo data: {empty}"
     assert len(tables["dim_aging_buckets"]) == 7
     con = duckdb.connect(str(settings.serving_path), read_only=True)
     assert con.execute("SELECT DISTINCT as_of_date FROM marts.fct_ar_open_items").fetchall() == [(AS_OF,)]
