@@ -47,7 +47,7 @@ settled as (
             round((documents.amount - coalesce(reductions.reduced_amount, 0)) * documents.fx_rate_to_reporting, 2)
             as decimal(18, 2)
         ) as open_amount_rc,
-        coalesce(reductions.bad_debt_written_off_rc, 0) as bad_debt_written_off_rc,
+        cast(coalesce(reductions.bad_debt_written_off_rc, 0) as decimal(18, 2)) as bad_debt_written_off_rc,
         -- a zero-amount document is cleared the day it is posted
         case
             when documents.amount - coalesce(reductions.reduced_amount, 0) <= 0
