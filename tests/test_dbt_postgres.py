@@ -78,7 +78,12 @@ def _copy_raw_to_postgres(warehouse, dbname: str, workdir) -> int:
     dst = psycopg2.connect(dbname=dbname, user=PG_USER, **PG)
     copied = 0
     try:
-        tables = [r[0] for r in src.execute("select table_name from information_schema.tables where table_schema = 'raw' order by 1").fetchall()]
+        tables = [
+            r[0]
+            for r in src.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
+            ).fetchall()
+        ]
         with dst, dst.cursor() as cur:
             cur.execute("create schema raw")
             for table in tables:
