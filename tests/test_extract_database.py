@@ -216,6 +216,29 @@ def test_a_bad_value_in_the_source_names_table_column_and_source(demo_dir, tmp_p
             extract_database(settings, database_source("erp", erp, ("erp_customers",)), "b1")
         assert query(settings.warehouse_path, "SELECT count(*) FROM raw.erp_customers")[0][0] == 0
 
+        # A critical quality rule (unique key) refuses the whole chunk, names an example row and
+        # keeps the validation results, as for a file.
+        from ar_risk.quality.errors import QualityGateError
+
+        tdb.execute(
+            erp,
+            [
+                "UPDATE erp_customers SET customer_since = '2024-02-28' WHERE customer_id = 'C000007'",
+                "ALTER TABLE erp_customers DROP CONSTRAINT erp_customers_pkey",
+                "INSERT INTO erp_customers SELECT * FROM erp_customers WHERE customer_id = 'C000007'",
+                "UPDATE erp_customers SET customer_name = 'duplicate' WHERE ctid = (SELECT max(ctid) FROM "
+                "erp_customers WHERE customer_id = 'C000007')",
+            ],
+        )
+        with pytest.raises(QualityGateError, match=rf"erp_customers\.customer_id: critical rule .* of {erp}:"):
+            extract_database(settings, database_source("erp", erp, ("erp_customers",)), "b_dup")
+        assert query(settings.warehouse_path, "SELECT count(*) FROM raw.erp_customers")[0][0] == 0
+        stopped = query(
+            settings.warehouse_path,
+            "SELECT count(*) FROM raw._validation_results WHERE batch_id = 'b_dup' AND outcome = 'stopped'",
+        )
+        assert stopped[0][0] > 0
+
 
 @pytest.mark.parametrize("kind", ["postgres", "mysql"])
 def test_an_unreachable_source_is_a_passing_fault_with_a_clear_message(kind, tmp_path, monkeypatch):

@@ -101,6 +101,7 @@ class DatabaseExtractReport:
     conn_id: str
     batch_id: str
     tables: dict[str, TableExtract]
+    data_docs: str | None = None  # GX Data Docs of the run's validations
 
     @property
     def unavailable_tables(self) -> list[str]:
@@ -114,6 +115,7 @@ class DatabaseExtractReport:
             "batch_id": self.batch_id,
             "tables": {k: asdict(v) for k, v in self.tables.items()},
             "unavailable_tables": self.unavailable_tables,
+            "data_docs": self.data_docs,
         }
 
 
@@ -411,6 +413,7 @@ def extract_table(
     *,
     batch_id: str,
     mapping: TableMapping,
+    gate: Any = None,
     force_full_refresh: bool = False,
     after_chunk: AfterChunk | None = None,
 ) -> TableExtract:
@@ -488,7 +491,7 @@ def extract_table(
                 zone_name=source.naive_timestamps_in,
             )
             del rows
-            _merge_chunk(con, table, mapping, batch, batch_id=batch_id, label=label, result=result)
+            _merge_chunk(con, table, mapping, batch, batch_id=batch_id, label=label, result=result, gate=gate)
             log.info(
                 "%s: chunk %s from %s committed (%s rows read so far, %s new)",
                 table.name,
@@ -572,8 +575,11 @@ def _merge_chunk(
     batch_id: str,
     label: str,
     result: TableExtract,
+    gate: Any = None,
 ) -> None:
     """Map, type, gate and merge one chunk in its own transaction."""
+    from ar_risk.quality.errors import QualityGateError
+
     con.register("db_chunk", batch)
     try:
         con.execute("BEGIN TRANSACTION")
@@ -596,11 +602,22 @@ def _merge_chunk(
                 source_label=label,
                 rows_in_batch=typed.rows_in_batch,
                 extras=typed.extras,
+                gate=gate,
+                row_word="extracted row",
             )
             if result.detects_hard_deletes:
                 keys = ", ".join(quote_ident(k) for k in table.key)
                 con.execute(f"INSERT INTO full_extract_keys SELECT {keys} FROM db_chunk_typed")
             con.execute("COMMIT")
+        except QualityGateError as exc:
+            con.execute("ROLLBACK")
+            # The refused batch's validation results say why: keep them, as the file path does.
+            from ar_risk.quality.gate import record_validation_results
+
+            record_validation_results(con, exc.results)
+            if gate is not None:
+                gate.build_data_docs()
+            raise
         except Exception:
             con.execute("ROLLBACK")
             raise
@@ -626,7 +643,10 @@ def extract_database(
     after_chunk: AfterChunk | None = None,
 ) -> DatabaseExtractReport:
     """Extract every configured table of ``source`` into raw; see the module docstring."""
+    from ar_risk.quality.gate import gate_for
+
     mapping = load_mapping(source.mapping) if source.mapping else IDENTITY
+    gate = gate_for(settings)  # these settings' GX context: Data Docs under this AR_HOME
     source_conn = open_source_connection(source.conn_id)
     report = DatabaseExtractReport(source=source.name, conn_id=source.conn_id, batch_id=batch_id, tables={})
     try:
@@ -643,6 +663,7 @@ def extract_database(
                     options,
                     batch_id=batch_id,
                     mapping=mapping.for_table(options.name),
+                    gate=gate,
                     force_full_refresh=force_full_refresh,
                     after_chunk=after_chunk,
                 )
@@ -653,4 +674,6 @@ def extract_database(
             source_conn.dbapi.close()
         except Exception as exc:
             log.debug("closing %s failed: %s", source.conn_id, exc)
+    docs = gate.build_data_docs()
+    report.data_docs = str(docs) if docs else None
     return report
