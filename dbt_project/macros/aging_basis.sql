@@ -35,3 +35,15 @@
 {% macro aging_bucket_codes() -%}
     {{ return(['not_due', 'dpd_1_30', 'dpd_31_60', 'dpd_61_90', 'dpd_91_180', 'dpd_181_365', 'dpd_over_365']) }}
 {%- endmacro %}
+
+{#
+    Post-hook of the daily snapshot marts (fct_ar_open_items, dim_customers,
+    customer_rfa): keep every date within item_history_daily_days of the run's
+    as-of date and only month-ends before that, so history stays bounded.
+#}
+{% macro prune_snapshot_history() -%}
+    delete from {{ this }}
+    where
+        as_of_date < {{ dbt.dateadd('day', -1 * item_history_daily_days(), as_of_date()) }}
+        and as_of_date <> {{ dbt.last_day('as_of_date', 'month') }}
+{%- endmacro %}

@@ -8,11 +8,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='as_of_date',
-        post_hook=[
-            "delete from {{ this }}
-             where as_of_date < {{ dbt.dateadd('day', -1 * item_history_daily_days(), as_of_date()) }}
-             and as_of_date <> {{ dbt.last_day('as_of_date', 'month') }}"
-        ],
+        post_hook=["{{ prune_snapshot_history() }}"],
     )
 }}
 
