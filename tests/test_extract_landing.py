@@ -308,3 +308,16 @@ def test_excel_sheet_named_in_a_mapping(tiny_settings, tmp_path):
     missing_sheet = r"again\.xlsx: sheet 'Sheet9' not found; the workbook has \['说明', '明细'\]"
     with pytest.raises(LandingError, match=missing_sheet):
         load_landing(tiny_settings, batch_id="b2", mapping=mapping)
+
+
+def test_a_landing_load_limited_to_some_tables_needs_and_reads_only_those(tiny_settings):
+    """Beside database sources, a files source loads only the tables no database reads."""
+    shutil.rmtree(tiny_settings.landing_dir / "erp_payments")  # required, but "from a database" here
+    report = load_landing(tiny_settings, "b1", tables=["erp_customers", "erp_invoices", "erp_fx_rates"])
+    assert report.tables["erp_invoices"].rows_loaded == 4
+    assert "erp_payment_applications" not in report.tables  # its folder exists, but it is not this source's
+    con = duckdb.connect(str(tiny_settings.warehouse_path), read_only=True)
+    assert con.execute("SELECT count(*) FROM raw.erp_payment_applications").fetchone() == (0,)
+    con.close()
+    with pytest.raises(LandingError, match="erp_payments"):
+        load_landing(tiny_settings, "b2", tables=["erp_customers", "erp_payments"])

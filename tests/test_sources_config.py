@@ -20,6 +20,7 @@ from ar_risk.extract.sources import (
     DatabaseSource,
     FilesSource,
     SourceConfigError,
+    files_source_tables,
     load_sources,
     ordered_sources,
     parse_duration,
@@ -92,6 +93,25 @@ def test_sources_run_in_reference_order_whatever_order_the_file_lists_them(tmp_p
             parent = ref.split(".")[0]
             if parent != name:
                 assert EXTRACTION_ORDER.index(parent) < EXTRACTION_ORDER.index(name), (parent, name)
+
+
+def test_a_files_source_beside_databases_provides_only_what_no_database_reads(tmp_path):
+    landing = tmp_path / "exports"
+    for folder in ("erp_customers", "crm_disputes"):  # erp_customers also comes from the database
+        (landing / folder).mkdir(parents=True)
+    config = _load(
+        tmp_path,
+        f"""
+        sources:
+          - {{name: exports, kind: files, landing_dir: {landing}}}
+          - {{name: erp, kind: database, conn_id: ar_erp, tables: erp}}
+        """,
+    )
+    provided = files_source_tables(config)
+    assert "crm_disputes" in provided
+    assert not [name for name in provided if TABLES[name].system == "erp"]
+    # The database holding customers runs first, although the files source has a customers folder.
+    assert [s.name for s in ordered_sources(config)] == ["erp", "exports"]
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,7 @@ def extract_sources(context: Mapping[str, Any]) -> dict:
     which is left to the task's retries (a retry re-reads only what is new); bad data and bad
     configuration fail at once.
     """
-    from ar_risk.extract.sources import FilesSource, load_sources, ordered_sources
+    from ar_risk.extract.sources import FilesSource, files_source_tables, load_sources, ordered_sources
 
     reports = []
     with fail_fast_on_data_errors():
@@ -80,12 +80,18 @@ def extract_sources(context: Mapping[str, Any]) -> dict:
         settings = load_settings()
         batch_id = _batch_id(context, as_of)
         full_refresh = bool((context.get("params") or {}).get("full_refresh"))
-        for source in ordered_sources(load_sources(settings)):
+        config = load_sources(settings)
+        for source in ordered_sources(config):
             if isinstance(source, FilesSource):
                 from ar_risk.extract.landing import load_landing
 
                 files = load_landing(
-                    settings, batch_id, landing_dir=source.landing_dir, encoding=source.encoding, mapping=source.mapping
+                    settings,
+                    batch_id,
+                    landing_dir=source.landing_dir,
+                    encoding=source.encoding,
+                    mapping=source.mapping,
+                    tables=files_source_tables(config),  # beside databases: the tables no database reads
                 )
                 reports.append({**files.to_dict(), "source": source.name, "kind": "files"})
             else:

@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import logging
 import tempfile
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -335,14 +336,18 @@ def load_landing(
     encoding: str | None = None,
     mapping: SourceMapping | str | Path | None = None,
     gate: QualityGate | None = None,
+    tables: Collection[str] | None = None,
 ) -> ExtractReport:
     """Load every new landing file into raw; see the module docstring for the guarantees.
 
     ``landing_dir`` defaults to ``AR_LANDING_DIR``; ``mapping`` (a mapping or its file) maps an
     ERP's own folders and columns onto the contract; the CSV encoding is ``encoding``, else the
     mapping's, else ``AR_CSV_ENCODING``. ``gate`` defaults to one that writes GX Data Docs to
-    ``$AR_HOME/gx/data_docs``.
+    ``$AR_HOME/gx/data_docs``. ``tables`` limits the load to those contract tables (default: all):
+    beside database sources, a files source provides only the tables no database reads, and
+    only those of them that are required must have files.
     """
+    provided = set(TABLES) if tables is None else set(tables)
     landing_dir = Path(landing_dir) if landing_dir is not None else settings.landing_dir
     if mapping is None:
         mapping = IDENTITY
@@ -355,7 +360,7 @@ def load_landing(
     missing_required = [
         table_mappings[t.name].source_table
         for t in TABLES.values()
-        if t.required and not landing_files(landing_dir, table_mappings[t.name].source_table)
+        if t.required and t.name in provided and not landing_files(landing_dir, table_mappings[t.name].source_table)
     ]
     if missing_required:
         raise LandingError(
@@ -375,6 +380,8 @@ def load_landing(
             for r in con.execute(f"SELECT table_name, file_sha256 FROM {RAW_SCHEMA}._ingested_files").fetchall()
         }
         for table in load_order():
+            if table.name not in provided:
+                continue
             tmap = table_mappings[table.name]
             files = landing_files(landing_dir, tmap.source_table)
             already_in_raw = con.execute(f"SELECT count(*) > 0 FROM {RAW_SCHEMA}.{table.name}").fetchone()[0]
@@ -441,7 +448,7 @@ def load_landing(
             con.execute(f"DROP VIEW IF EXISTS {view}")
     finally:
         con.close()
-    report.tables = {name: report.tables[name] for name in TABLES}  # contract order in reports
+    report.tables = {name: report.tables[name] for name in TABLES if name in provided}  # contract order
     docs = gate.build_data_docs()
     report.data_docs = str(docs) if docs else None
     return report

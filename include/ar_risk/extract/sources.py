@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -331,17 +332,24 @@ TABLE_RANKS = _table_ranks()
 EXTRACTION_ORDER: tuple[str, ...] = tuple(sorted(TABLES, key=lambda t: (TABLE_RANKS[t], list(TABLES).index(t))))
 
 
-def source_tables(source: Source) -> list[str]:
-    """The contract tables a source provides (for files: the table folders that exist)."""
+def source_tables(source: Source, database_tables: Collection[str] = ()) -> list[str]:
+    """The contract tables a source provides (for files: the table folders that exist and that no
+    database source in ``database_tables`` reads)."""
     if isinstance(source, DatabaseSource):
         return [o.name for o in source.tables]
-    names = list(TABLES)
+    names = [n for n in TABLES if n not in database_tables] if database_tables else list(TABLES)
     if source.mapping is not None:
         from ar_risk.extract.mapping import load_mapping
 
         mapping = load_mapping(source.mapping)
         return [n for n in names if (source.landing_dir / mapping.for_table(n).source_table).is_dir()]
     return [n for n in names if (source.landing_dir / n).is_dir()]
+
+
+def files_source_tables(config: SourcesConfig) -> list[str]:
+    """The contract tables a files source provides: every table that no database source reads."""
+    from_databases = {o.name for s in config.sources if isinstance(s, DatabaseSource) for o in s.tables}
+    return [name for name in TABLES if name not in from_databases]
 
 
 def ordered_sources(config: SourcesConfig) -> list[Source]:
@@ -351,8 +359,10 @@ def ordered_sources(config: SourcesConfig) -> list[Source]:
     runs before the one whose rows point at them (ERP before CRM).
     """
 
+    from_databases = [o.name for s in config.sources if isinstance(s, DatabaseSource) for o in s.tables]
+
     def first_rank(source: Source) -> int:
-        return min((TABLE_RANKS[t] for t in source_tables(source)), default=len(TABLES))
+        return min((TABLE_RANKS[t] for t in source_tables(source, from_databases)), default=len(TABLES))
 
     ordered = []
     for source in sorted(config.sources, key=first_rank):
