@@ -138,6 +138,16 @@ def test_summary_reads_the_publication(first_run):
     assert f"as of 截至 {AS_OF}" in text
     assert "fct_ar_open_items" in text and "Top 5 overdue customers" in text
     assert text.count(" days past due") == 5
+    # The company KPIs and the risk grades come from the published analytics marts.
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    dso, status = con.execute(
+        "SELECT dso_standard, rag_status FROM marts.agg_ar_kpis WHERE scope_type = 'company' AND as_of_date = ?",
+        [AS_OF],
+    ).fetchone()
+    con.close()
+    assert f"Company KPIs 公司指标: {status.upper()}" in text
+    assert f"DSO 应收账款周转天数: {dso} " in text
+    assert "Customers by risk grade 客户风险等级: " in text
 
 
 def test_same_as_of_date_again_gives_identical_tables(first_run):

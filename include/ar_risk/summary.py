@@ -36,6 +36,17 @@ def render_summary(settings: Settings) -> str:
                GROUP BY customer_id ORDER BY sum(open_amount_rc) DESC, customer_id LIMIT 5""",
             [as_of],
         ).fetchall()
+        kpis = con.execute(
+            """SELECT rag_status, status_reasons, dso_standard, countback_dso, best_possible_dso,
+                      collection_effectiveness_index, over_1y_share, top10_share
+               FROM marts.agg_ar_kpis WHERE as_of_date = ? AND scope_type = 'company'""",
+            [as_of],
+        ).fetchone()
+        risk_grades = con.execute(
+            """SELECT risk_grade, count(*) FROM marts.customer_rfa WHERE as_of_date = ?
+               GROUP BY risk_grade ORDER BY min(rfa_total_score) DESC""",
+            [as_of],
+        ).fetchall()
     finally:
         con.close()
 
@@ -52,9 +63,19 @@ def render_summary(settings: Settings) -> str:
         f"Total open AR 应收余额:         {_money(open_rc):>18} {currency}",
         f"Overdue AR 逾期金额:            {_money(overdue_rc):>18} {currency}  ({overdue_share:.1%} of open AR)",
         f"Customers overdue 逾期客户数:   {overdue_customers:>14,}",
-        "",
-        "Top 5 overdue customers 逾期金额前五的客户:",
     ]
+    if kpis:
+        status, reasons, dso, countback, best, cei, over_1y, top10 = kpis
+        lines += [
+            "",
+            f"Company KPIs 公司指标: {str(status).upper()}" + (f"  ({reasons})" if reasons else ""),
+            f"  DSO 应收账款周转天数: {dso} (countback 倒推法 {countback}, best possible 最佳 {best})",
+            f"  CEI 回款效率指数: {float(cei or 0):.1%}   over 1 year 一年以上占比: {float(over_1y or 0):.1%}"
+            f"   top-10 share 前十大客户占比: {float(top10 or 0):.1%}",
+        ]
+    if risk_grades:
+        lines.append("Customers by risk grade 客户风险等级: " + ", ".join(f"{g} {n:,}" for g, n in risk_grades))
+    lines += ["", "Top 5 overdue customers 逾期金额前五的客户:"]
     for rank, (customer_id, name, amount, max_dpd) in enumerate(top_overdue, start=1):
         lines.append(f"  {rank}. {customer_id:<10} {name}  {_money(amount)} {currency}, max {max_dpd} days past due")
     if not top_overdue:
@@ -66,6 +87,7 @@ def render_summary(settings: Settings) -> str:
         f"  warehouse       {settings.warehouse_path}",
         f"  BI publication  {settings.serving_path}   (open read-only; schema marts)",
         f"  run logs        {settings.home / 'logs'}   (one file per DAG run)",
+        f"  data quality    {settings.home / 'gx' / 'data_docs' / 'index.html'}   (GX Data Docs)",
         f"  Airflow home    {settings.airflow_home}",
     ]
     return "\n".join(lines)
