@@ -338,6 +338,29 @@ DISPUTE_REASONS = ("quality", "price", "delivery", "documentation", "other")
 DISPUTE_STATUSES = ("open", "resolved", "rejected")
 
 
+def _table_ranks() -> dict[str, int]:
+    """Contract tables in reference order: a table comes after the tables it points at.
+
+    Every extractor loads in this order, because the quality gate checks references against
+    raw. FX rates come first: the gate checks each document's currency against them.
+    """
+    ranks: dict[str, int] = {"erp_fx_rates": 0}
+
+    def rank(name: str) -> int:
+        if name not in ranks:
+            parents = {ref.split(".")[0] for ref in TABLES[name].references.values()} - {name}
+            ranks[name] = 1 + max((rank(p) for p in parents), default=0)
+        return ranks[name]
+
+    for name in TABLES:
+        rank(name)
+    return ranks
+
+
+TABLE_RANKS = _table_ranks()
+EXTRACTION_ORDER: tuple[str, ...] = tuple(sorted(TABLES, key=lambda t: (TABLE_RANKS[t], list(TABLES).index(t))))
+
+
 def render_markdown() -> str:
     """docs/source_contract.md, generated from TABLES (``ar-risk contract > docs/source_contract.md``)."""
     lines = [

@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 
 from ar_risk.config import Settings
-from ar_risk.contract import TABLES, Table
+from ar_risk.contract import EXTRACTION_ORDER, TABLES, Table
 from ar_risk.extract.mapping import IDENTITY, SourceMapping, TableMapping, apply_mapping, load_mapping
 from ar_risk.extract.raw import (
     RAW_SCHEMA,
@@ -319,13 +319,9 @@ def _load_file(
     return typed, result
 
 
-# Reference tables first: the gate checks currencies against erp_fx_rates and references
-# (invoice -> customer, application -> invoice...) against what raw already holds.
-LOAD_ORDER = ("erp_fx_rates", "erp_sales_reps", "erp_customers")
-
-
 def load_order() -> list[Table]:
-    return [TABLES[n] for n in LOAD_ORDER] + [t for n, t in TABLES.items() if n not in LOAD_ORDER]
+    """Reference tables first (the contract's EXTRACTION_ORDER): the gate checks references against raw."""
+    return [TABLES[name] for name in EXTRACTION_ORDER]
 
 
 def load_landing(

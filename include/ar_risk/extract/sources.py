@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from ar_risk.config import Settings
-from ar_risk.contract import TABLES
+from ar_risk.contract import EXTRACTION_ORDER, TABLE_RANKS, TABLES
 
 
 class SourceConfigError(ValueError):
@@ -308,28 +308,6 @@ def load_sources(settings: Settings, path: Path | None = None) -> SourcesConfig:
                 "list them under a database source's tables, or add a files source"
             )
     return SourcesConfig(sources=sources, path=path)
-
-
-def _table_ranks() -> dict[str, int]:
-    """Contract tables in reference order: a table comes after the tables it points at.
-
-    FX rates come first: the quality gate checks each document's currency against them.
-    """
-    ranks: dict[str, int] = {"erp_fx_rates": 0}
-
-    def rank(name: str) -> int:
-        if name not in ranks:
-            parents = {ref.split(".")[0] for ref in TABLES[name].references.values()} - {name}
-            ranks[name] = 1 + max((rank(p) for p in parents), default=0)
-        return ranks[name]
-
-    for name in TABLES:
-        rank(name)
-    return ranks
-
-
-TABLE_RANKS = _table_ranks()
-EXTRACTION_ORDER: tuple[str, ...] = tuple(sorted(TABLES, key=lambda t: (TABLE_RANKS[t], list(TABLES).index(t))))
 
 
 def source_tables(source: Source, database_tables: Collection[str] = ()) -> list[str]:
