@@ -1,9 +1,26 @@
 """Time the dbt build: a full build, then the next day's incremental build; print one JSON line.
 
-    python benchmarks/bench_dbt_build.py --scale M [--format parquet] [--workdir DIR]
+    python benchmarks/bench_dbt_build.py --scale M [--format parquet] [--raw-load extract|direct] [--workdir DIR]
 
-Demo data for the scale is generated and extracted into a fresh warehouse
-(not timed here; bench_pipeline_stages.py times those stages). Then:
+Demo data for the scale is generated and loaded into the raw schema of a fresh
+warehouse (not part of the build timings; bench_pipeline_stages.py times those
+stages). --raw-load chooses how raw is loaded:
+
+- extract (default): the normal extraction, `load_landing`, with its Great
+  Expectations gate on every file;
+- direct: the Parquet files go straight into raw with DuckDB (`read_parquet`), for
+  scales where the gated extraction takes too long (L: 20M invoices). Same raw
+  tables, column types and metadata columns (`_batch_id`, `_loaded_at`, `_source_file`,
+  `_source_row`, `_row_hash`, `is_deleted`) and the same `raw._ingested_files` entries,
+  each file in one transaction with its own `_loaded_at`, as the extraction gives;
+  the tables are created and the values typed by the extraction's own functions. Not
+  done: the quality gate (nothing in `raw._validation_results`, nothing quarantined:
+  the demo data passes the gate whole) and the per-row "already in raw" check (each
+  table is checked for repeated rows once at the end instead). Parquet only
+  (`--format parquet`); DuckDB stays within AR_DUCKDB_MEMORY_LIMIT.
+  tests/test_bench_raw_load.py checks that both ways give the same raw tables.
+
+Then:
 
 - full build: `dbt build` (seeds, every model, data tests, unit tests) for the
   day before the last demo day, on a warehouse with no marts yet;
@@ -14,7 +31,9 @@ The slowest models of each build come from dbt's run_results.json; CPU
 seconds (dbt's user + system time) show the cost apart from machine load. Peak RSS
 is the peak of any process of the run (this one or dbt, its child). With
 --workdir, generated data and the extracted warehouse are reused if present
-(delete the folder to start over); the marts are dropped before the full build.
+(delete the folder to start over), whichever --raw-load loaded them; the marts are
+dropped before the full build. The JSON line reports the raw load's mode and seconds
+(seconds null when a prepared workdir was reused).
 Targets (issue 5): at M a full build under 2 minutes, the next day under 20 s.
 """
 
@@ -33,10 +52,19 @@ from pathlib import Path
 
 import duckdb
 
-from ar_risk.config import load_settings
+from ar_risk.config import Settings, load_settings
+from ar_risk.contract import Table
 from ar_risk.demo.generator import SCALES, generate
-from ar_risk.extract.landing import load_landing
+from ar_risk.extract.landing import LandingError, file_sha256, landing_files, load_landing, load_order
+from ar_risk.extract.raw import (
+    RAW_SCHEMA,
+    SOFT_DELETE_COLUMN,
+    check_and_type_batch,
+    ensure_raw_tables,
+    row_hash_sql,
+)
 from ar_risk.transform.dbt import build, dbt_paths
+from ar_risk.warehouse import connect_warehouse, quote_ident, sql_literal
 
 DEMO_END = dt.date(2026, 10, 31)
 
@@ -67,13 +95,113 @@ def _drop_built_schemas(settings) -> None:
         con.close()
 
 
+def _load_parquet_direct(con: duckdb.DuckDBPyConnection, table: Table, path: Path, batch_id: str) -> tuple[int, int]:
+    """Type one Parquet file to the contract and insert it into raw; returns (rows in file, rows loaded)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW direct_source AS SELECT * EXCLUDE (file_row_number), "
+        # _source_row: the 1-based row within the file, as the extraction numbers Parquet rows.
+        "CAST(file_row_number + 1 AS BIGINT) AS _source_row "
+        f"FROM read_parquet({sql_literal(str(path))}, file_row_number = true)"
+    )
+    # The extraction's own check: contract columns present, every value parses; the view is typed.
+    typed = check_and_type_batch(
+        con,
+        table,
+        source_relation="direct_source",
+        typed_view="direct_batch",
+        source_label=str(path),
+        text_source=False,
+        source_kind="file",
+    )
+    if typed.rows_in_batch == 0:
+        raise LandingError(f"{table.name}: {path} has no data rows")
+    target = f"{RAW_SCHEMA}.{table.name}"
+    for col in typed.extras:
+        con.execute(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {quote_ident(col)} VARCHAR")
+    columns = ", ".join(quote_ident(c) for c in [*table.column_names, SOFT_DELETE_COLUMN, *typed.extras, "_source_row"])
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    (rows_loaded,) = con.execute(
+        f"""INSERT INTO {target} BY NAME
+            SELECT {columns}, {row_hash_sql(table.column_names)} AS _row_hash,
+                   ? AS _batch_id, ? AS _loaded_at, ? AS _source_file
+            FROM direct_batch""",
+        [batch_id, loaded_at, path.name],
+    ).fetchone()
+    return typed.rows_in_batch, rows_loaded
+
+
+def load_raw_direct(settings: Settings, batch_id: str) -> dict[str, int]:
+    """Load the landing Parquet files into raw without the quality gate; returns rows per table.
+
+    For generated demo data only (see the module docstring): raw ends as `load_landing` leaves
+    it, apart from `_loaded_at` and the gate's results. Files already in `raw._ingested_files`
+    are skipped, as the extraction does.
+    """
+    landing_dir = settings.landing_dir
+    con = connect_warehouse(settings)  # memory_limit = AR_DUCKDB_MEMORY_LIMIT
+    try:
+        ensure_raw_tables(con)
+        done = set(con.execute(f"SELECT table_name, file_sha256 FROM {RAW_SCHEMA}._ingested_files").fetchall())
+        rows: dict[str, int] = {}
+        for table in load_order():
+            files = landing_files(landing_dir, table.name)
+            if table.required and not files:
+                raise LandingError(f"required table {table.name} has no files under {landing_dir / table.name}")
+            not_parquet = [p.name for p in files if p.suffix.lower() != ".parquet"]
+            if not_parquet:
+                raise LandingError(
+                    f"{table.name}: --raw-load direct reads Parquet only, found {not_parquet[0]} "
+                    "(use --format parquet, or --raw-load extract)"
+                )
+            for path in files:
+                sha = file_sha256(path)
+                if (table.name, sha) in done:
+                    continue
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    rows_in_file, rows_loaded = _load_parquet_direct(con, table, path, batch_id)
+                    con.execute(
+                        f"INSERT INTO {RAW_SCHEMA}._ingested_files VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?, ?)",
+                        [table.name, path.name, sha, batch_id, rows_in_file, rows_loaded],
+                    )
+                    con.execute("COMMIT")
+                except Exception:
+                    con.execute("ROLLBACK")
+                    raise
+                done.add((table.name, sha))
+            # The extraction skips a row whose content is already in raw; the demo data repeats none,
+            # which one pass per table confirms instead of an anti-join per file.
+            total, distinct = con.execute(
+                f"SELECT count(*), count(DISTINCT _row_hash) FROM {RAW_SCHEMA}.{table.name}"
+            ).fetchone()
+            if total != distinct:
+                raise LandingError(
+                    f"{table.name}: {total - distinct} row(s) repeat another row's content; the extraction "
+                    "would skip them, --raw-load direct does not: use --raw-load extract"
+                )
+            rows[table.name] = total
+        for view in ("direct_batch", "direct_source"):
+            con.execute(f"DROP VIEW IF EXISTS {view}")
+    finally:
+        con.close()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="S")
     parser.add_argument("--format", dest="file_format", choices=("csv", "parquet"), default="parquet")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--raw-load",
+        choices=("extract", "direct"),
+        default="extract",
+        help="extract: the gated extraction (default); direct: Parquet straight into raw, no quality gate",
+    )
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
+    if args.raw_load == "direct" and args.file_format != "parquet":
+        parser.error("--raw-load direct reads Parquet files: use it with --format parquet")
 
     home = args.workdir or Path(tempfile.mkdtemp(prefix=f"ar_bench_dbt_{args.scale}_"))
     settings = load_settings({"AR_HOME": str(home)})
@@ -81,8 +209,15 @@ def main() -> None:
     if not prepared:
         shutil.rmtree(settings.landing_dir, ignore_errors=True)
         generate(settings.landing_dir, scale=args.scale, seed=args.seed, file_format=args.file_format)
-        load_landing(settings, batch_id="bench")
-        (home / ".bench_extracted").write_text("raw loaded\n")
+        started = time.perf_counter()
+        if args.raw_load == "direct":
+            load_raw_direct(settings, batch_id="bench")
+        else:
+            load_landing(settings, batch_id="bench")
+        raw_load_seconds = round(time.perf_counter() - started, 1)
+        (home / ".bench_extracted").write_text(f"raw loaded ({args.raw_load})\n")
+    else:
+        raw_load_seconds = None
     _drop_built_schemas(settings)
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     invoices = con.execute("SELECT count(*) FROM raw.erp_invoices").fetchone()[0]
@@ -109,6 +244,7 @@ def main() -> None:
                 "customers": SCALES[args.scale],
                 "invoices": invoices,
                 "open_items_last_day": open_items[0],
+                "raw_load": {"mode": args.raw_load, "seconds": raw_load_seconds},
                 "seconds": timings,
                 # CPU seconds of dbt (user + system): what the build costs whatever else runs on the machine.
                 "cpu_seconds": cpu,

@@ -82,6 +82,16 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_quality_tables(con)  # raw._quarantine and raw._validation_results
 
 
+def row_hash_sql(columns: list[str]) -> str:
+    """SQL for ``_row_hash``: an md5 of the contract values only (NULL as ``\\N``).
+
+    So the same row from CSV, Parquet or a database hashes the same; the quality gate's
+    batch (``QualityGate.materialise``) computes the same expression.
+    """
+    values = ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '\\N')" for c in columns)
+    return f"md5(concat_ws('|', {values}))"
+
+
 def cast_expr(column: str, duckdb_type: str) -> str:
     """SQL that casts ``column`` to ``duckdb_type``, NULL when the value does not parse."""
     ident = quote_ident(column)
