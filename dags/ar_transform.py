@@ -1,9 +1,11 @@
 """
 ### AR transform — dbt builds staging, intermediate and marts for the as-of date
 
-Runs `dbt build` on `dbt_project/` (seeds, models, data tests, unit tests)
-with the run's `as_of_date` var. Any failed model or test fails the run:
-nothing is published from a build whose tests did not pass.
+Runs `dbt build` on `dbt_project/` (models and data tests; seeds when they
+changed; unit tests run in CI) for the run's as-of date. Staging and the daily
+snapshot marts are incremental; trigger with `full_refresh: true` to rebuild
+them from raw. Any failed model or test fails the run: nothing is published
+from a build whose tests did not pass.
 
 Triggered by **ar_extract** (asset `ar_warehouse_raw`); hands over to
 **ar_publish** through `ar_warehouse_marts`.
@@ -12,7 +14,7 @@ Triggered by **ar_extract** (asset `ar_warehouse_raw`); hands over to
 from airflow.sdk import dag, task
 
 from ar_risk.config import WAREHOUSE_POOL
-from ar_risk.orchestration import DAG_PARAMS, DEFAULT_ARGS, MARTS_ASSET, RAW_ASSET, START_DATE
+from ar_risk.orchestration import DAG_PARAMS, DEFAULT_ARGS, FULL_REFRESH_PARAM, MARTS_ASSET, RAW_ASSET, START_DATE
 
 
 @dag(
@@ -22,7 +24,7 @@ from ar_risk.orchestration import DAG_PARAMS, DEFAULT_ARGS, MARTS_ASSET, RAW_ASS
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
-    params=DAG_PARAMS,
+    params={**DAG_PARAMS, "full_refresh": FULL_REFRESH_PARAM},
     tags=["ar", "transform", "dbt"],
     doc_md=__doc__,
 )

@@ -119,7 +119,7 @@ def both_warehouses(tmp_path_factory):
     generate(home / "landing", scale="XS", file_format="parquet")
     duck = settings_for(home)
     load_landing(duck, batch_id="xs")
-    counts = build(duck, AS_OF)
+    counts = build(duck, AS_OF, unit_tests=True)
     assert counts.get("error", 0) == 0 and counts.get("fail", 0) == 0
 
     dbname = f"ar_marts_ledger_test_{uuid.uuid4().hex[:8]}"
@@ -133,7 +133,7 @@ def both_warehouses(tmp_path_factory):
         pg_home = home / "pg"
         pg_home.mkdir()
         pg = settings_for(pg_home, AR_DBT_TARGET="postgres")
-        pg_counts = build(pg, AS_OF)
+        pg_counts = build(pg, AS_OF, unit_tests=True)
         yield duck, dbname, counts, pg_counts
     finally:
         for key, value in old_env.items():

@@ -33,7 +33,7 @@ def _open_items(settings, as_of=AS_OF):
 
 
 def test_open_items_match_the_hand_computed_fixture(loaded):
-    counts = build(loaded, AS_OF)
+    counts = build(loaded, AS_OF, unit_tests=True)
     assert counts.get("error", 0) == 0 and counts.get("fail", 0) == 0
     assert counts["pass"] >= 60  # data tests, unit test and models all ran
     rows = [(i, c, float(o), float(rc), d, b) for i, c, o, rc, d, b in _open_items(loaded)]
@@ -91,7 +91,7 @@ def test_bad_ledger_data_fails_the_build(loaded, broken_raw_data, failing_test):
 
 
 def test_as_of_date_var_is_required_and_validated(loaded):
-    with pytest.raises(DbtBuildError, match="dbt var as_of_date is required"):
+    with pytest.raises(DbtBuildError, match="the as-of date is required"):
         run_dbt(loaded, ["build", "--select", "int_documents_balanced"], as_of_date=None)
 
 
@@ -184,3 +184,43 @@ def test_item_history_keeps_a_daily_window_and_month_ends(loaded, tmp_path, monk
     assert item_dates == [dt.date(2026, 1, 31), AS_OF]
     # The aggregates keep every date.
     assert aging_dates == [dt.date(2026, 1, 31), dt.date(2026, 2, 14), AS_OF]
+
+
+def _rows(settings, sql):
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_incremental_staging_equals_a_full_rebuild(loaded):
+    """The daily build re-stages only keys with a new raw version; the result equals a full rebuild."""
+    build(loaded, AS_OF)
+    # The next extraction as raw records it: new versions of some keys with a later _loaded_at.
+    next_load = "TIMESTAMP '2030-01-01' AS _loaded_at, 'b2' AS _batch_id"
+    con = duckdb.connect(str(loaded.warehouse_path))
+    for invoice, change in (
+        # I2's amount corrected at the source: the newer version wins
+        ("I2", "amount + 100 AS amount, updated_at + INTERVAL 1 DAY AS updated_at"),
+        # I3 deleted at the source: it disappears
+        ("I3", "true AS is_deleted, updated_at + INTERVAL 1 DAY AS updated_at"),
+        # an older version of I1 re-sent: the stored, newer one stays
+        ("I1", "amount - 1 AS amount, updated_at - INTERVAL 1 DAY AS updated_at"),
+    ):
+        con.execute(
+            f"INSERT INTO raw.erp_invoices SELECT * REPLACE ({change}, {next_load})"
+            " FROM raw.erp_invoices WHERE invoice_id = ?",
+            [invoice],
+        )
+    con.close()
+
+    build(loaded, AS_OF)
+    staging = "SELECT * FROM staging.stg_erp__invoices ORDER BY invoice_id"
+    open_items = "SELECT * FROM marts.fct_ar_open_items ORDER BY as_of_date, invoice_id"
+    incremental = _rows(loaded, staging), _rows(loaded, open_items)
+    assert [r[0] for r in incremental[0]] == ["CN1", "I1", "I2"]
+    assert [float(r[6]) for r in incremental[0] if r[0] in ("I1", "I2")] == [1000.0, 600.0]
+
+    build(loaded, AS_OF, full_refresh=True)
+    assert (_rows(loaded, staging), _rows(loaded, open_items)) == incremental

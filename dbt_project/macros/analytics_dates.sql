@@ -1,6 +1,6 @@
 {#
-    The reference dates of the analytics marts, derived from the as_of_date var
-    at compile time (no current_date, same literal on DuckDB and PostgreSQL):
+    The reference dates of the analytics marts, derived from the run's as-of date
+    (as_of_date_text) at compile time (no current_date, same literal on DuckDB and PostgreSQL):
 
       as_of            the run's as-of date
       prior_month_end  last day of the month before the as-of month
@@ -12,12 +12,8 @@
       year_ago         as_of - 365 days (opening balance of AR turnover)
 #}
 {% macro analytics_date_value(role) -%}
-    {%- set raw = var('as_of_date') -%}
-    {%- if raw is none or (raw | string | trim) == '' -%}
-        {%- set raw = '1900-01-31' -%}
-    {%- endif -%}
     {%- set dt = modules.datetime -%}
-    {%- set as_of = dt.datetime.strptime(raw | string | trim, '%Y-%m-%d').date() -%}
+    {%- set as_of = dt.datetime.strptime(as_of_date_text(), '%Y-%m-%d').date() -%}
     {%- set one_day = dt.timedelta(days=1) -%}
     {%- set prior_month_end = as_of.replace(day=1) - one_day -%}
     {%- set cei_month_end = as_of if (as_of + one_day).day == 1 else prior_month_end -%}

@@ -38,3 +38,11 @@ AS_OF_PARAM = Param(
     ),
 )
 DAG_PARAMS = {"as_of_date": AS_OF_PARAM}
+# ar_transform only: rebuild the incremental models (staging, daily snapshot
+# marts) from raw, e.g. after a mapping fix re-typed history. Snapshot marts
+# then restart from the run's as-of date (backfill earlier dates after it).
+FULL_REFRESH_PARAM = Param(
+    False,
+    type="boolean",
+    description="Rebuild incremental models from raw (dbt --full-refresh). Snapshot history restarts at this date.",
+)

@@ -157,7 +157,8 @@ def dbt_build(context: Mapping[str, Any]) -> dict:
 
     with fail_fast_on_data_errors():
         as_of = as_of_from_context(context)
-        counts = build(load_settings(), as_of)
+        full_refresh = bool((context.get("params") or {}).get("full_refresh", False))
+        counts = build(load_settings(), as_of, full_refresh=full_refresh)
     _hand_over(context, MARTS_ASSET, as_of_date=as_of.isoformat())
     return {"as_of_date": as_of.isoformat(), "results": counts}
 

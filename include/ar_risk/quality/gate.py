@@ -214,9 +214,9 @@ class QualityGate:
         suite's ``columns_present`` rule rather than failing as a SQL error.
         """
         present = {r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall()}
-        hashed = ", ".join(
-            f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '\\N')" for c in table.column_names if c in present
-        )
+        from ar_risk.extract.raw import row_hash_sql  # raw imports this module: import here
+
+        row_hash = row_hash_sql([c for c in table.column_names if c in present])
         lookups = []
         for column, ref in table.references.items():
             if column not in present:
@@ -242,7 +242,7 @@ class QualityGate:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _gate_batch AS "
             f"SELECT b.*, {''.join(lk + ', ' for lk in lookups)}hash({key}) % {chunks} AS _chunk "
-            f"FROM (SELECT *, md5(concat_ws('|', {hashed})) AS _row_hash FROM {relation} "
+            f"FROM (SELECT *, {row_hash} AS _row_hash FROM {relation} "
             "QUALIFY row_number() OVER (PARTITION BY _row_hash ORDER BY _source_row) = 1) AS b"
         )
         return "_gate_batch", chunks

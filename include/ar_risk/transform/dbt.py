@@ -8,12 +8,15 @@ of the worker, and its exit code and run_results.json say what failed.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import duckdb
 
 from ar_risk.config import Settings
 
@@ -38,9 +41,10 @@ def dbt_paths(settings: Settings) -> dict[str, Path]:
 def run_dbt(settings: Settings, command: list[str], *, as_of_date: dt.date | None) -> dict:
     """Run ``dbt <command>`` and return run_results.json; raise DbtBuildError naming failed nodes."""
     paths = dbt_paths(settings)
+    # The as-of date travels in AR_AS_OF_DATE, not in --vars: dbt re-parses the
+    # whole project when a var changes, and this one changes every day
+    # (macros/as_of_date.sql). The vars below are the same every run.
     dbt_vars = {"reporting_currency": settings.reporting_currency}
-    if as_of_date is not None:
-        dbt_vars["as_of_date"] = as_of_date.isoformat()
     args = [
         dbt_executable(),
         *command,
@@ -51,6 +55,9 @@ def run_dbt(settings: Settings, command: list[str], *, as_of_date: dt.date | Non
         "--vars", json.dumps(dbt_vars),
     ]  # fmt: skip
     env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env.pop("AR_AS_OF_DATE", None)
+    if as_of_date is not None:
+        env["AR_AS_OF_DATE"] = as_of_date.isoformat()
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     log.info("running %s", " ".join(args))
     proc = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
@@ -69,10 +76,73 @@ def run_dbt(settings: Settings, command: list[str], *, as_of_date: dt.date | Non
     return results
 
 
-def build(settings: Settings, as_of_date: dt.date) -> dict[str, int]:
-    """``dbt build`` (seeds, models, data and unit tests) for the as-of date; returns status counts."""
-    results = run_dbt(settings, ["build"], as_of_date=as_of_date)
+def build(
+    settings: Settings, as_of_date: dt.date, *, unit_tests: bool = False, full_refresh: bool = False
+) -> dict[str, int]:
+    """``dbt build`` (seeds, models, data tests) for the as-of date; returns status counts.
+
+    - Unit tests check the SQL logic on fixed fixtures, not the day's data, so
+      the daily run leaves them to CI and `make test` (dbt's own advice);
+      ``unit_tests=True`` runs them too.
+    - Seeds (the strategy tables a finance manager edits) are loaded and tested
+      when they changed since the last successful build into this warehouse,
+      and skipped otherwise: the tables and their tests are the same as then.
+    - ``full_refresh`` rebuilds incremental models (staging, daily snapshots)
+      from raw; the snapshot marts then restart from this as-of date.
+    """
+    command = ["build"]
+    if not unit_tests:
+        command += ["--exclude-resource-type", "unit_test"]
+    seeds = _seed_fingerprint(settings)
+    if not full_refresh and _seeds_already_loaded(settings, seeds):
+        command += ["--exclude", "resource_type:seed"]
+        log.info("seeds unchanged since the last build of this warehouse: not reloaded")
+    if full_refresh:
+        command.append("--full-refresh")
+    results = run_dbt(settings, command, as_of_date=as_of_date)
+    _seeds_marker(settings).write_text(json.dumps(seeds))
     counts: dict[str, int] = {}
     for r in results.get("results", []):
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     return counts
+
+
+def _seeds_marker(settings: Settings) -> Path:
+    return dbt_paths(settings)["target"].parent / "seeds_loaded.json"
+
+
+def _seed_fingerprint(settings: Settings) -> dict[str, str]:
+    """What the reference schema was built from: the seed files, the warehouse and the target."""
+    digest = hashlib.sha256()
+    seeds_dir = settings.dbt_project_dir / "seeds"
+    for path in sorted(seeds_dir.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(seeds_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update((settings.dbt_project_dir / "dbt_project.yml").read_bytes())
+    return {
+        "seeds_sha256": digest.hexdigest(),
+        "project": str(settings.dbt_project_dir),
+        "target": settings.dbt_target,
+        "warehouse": str(settings.warehouse_path),
+    }
+
+
+def _seeds_already_loaded(settings: Settings, fingerprint: dict[str, str]) -> bool:
+    # Only on DuckDB, where the reference tables are checked cheaply in the file itself.
+    marker = _seeds_marker(settings)
+    if settings.dbt_target != "duckdb" or not marker.exists() or not settings.warehouse_path.exists():
+        return False
+    if json.loads(marker.read_text()) != fingerprint:
+        return False
+    expected = {p.stem for p in (settings.dbt_project_dir / "seeds").glob("*.csv")}
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        present = {
+            name
+            for (name,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'reference'"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    return expected <= present

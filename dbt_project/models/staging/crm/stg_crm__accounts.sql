@@ -1,11 +1,13 @@
+{{ config(unique_key=['customer_id']) }}
+
 with
 
 source as (
-    select * from {{ source('crm', 'accounts') }}
+    {{ staged_versions(source('crm', 'accounts')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['customer_id']) }}
+    {{ latest_version('source') }}
 ),
 
 renamed as (
@@ -19,7 +21,9 @@ renamed as (
         negative_news_flag,
         -- dates
         last_review_date,
-        updated_at
+        updated_at,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )

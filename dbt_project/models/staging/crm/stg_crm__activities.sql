@@ -1,11 +1,13 @@
+{{ config(unique_key=['activity_id']) }}
+
 with
 
 source as (
-    select * from {{ source('crm', 'activities') }}
+    {{ staged_versions(source('crm', 'activities')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['activity_id']) }}
+    {{ latest_version('source') }}
 ),
 
 renamed as (
@@ -24,7 +26,9 @@ renamed as (
         activity_ts,
         -- activity_ts is stored in UTC (raw layer), so its date is the UTC date
         cast(activity_ts as date) as activity_date,
-        updated_at
+        updated_at,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )

@@ -1,12 +1,14 @@
+{{ config(unique_key=['contact_id']) }}
+
 -- Personal data: read by worklists only, never joined into a mart.
 with
 
 source as (
-    select * from {{ source('crm', 'contacts') }}
+    {{ staged_versions(source('crm', 'contacts')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['contact_id']) }}
+    {{ latest_version('source') }}
 ),
 
 renamed as (
@@ -23,7 +25,9 @@ renamed as (
         timezone,
         do_not_contact,
         -- dates
-        updated_at
+        updated_at,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )

@@ -1,11 +1,13 @@
+{{ config(unique_key=['dispute_id']) }}
+
 with
 
 source as (
-    select * from {{ source('crm', 'disputes') }}
+    {{ staged_versions(source('crm', 'disputes')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['dispute_id']) }}
+    {{ latest_version('source') }}
 ),
 
 renamed as (
@@ -22,7 +24,9 @@ renamed as (
         -- dates
         opened_date,
         resolved_date,
-        updated_at
+        updated_at,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )

@@ -1,11 +1,13 @@
+{{ config(unique_key=['promise_id']) }}
+
 with
 
 source as (
-    select * from {{ source('crm', 'promises') }}
+    {{ staged_versions(source('crm', 'promises')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['promise_id']) }}
+    {{ latest_version('source') }}
 ),
 
 renamed as (
@@ -20,7 +22,9 @@ renamed as (
         -- dates
         promised_date,
         created_at,
-        updated_at
+        updated_at,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )

@@ -1,11 +1,13 @@
+{{ config(unique_key=['customer_id', 'valid_from']) }}
+
 with
 
 source as (
-    select * from {{ source('erp', 'credit_limits') }}
+    {{ staged_versions(source('erp', 'credit_limits')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['customer_id', 'valid_from']) }}
+    {{ latest_version('source') }}
 ),
 
 renamed as (
@@ -20,7 +22,9 @@ renamed as (
         -- dates
         valid_from,
         valid_to,
-        updated_at
+        updated_at,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )

@@ -1,11 +1,13 @@
+{{ config(unique_key=['customer_id']) }}
+
 with
 
 source as (
-    select * from {{ source('erp', 'customers') }}
+    {{ staged_versions(source('erp', 'customers')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['customer_id']) }}
+    {{ latest_version('source') }}
 ),
 
 renamed as (
@@ -24,7 +26,9 @@ renamed as (
         is_active,
         -- dates
         customer_since,
-        updated_at
+        updated_at,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )

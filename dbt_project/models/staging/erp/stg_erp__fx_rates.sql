@@ -1,12 +1,14 @@
+{{ config(unique_key=['currency', 'rate_date']) }}
+
 -- erp_fx_rates has no updated_at: the latest load of a (currency, rate_date) wins.
 with
 
 source as (
-    select * from {{ source('erp', 'fx_rates') }}
+    {{ staged_versions(source('erp', 'fx_rates')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['currency', 'rate_date'], order_by='_loaded_at desc, _source_row desc') }}
+    {{ latest_version('source', order_by='_loaded_at desc, _source_row desc') }}
 ),
 
 renamed as (
@@ -16,7 +18,9 @@ renamed as (
         -- amounts
         rate_to_reporting,
         -- dates
-        rate_date
+        rate_date,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )

@@ -1,11 +1,13 @@
+{{ config(unique_key=['invoice_id']) }}
+
 with
 
 source as (
-    select * from {{ source('erp', 'invoices') }}
+    {{ staged_versions(source('erp', 'invoices')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['invoice_id']) }}
+    {{ latest_version('source') }}
 ),
 
 renamed as (
@@ -23,7 +25,9 @@ renamed as (
         -- dates
         invoice_date,
         due_date,
-        updated_at
+        updated_at,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )

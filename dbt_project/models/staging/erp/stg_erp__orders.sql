@@ -1,11 +1,13 @@
+{{ config(unique_key=['order_id']) }}
+
 with
 
 source as (
-    select * from {{ source('erp', 'orders') }}
+    {{ staged_versions(source('erp', 'orders')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['order_id']) }}
+    {{ latest_version('source') }}
 ),
 
 renamed as (
@@ -20,7 +22,9 @@ renamed as (
         amount as order_amount,
         -- dates
         order_date,
-        updated_at
+        updated_at,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )

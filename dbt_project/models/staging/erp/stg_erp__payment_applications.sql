@@ -1,11 +1,13 @@
+{{ config(unique_key=['application_id']) }}
+
 with
 
 source as (
-    select * from {{ source('erp', 'payment_applications') }}
+    {{ staged_versions(source('erp', 'payment_applications')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['application_id']) }}
+    {{ latest_version('source') }}
 ),
 
 renamed as (
@@ -19,7 +21,9 @@ renamed as (
         amount_applied,
         -- dates
         applied_date,
-        updated_at
+        updated_at,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )

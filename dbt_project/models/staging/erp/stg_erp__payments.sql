@@ -1,11 +1,13 @@
+{{ config(unique_key=['payment_id']) }}
+
 with
 
 source as (
-    select * from {{ source('erp', 'payments') }}
+    {{ staged_versions(source('erp', 'payments')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['payment_id']) }}
+    {{ latest_version('source') }}
 ),
 
 renamed as (
@@ -20,7 +22,9 @@ renamed as (
         amount as payment_amount,
         -- dates
         payment_date,
-        updated_at
+        updated_at,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )

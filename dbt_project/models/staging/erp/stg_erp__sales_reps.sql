@@ -1,11 +1,13 @@
+{{ config(unique_key=['sales_rep_id']) }}
+
 with
 
 source as (
-    select * from {{ source('erp', 'sales_reps') }}
+    {{ staged_versions(source('erp', 'sales_reps')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['sales_rep_id']) }}
+    {{ latest_version('source') }}
 ),
 
 renamed as (
@@ -19,7 +21,9 @@ renamed as (
         region,
         email,
         -- dates
-        updated_at
+        updated_at,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )

@@ -1,11 +1,13 @@
+{{ config(unique_key=['writeoff_id']) }}
+
 with
 
 source as (
-    select * from {{ source('erp', 'writeoffs') }}
+    {{ staged_versions(source('erp', 'writeoffs')) }}
 ),
 
 latest as (
-    {{ latest_version('source', ['writeoff_id']) }}
+    {{ latest_version('source') }}
 ),
 
 renamed as (
@@ -19,7 +21,9 @@ renamed as (
         amount as writeoff_amount,
         -- dates
         writeoff_date,
-        updated_at
+        updated_at,
+        -- lineage
+        _loaded_at
     from latest
     where not coalesce(is_deleted, false)
 )
