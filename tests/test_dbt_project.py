@@ -73,7 +73,10 @@ def test_as_of_dates_accumulate_and_a_rerun_replaces_only_its_date(loaded):
     ("broken_raw_data", "failing_test"),
     [
         # a missing rate must fail the build instead of converting at 1.0
-        ("DELETE FROM raw.erp_fx_rates", "not_null_int_open_items_enriched_fx_rate_to_reporting"),
+        (
+            "DELETE FROM raw.erp_fx_rates",
+            "(?s)not_null_columns_int_open_items_enriched.*column_name=fx_rate_to_reporting, null_rows=",
+        ),
         # applications above the document amount leave a negative open balance
         (
             "UPDATE raw.erp_payment_applications SET amount_applied = 950 WHERE application_id = 'A1'",

@@ -67,13 +67,34 @@ def run_dbt(settings: Settings, command: list[str], *, as_of_date: dt.date | Non
     results = json.loads(results_path.read_text()) if results_path.exists() else {"results": []}
     if proc.returncode != 0:
         failed = [
-            f"{r['unique_id']}: {r['status']}: {(r.get('message') or '').strip()[:300]}"
+            f"{r['unique_id']}: {r['status']}: {(r.get('message') or '').strip()[:300]}" + _failing_rows(settings, r)
             for r in results.get("results", [])
             if r.get("status") in ("error", "fail", "runtime error")
         ]
         detail = "\n  ".join(failed) if failed else (proc.stdout[-2000:] + proc.stderr[-2000:])
         raise DbtBuildError(f"dbt {' '.join(command)} failed (exit {proc.returncode}):\n  {detail}")
     return results
+
+
+def _failing_rows(settings: Settings, result: dict, limit: int = 5) -> str:
+    """The first rows a failed data test returned, so the error names the column and the rows."""
+    sql = result.get("compiled_code")
+    if result.get("status") != "fail" or not sql or settings.dbt_target != "duckdb":
+        return ""
+    try:
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    except duckdb.Error:
+        return ""
+    try:
+        cursor = con.execute(f"SELECT * FROM ({sql}) AS failing LIMIT {limit}")
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    except duckdb.Error:
+        return ""
+    finally:
+        con.close()
+    shown = "; ".join(", ".join(f"{n}={v}" for n, v in zip(names, row, strict=True)) for row in rows)
+    return f"\n    failing rows (first {limit}): {shown}" if rows else ""
 
 
 def build(
