@@ -170,3 +170,50 @@ def test_key_mart_numbers_match_duckdb(both_warehouses, what):
         pg.close()
     assert expected, f"{what}: nothing to compare on DuckDB"
     assert actual == expected
+
+
+def test_incremental_staging_on_postgres(both_warehouses):
+    """The next day's build on PostgreSQL re-stages a changed and a deleted invoice (last: it changes the data)."""
+    duck_settings, dbname, _, _ = both_warehouses
+    pg = psycopg2.connect(dbname=dbname, user=PG_USER, **PG)
+    pg.autocommit = True
+    try:
+        with pg.cursor() as cur:
+            # Two invoices nothing else refers to, so deleting one breaks no relationship.
+            cur.execute(
+                """select invoice_id from raw.erp_invoices as i
+                   where document_type = 'invoice'
+                     and not exists (select 1 from raw.erp_payment_applications as a where a.invoice_id = i.invoice_id)
+                     and not exists (select 1 from raw.erp_writeoffs as w where w.invoice_id = i.invoice_id)
+                     and not exists (select 1 from raw.crm_disputes as d where d.invoice_id = i.invoice_id)
+                     and not exists (select 1 from raw.crm_promises as p where p.invoice_id = i.invoice_id)
+                     and not exists (select 1 from raw.crm_activities as c where c.invoice_id = i.invoice_id)
+                   order by invoice_id limit 2"""
+            )
+            changed, deleted = (row[0] for row in cur.fetchall())
+            # The next extraction as raw records it: new versions loaded later.
+            cur.execute("create temp table next_load as select * from raw.erp_invoices where invoice_id in (%s, %s)",
+                        (changed, deleted))  # fmt: skip
+            cur.execute(
+                """update next_load set _loaded_at = timestamp '2030-01-01', _batch_id = 'b2',
+                       updated_at = updated_at + interval '1 day',
+                       amount = case when invoice_id = %s then amount + 100 else amount end,
+                       is_deleted = (invoice_id = %s)""",
+                (changed, deleted),
+            )
+            cur.execute("insert into raw.erp_invoices select * from next_load")
+            cur.execute(
+                "select amount + 100 from raw.erp_invoices where invoice_id = %s and _batch_id <> 'b2'", (changed,)
+            )
+            expected_amount = cur.fetchone()[0]
+
+        counts = build(settings_for(duck_settings.home / "pg", AR_DBT_TARGET="postgres"), AS_OF)
+        assert counts.get("error", 0) == 0 and counts.get("fail", 0) == 0
+        with pg.cursor() as cur:
+            cur.execute(
+                "select invoice_id, document_amount from staging.stg_erp__invoices where invoice_id in (%s, %s)",
+                (changed, deleted),
+            )
+            assert cur.fetchall() == [(changed, expected_amount)]
+    finally:
+        pg.close()

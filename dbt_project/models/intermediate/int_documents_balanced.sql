@@ -1,6 +1,8 @@
--- Every AR document posted on or before the as-of date with what was still
--- open that day: applications and write-offs dated after the as-of date have
--- not happened yet, so a backfill sees the book as it was.
+-- Every AR document posted on or before the as-of date that still had a
+-- balance that day (settled documents, over 90% of history, are left out:
+-- nothing downstream reads a zero balance). Applications and write-offs
+-- dated after the as-of date have not happened yet, so a backfill sees the
+-- book as it was.
 --   debit documents (invoice, debit_note): open = amount - applied - written off
 --   credit notes: open = -(amount - applied from the note), the credit still unused
 -- Applications come from int_payment_applications_unified: the ERP's own, or
@@ -77,3 +79,4 @@ balanced as (
 )
 
 select * from balanced
+where open_amount <> 0

@@ -89,7 +89,7 @@ final as (
         converted.document_amount,
         converted.open_amount,
         converted.fx_rate_to_reporting,
-        cast(round(converted.open_amount * converted.fx_rate_to_reporting, 2) as decimal(18, 2)) as open_amount_rc,
+        {{ to_reporting_currency('converted.open_amount', 'converted.fx_rate_to_reporting') }} as open_amount_rc,
         -- dates
         converted.invoice_date,
         converted.due_date,

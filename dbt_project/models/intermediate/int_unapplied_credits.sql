@@ -76,10 +76,9 @@ final as (
         credits.credit_amount,
         cast(credits.unapplied_amount as decimal(18, 2)) as unapplied_amount,
         cast({{ fx_rate_to_reporting('fx_rates', 'credits.currency') }} as decimal(18, 8)) as fx_rate_to_reporting,
-        cast(
-            round(credits.unapplied_amount * {{ fx_rate_to_reporting('fx_rates', 'credits.currency') }}, 2)
-            as decimal(18, 2)
-        ) as unapplied_amount_rc,
+        {{ to_reporting_currency(
+            'credits.unapplied_amount', fx_rate_to_reporting('fx_rates', 'credits.currency')
+        ) }} as unapplied_amount_rc,
         -- dates
         credits.credit_date
     from credits

@@ -38,10 +38,9 @@ final as (
         -- amounts
         orders.order_amount,
         cast({{ fx_rate_to_reporting('fx_rates', 'orders.currency') }} as decimal(18, 8)) as fx_rate_to_reporting,
-        cast(
-            round(orders.order_amount * {{ fx_rate_to_reporting('fx_rates', 'orders.currency') }}, 2)
-            as decimal(18, 2)
-        ) as order_amount_rc,
+        {{ to_reporting_currency(
+            'orders.order_amount', fx_rate_to_reporting('fx_rates', 'orders.currency')
+        ) }} as order_amount_rc,
         -- dates
         orders.order_date
     from orders

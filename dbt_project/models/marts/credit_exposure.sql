@@ -50,8 +50,9 @@ limits_converted as (
         limits_valid.customer_id,
         limits_valid.currency as credit_limit_currency,
         limits_valid.credit_limit,
-        round(limits_valid.credit_limit * {{ fx_rate_to_reporting('fx_rates', 'limits_valid.currency') }}, 2)
-            as credit_limit_rc
+        {{ to_reporting_currency(
+            'limits_valid.credit_limit', fx_rate_to_reporting('fx_rates', 'limits_valid.currency')
+        ) }} as credit_limit_rc
     from limits_valid
     left join fx_rates
         on {{ fx_rate_join_condition('fx_rates', 'limits_valid.currency', as_of_date()) }}

@@ -43,10 +43,9 @@ settled as (
         documents.due_date,
         documents.amount_rc,
         documents.amount - coalesce(reductions.reduced_amount, 0) as open_amount,
-        cast(
-            round((documents.amount - coalesce(reductions.reduced_amount, 0)) * documents.fx_rate_to_reporting, 2)
-            as decimal(18, 2)
-        ) as open_amount_rc,
+        {{ to_reporting_currency(
+            '(documents.amount - coalesce(reductions.reduced_amount, 0))', 'documents.fx_rate_to_reporting'
+        ) }} as open_amount_rc,
         cast(coalesce(reductions.bad_debt_written_off_rc, 0) as decimal(18, 2)) as bad_debt_written_off_rc,
         -- a zero-amount document is cleared the day it is posted
         case

@@ -100,7 +100,7 @@ final as (
         movements.amount,
         documents_converted.document_amount,
         documents_converted.fx_rate_to_reporting,
-        cast(round(movements.amount * documents_converted.fx_rate_to_reporting, 2) as decimal(18, 2)) as amount_rc,
+        {{ to_reporting_currency('movements.amount', 'documents_converted.fx_rate_to_reporting') }} as amount_rc,
         -- dates
         movements.movement_date,
         documents_converted.invoice_date,

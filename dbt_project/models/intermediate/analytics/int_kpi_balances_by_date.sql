@@ -73,7 +73,7 @@ final as (
         currency,
         -- amounts
         cast(open_amount as decimal(18, 2)) as open_amount,
-        cast(round(open_amount * fx_rate_to_reporting, 2) as decimal(18, 2)) as open_amount_rc,
+        {{ to_reporting_currency('open_amount', 'fx_rate_to_reporting') }} as open_amount_rc,
         -- dates
         invoice_date,
         due_date,
