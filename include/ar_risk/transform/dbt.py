@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from ar_risk.config import Settings
+from ar_risk.warehouse import connect_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,8 @@ def _failing_rows(settings: Settings, result: dict, limit: int = 5) -> str:
     if result.get("status") != "fail" or not sql or settings.dbt_target != "duckdb":
         return ""
     try:
-        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    except duckdb.Error:
+        con = connect_warehouse(settings, read_only=True)
+    except (duckdb.Error, FileNotFoundError):
         return ""
     try:
         cursor = con.execute(f"SELECT * FROM ({sql}) AS failing LIMIT {limit}")
@@ -156,7 +157,7 @@ def _seeds_already_loaded(settings: Settings, fingerprint: dict[str, str]) -> bo
     if json.loads(marker.read_text()) != fingerprint:
         return False
     expected = {p.stem for p in (settings.dbt_project_dir / "seeds").glob("*.csv")}
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = connect_warehouse(settings, read_only=True)
     try:
         present = {
             name
