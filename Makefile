@@ -25,7 +25,7 @@ $(UV_LOCAL):
 	$(PYTHON) -m pip install --quiet --target $(CURDIR)/.tools/uv uv
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 install: .venv/.synced  ## install everything from uv.lock (nothing else)
