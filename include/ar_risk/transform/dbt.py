@@ -28,10 +28,10 @@ class DbtBuildError(RuntimeError):
     """dbt failed: a model did not build or a data test found bad rows."""
 
 
-def dbt_executable() -> str:
-    # The dbt installed next to this interpreter, so the task uses the locked version.
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
+def dbt_command() -> list[str]:
+    # dbt from this interpreter's environment (the locked version), through
+    # the one-shot launcher that skips garbage collection and teardown.
+    return [sys.executable, "-m", "ar_risk.transform.dbt_process"]
 
 
 def dbt_paths(settings: Settings) -> dict[str, Path]:
@@ -47,7 +47,7 @@ def run_dbt(settings: Settings, command: list[str], *, as_of_date: dt.date | Non
     # (macros/as_of_date.sql). The vars below are the same every run.
     dbt_vars = {"reporting_currency": settings.reporting_currency}
     args = [
-        dbt_executable(),
+        *dbt_command(),
         *command,
         "--project-dir", str(settings.dbt_project_dir),
         "--profiles-dir", str(settings.dbt_project_dir),
