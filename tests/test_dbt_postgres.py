@@ -173,7 +173,7 @@ def test_key_mart_numbers_match_duckdb(both_warehouses, what):
 
 
 def test_incremental_staging_on_postgres(both_warehouses):
-    """The next day's build on PostgreSQL re-stages a changed and a deleted invoice (last: it changes the data)."""
+    """Next day on PostgreSQL: a changed and a deleted invoice are re-staged, the ledger follows (changes data)."""
     duck_settings, dbname, _, _ = both_warehouses
     pg = psycopg2.connect(dbname=dbname, user=PG_USER, **PG)
     pg.autocommit = True
@@ -207,14 +207,27 @@ def test_incremental_staging_on_postgres(both_warehouses):
             )
             expected_amount = cur.fetchone()[0]
 
-        # Only the staging model and its tests: the incremental SQL on PostgreSQL is what is new here.
+        # Only the incremental models and their tests: their SQL on PostgreSQL is what is new here.
         pg_settings = settings_for(duck_settings.home / "pg", AR_DBT_TARGET="postgres")
-        staging_only = ["build", "--select", "stg_erp__invoices", "--indirect-selection", "cautious"]
-        results = run_dbt(pg_settings, staging_only, as_of_date=AS_OF)["results"]
-        assert {r["status"] for r in results} <= {"success", "pass"} and len(results) > 3
+        incremental_only = [
+            "build",
+            "--select",
+            "stg_erp__invoices",
+            "int_ar_ledger",
+            "--indirect-selection",
+            "cautious",
+        ]
+        results = run_dbt(pg_settings, incremental_only, as_of_date=AS_OF)["results"]
+        assert {r["status"] for r in results} <= {"success", "pass"} and len(results) > 5
         with pg.cursor() as cur:
             cur.execute(
                 "select invoice_id, document_amount from staging.stg_erp__invoices where invoice_id in (%s, %s)",
+                (changed, deleted),
+            )
+            assert cur.fetchall() == [(changed, expected_amount)]
+            # the ledger re-derived the changed invoice and dropped the deleted one
+            cur.execute(
+                "select movement_id, amount from intermediate.int_ar_ledger where invoice_id in (%s, %s)",
                 (changed, deleted),
             )
             assert cur.fetchall() == [(changed, expected_amount)]

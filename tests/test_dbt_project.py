@@ -227,3 +227,64 @@ def test_incremental_staging_equals_a_full_rebuild(loaded):
 
     build(loaded, AS_OF, full_refresh=True)
     assert (_rows(loaded, staging), _rows(loaded, open_items)) == incremental
+
+
+# The ledger and what reads it, compared between an incremental and a full build
+# (the ledger without its lineage column, which records when each row was written).
+LEDGER_READERS = {
+    "ledger": "SELECT * EXCLUDE (_source_loaded_through) FROM intermediate.int_ar_ledger"
+    " ORDER BY movement_type, movement_id",
+    "movements": "SELECT * FROM intermediate.int_kpi_ar_movements ORDER BY movement_type, movement_id",
+    "balances": "SELECT * FROM intermediate.int_kpi_balances_by_date ORDER BY balance_date, invoice_id",
+    "history": "SELECT * FROM intermediate.int_customer_document_history ORDER BY invoice_id",
+    "kpis": "SELECT * FROM marts.agg_ar_kpis ORDER BY as_of_date, scope_type, scope_id",
+}
+
+
+def test_incremental_ledger_equals_a_full_rebuild(loaded):
+    """int_ar_ledger re-derives only the documents touched since the last build, and equals a full rebuild."""
+    build(loaded, AS_OF)
+    before = {name: _rows(loaded, sql) for name, sql in LEDGER_READERS.items()}
+    assert [r[1] for r in before["ledger"]] == ["A2", "CN1", "A1", "I1", "I2", "I3"]
+
+    next_load = "TIMESTAMP '2030-01-01' AS _loaded_at, 'b2' AS _batch_id"
+    con = duckdb.connect(str(loaded.warehouse_path))
+    for table, key, value, change in (
+        # a document corrected at the source: all its movements carry the new amount
+        ("erp_invoices", "invoice_id", "I2", "amount + 100 AS amount, updated_at + INTERVAL 1 DAY AS updated_at"),
+        # a receipt re-applied to another document: it leaves I1 and reduces I2
+        (
+            "erp_payment_applications",
+            "application_id",
+            "A1",
+            "'I2' AS invoice_id, updated_at + INTERVAL 1 DAY AS updated_at",
+        ),
+        # a credit application deleted at the source: its movement goes
+        (
+            "erp_payment_applications",
+            "application_id",
+            "A2",
+            "true AS is_deleted, updated_at + INTERVAL 1 DAY AS updated_at",
+        ),
+        # the credit note itself deleted: its posting goes too
+        ("erp_invoices", "invoice_id", "CN1", "true AS is_deleted, updated_at + INTERVAL 1 DAY AS updated_at"),
+        # an earlier USD rate restated: I3 (2026-02-10) now converts at 7.0, not 7.1
+        ("erp_fx_rates", "rate_date", "2026-01-01", "DATE '2026-02-05' AS rate_date, 7.0 AS rate_to_reporting"),
+    ):
+        con.execute(
+            f"INSERT INTO raw.{table} SELECT * REPLACE ({change}, {next_load}) FROM raw.{table} WHERE {key} = ?",
+            [value],
+        )
+    con.close()
+
+    build(loaded, AS_OF)
+    incremental = {name: _rows(loaded, sql) for name, sql in LEDGER_READERS.items()}
+    ledger = {(r[0], r[1]): r for r in incremental["ledger"]}
+    assert sorted(ledger) == [("receipt_applied", "A1"), ("sale", "I1"), ("sale", "I2"), ("sale", "I3")]
+    assert ledger[("receipt_applied", "A1")][2] == "I2"
+    assert float(ledger[("sale", "I2")][7]) == 600.0  # document_amount
+    assert float(ledger[("sale", "I3")][9]) == 1400.0  # amount_rc: 200 USD at 7.0
+    assert incremental != before
+
+    build(loaded, AS_OF, full_refresh=True)
+    assert {name: _rows(loaded, sql) for name, sql in LEDGER_READERS.items()} == incremental

@@ -97,37 +97,44 @@ ledger_open as (
         and documents.invoice_date <= {{ as_of_date() }}
 ),
 
+-- only documents still open count, so only they need a rate (a range join
+-- over every settled foreign-currency document was most of this test's time)
+open_documents as (
+    select * from ledger_open
+    where open_amount > 0
+),
+
 ledger_rates as (
     select
-        ledger_open.invoice_id,
+        open_documents.invoice_id,
         max(rates.rate_date) as rate_date
-    from ledger_open
+    from open_documents
     inner join {{ ref('stg_erp__fx_rates') }} as rates
         on
-            ledger_open.currency = rates.currency
-            and ledger_open.invoice_date >= rates.rate_date
-    group by ledger_open.invoice_id
+            open_documents.currency = rates.currency
+            and open_documents.invoice_date >= rates.rate_date
+    where open_documents.currency != '{{ var("reporting_currency") }}'
+    group by open_documents.invoice_id
 ),
 
 ledger_total as (
     select
         sum(
             round(
-                ledger_open.open_amount
+                open_documents.open_amount
                 * case
-                    when ledger_open.currency = '{{ var("reporting_currency") }}' then 1
+                    when open_documents.currency = '{{ var("reporting_currency") }}' then 1
                     else rates.rate_to_reporting
                 end,
                 2
             )
         ) as total_open_ar_rc
-    from ledger_open
-    left join ledger_rates on ledger_open.invoice_id = ledger_rates.invoice_id
+    from open_documents
+    left join ledger_rates on open_documents.invoice_id = ledger_rates.invoice_id
     left join {{ ref('stg_erp__fx_rates') }} as rates
         on
-            ledger_open.currency = rates.currency
+            open_documents.currency = rates.currency
             and ledger_rates.rate_date = rates.rate_date
-    where ledger_open.open_amount > 0
 ),
 
 ledger_checks as (
