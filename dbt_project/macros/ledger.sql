@@ -52,20 +52,21 @@
     the document, one of its applications or one of its write-offs staged
     after the ledger's newest _source_loaded_through, and those of a currency
     whose rate was staged again, dated on or after that rate (the rate ranges
-    from it on changed). Arguments: the model's CTE names.
+    from it on changed). Reads the staging tables, not the model's CTEs: a
+    CTE read twice is materialized by DuckDB, whole.
 #}
-{% macro ledger_documents_to_refresh(documents, applications, writeoffs) -%}
-    select invoice_id from {{ documents }}
+{% macro ledger_documents_to_refresh() -%}
+    select invoice_id from {{ ref('stg_erp__invoices') }}
     where _loaded_at > ({{ _ledger_loaded_through() }})
     union
-    select invoice_id from {{ applications }}
+    select invoice_id from {{ ref('stg_erp__payment_applications') }}
     where _loaded_at > ({{ _ledger_loaded_through() }})
     union
-    select invoice_id from {{ writeoffs }}
+    select invoice_id from {{ ref('stg_erp__writeoffs') }}
     where _loaded_at > ({{ _ledger_loaded_through() }})
     union
     select restated.invoice_id
-    from {{ documents }} as restated
+    from {{ ref('stg_erp__invoices') }} as restated
     inner join (
         select
             currency,

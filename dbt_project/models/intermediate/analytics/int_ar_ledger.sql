@@ -29,8 +29,18 @@
 
 with
 
+-- DuckDB materializes a CTE that is read more than once, so the large ones
+-- here are read once each, or carry only the columns the ledger needs.
 documents as (
-    select * from {{ ref('stg_erp__invoices') }}
+    select
+        invoice_id,
+        customer_id,
+        document_type,
+        currency,
+        document_amount,
+        invoice_date,
+        due_date
+    from {{ ref('stg_erp__invoices') }}
 ),
 
 source_applications as ( -- noqa: ST03
@@ -39,8 +49,7 @@ source_applications as ( -- noqa: ST03
         invoice_id,
         payment_id,
         amount_applied,
-        applied_date,
-        _loaded_at
+        applied_date
     from {{ ref('stg_erp__payment_applications') }}
 ),
 
@@ -50,8 +59,7 @@ fifo_applications as ( -- noqa: ST03
         invoice_id,
         payment_id,
         amount_applied,
-        applied_date,
-        cast(null as timestamp) as _loaded_at
+        applied_date
     from {{ ref('int_payment_applications_fifo') }}
 ),
 
@@ -73,11 +81,11 @@ fx_rates as (
 loaded_through as (
     select max(_loaded_at) as _source_loaded_through
     from (
-        select max(_loaded_at) as _loaded_at from documents
+        select max(_loaded_at) as _loaded_at from {{ ref('stg_erp__invoices') }}
         union all
-        select max(_loaded_at) from applications
+        select max(_loaded_at) from {{ ref('stg_erp__payment_applications') }}
         union all
-        select max(_loaded_at) from writeoffs
+        select max(_loaded_at) from {{ ref('stg_erp__writeoffs') }}
         union all
         select max(_loaded_at) from {{ ref('stg_erp__fx_rates') }}
     ) as latest_loads
@@ -89,7 +97,7 @@ documents_in_scope as (
     select documents.*
     from documents
     {%- if refresh_changed_only %}
-    where documents.invoice_id in ({{ ledger_documents_to_refresh('documents', 'applications', 'writeoffs') }})
+    where documents.invoice_id in ({{ ledger_documents_to_refresh() }})
     {%- endif %}
 ),
 
