@@ -103,7 +103,9 @@ flows as (
                 when
                     movements.movement_type = 'writeoff'
                     and movements.movement_date > {{ analytics_date('as_of') }} - parameters.window_days
-                    and movements.amount >= movements.document_amount * parameters.bad_debt_min_share
+                    and {{ is_bad_debt_writeoff(
+                        'movements.amount', 'movements.document_amount', 'parameters.bad_debt_min_share'
+                    ) }}
                     then movements.amount_rc
                 else 0
             end

@@ -24,8 +24,10 @@ reductions as (
             case
                 when
                     movement_type = 'writeoff'
-                    and amount
-                    >= document_amount * {{ analytics_parameter('bad_debt_min_share_of_document', 'decimal(18, 6)') }}
+                    and {{ is_bad_debt_writeoff(
+                        'amount', 'document_amount',
+                        analytics_parameter('bad_debt_min_share_of_document', 'decimal(18, 6)')
+                    ) }}
                     then amount_rc
                 else 0
             end

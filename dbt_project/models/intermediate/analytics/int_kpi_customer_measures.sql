@@ -111,8 +111,10 @@ flows as (
                 when
                     movement_type = 'writeoff'
                     and movement_date > {{ analytics_date('year_ago') }}
-                    and amount
-                    >= document_amount * {{ analytics_parameter('bad_debt_min_share_of_document', 'decimal(18, 6)') }}
+                    and {{ is_bad_debt_writeoff(
+                        'amount', 'document_amount',
+                        analytics_parameter('bad_debt_min_share_of_document', 'decimal(18, 6)')
+                    ) }}
                     then amount_rc
                 else 0
             end
