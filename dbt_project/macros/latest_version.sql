@@ -48,7 +48,7 @@
     where ({{ _staging_key_columns() | join(', ') }}) in (
         select {{ _staging_key_columns() | join(', ') }}
         from {{ relation }}
-        where _loaded_at > ({{ _staging_watermark() }})
+        where _loaded_at > ({{ incremental_watermark('_loaded_at') }})
     )
     {%- endif %}
 {%- endmacro %}
@@ -63,7 +63,7 @@
         from {{ relation }}
         where
             coalesce(is_deleted, false)
-            and _loaded_at > ({{ _staging_watermark() }})
+            and _loaded_at > ({{ incremental_watermark('_loaded_at') }})
     )
     {%- endif -%}
 {%- endmacro %}
@@ -76,6 +76,12 @@
     {{- return([key] if key is string else key) -}}
 {%- endmacro %}
 
-{% macro _staging_watermark() -%}
-    select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }}
+{#
+    incremental_watermark(column): the newest value of a load-time column in
+    the model's own table (1900-01-01 when empty): what an incremental build
+    has already taken in. Staging reads _loaded_at, int_ar_ledger
+    _source_loaded_through.
+#}
+{% macro incremental_watermark(column) -%}
+    select coalesce(max({{ column }}), cast('1900-01-01' as timestamp)) from {{ this }}
 {%- endmacro %}

@@ -20,14 +20,14 @@
             movement_type in ('receipt_applied', 'credit_applied')
             and movement_id in (
                 select application_id from {{ ref('stg_erp__payment_applications') }}
-                where _loaded_at > ({{ _ledger_loaded_through() }})
+                where _loaded_at > ({{ incremental_watermark('_source_loaded_through') }})
             )
         )
         or (
             movement_type = 'writeoff'
             and movement_id in (
                 select writeoff_id from {{ ref('stg_erp__writeoffs') }}
-                where _loaded_at > ({{ _ledger_loaded_through() }})
+                where _loaded_at > ({{ incremental_watermark('_source_loaded_through') }})
             )
         )
         or invoice_id not in (select invoice_id from {{ ref('stg_erp__invoices') }})
@@ -43,10 +43,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro _ledger_loaded_through() -%}
-    select coalesce(max(_source_loaded_through), cast('1900-01-01' as timestamp)) from {{ this }}
-{%- endmacro %}
-
 {#
     The documents int_ar_ledger re-derives on an incremental build: those with
     the document, one of its applications or one of its write-offs staged
@@ -57,13 +53,13 @@
 #}
 {% macro ledger_documents_to_refresh() -%}
     select invoice_id from {{ ref('stg_erp__invoices') }}
-    where _loaded_at > ({{ _ledger_loaded_through() }})
+    where _loaded_at > ({{ incremental_watermark('_source_loaded_through') }})
     union
     select invoice_id from {{ ref('stg_erp__payment_applications') }}
-    where _loaded_at > ({{ _ledger_loaded_through() }})
+    where _loaded_at > ({{ incremental_watermark('_source_loaded_through') }})
     union
     select invoice_id from {{ ref('stg_erp__writeoffs') }}
-    where _loaded_at > ({{ _ledger_loaded_through() }})
+    where _loaded_at > ({{ incremental_watermark('_source_loaded_through') }})
     union
     select restated.invoice_id
     from {{ ref('stg_erp__invoices') }} as restated
@@ -72,7 +68,7 @@
             currency,
             min(rate_date) as first_rate_date
         from {{ ref('stg_erp__fx_rates') }}
-        where _loaded_at > ({{ _ledger_loaded_through() }})
+        where _loaded_at > ({{ incremental_watermark('_source_loaded_through') }})
         group by currency
     ) as restated_rates
         on

@@ -26,6 +26,9 @@
 ) }}
 {%- set method = payment_application_method() %}
 {%- set refresh_changed_only = is_incremental() and method == 'source' %}
+{%- set applications_relation = ref('stg_erp__payment_applications') if method == 'source'
+    else ref('int_payment_applications_fifo') %}
+-- depends_on: {{ ref('int_payment_applications_fifo') }}
 
 with
 
@@ -43,29 +46,15 @@ documents as (
     from {{ ref('stg_erp__invoices') }}
 ),
 
-source_applications as ( -- noqa: ST03
-    select
-        application_id,
-        invoice_id,
-        payment_id,
-        amount_applied,
-        applied_date
-    from {{ ref('stg_erp__payment_applications') }}
-),
-
-fifo_applications as ( -- noqa: ST03
-    select
-        application_id,
-        invoice_id,
-        payment_id,
-        amount_applied,
-        applied_date
-    from {{ ref('int_payment_applications_fifo') }}
-),
-
--- Only the chosen branch is read; the database never evaluates the other.
+-- The ERP's applications, or the FIFO fallback (see payment_application_method).
 applications as (
-    select * from {{ 'source_applications' if method == 'source' else 'fifo_applications' }}
+    select
+        application_id,
+        invoice_id,
+        payment_id,
+        amount_applied,
+        applied_date
+    from {{ applications_relation }}
 ),
 
 writeoffs as (
