@@ -22,6 +22,9 @@
     ('archetype_grower_min_limit_ratio', 0, 1000),
     ('tier_core_sales_percentile', 0, 1),
     ('report_rate_ranking_min_ar_rc', 0, 1000000000000),
+    ('ml_label_grace_days', 0, 365),
+    ('ml_bad_debt_label_days', 1, 3660),
+    ('ml_recent_window_days', 30, 1830),
 ] %}
 
 {{ config(store_failures=true) }}

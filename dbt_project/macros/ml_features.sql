@@ -1,0 +1,19 @@
+{#
+    The model's feature columns, in the order the model sees them. Each is
+    described (family, meaning, reason-code text in zh-CN and en) in
+    seeds/ml_features.csv; the singular test assert_ml_features_described
+    fails the build when the two lists differ.
+#}
+{% macro ml_feature_columns() -%}
+    {{ return([
+        'hist_paid_invoices', 'hist_avg_days_late', 'hist_share_late', 'hist_recent_avg_days_late',
+        'hist_days_late_trend', 'hist_promises_broken', 'hist_promise_break_rate', 'hist_disputes',
+        'hist_bad_debt_writeoffs', 'hist_last_payment_day_of_month',
+        'cur_open_ar_rc', 'cur_overdue_ar_rc', 'cur_overdue_share', 'cur_credit_utilisation',
+        'cur_overdue_invoices', 'cur_max_days_past_due', 'cur_avg_days_past_due', 'cur_open_disputes',
+        'inv_amount_rc', 'inv_amount_vs_typical', 'inv_payment_terms_days', 'inv_due_day_of_month',
+        'inv_due_on_weekend', 'inv_days_due_to_usual_pay_day',
+        'rel_tenure_days', 'rel_account_tier', 'rel_invoices_before', 'rel_sales_365_rc', 'rel_orders_90',
+        'rel_contacts_recent', 'rel_contact_success_rate', 'rel_days_since_last_contact',
+    ]) }}
+{%- endmacro %}
