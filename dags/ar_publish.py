@@ -7,19 +7,19 @@ reading the previous publication until the swap; a failure leaves it
 untouched. A manifest (`meta.publication`) records run id, as-of date and
 row counts.
 
-Triggered by **ar_transform** (asset `ar_warehouse_marts`); emits
+Triggered by **ar_score** (asset `ar_warehouse_scores`); emits
 `ar_serving_publication`.
 """
 
 from airflow.sdk import dag, task
 
 from ar_risk.config import WAREHOUSE_POOL
-from ar_risk.orchestration import DAG_PARAMS, DEFAULT_ARGS, MARTS_ASSET, SERVING_ASSET, START_DATE
+from ar_risk.orchestration import DAG_PARAMS, DEFAULT_ARGS, SCORES_ASSET, SERVING_ASSET, START_DATE
 
 
 @dag(
     dag_id="ar_publish",
-    schedule=[MARTS_ASSET],
+    schedule=[SCORES_ASSET],
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

@@ -8,7 +8,7 @@ them from raw. Any failed model or test fails the run: nothing is published
 from a build whose tests did not pass.
 
 Triggered by **ar_extract** (asset `ar_warehouse_raw`); hands over to
-**ar_publish** through `ar_warehouse_marts`.
+**ar_score** through `ar_warehouse_marts`.
 """
 
 from airflow.sdk import dag, task

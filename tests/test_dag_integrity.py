@@ -45,6 +45,8 @@ def test_every_warehouse_writer_is_in_the_one_slot_pool(dagbag):
     writers = {
         ("ar_extract", "extract_sources"),
         ("ar_transform", "dbt_build"),
+        ("ar_score", "score_open_invoices"),
+        ("ar_retrain", "train_and_promote"),  # a reader, but DuckDB readers in another process block the writer
         ("ar_publish", "publish_serving"),
     }
     for dag_id, task_id in writers:
@@ -52,12 +54,19 @@ def test_every_warehouse_writer_is_in_the_one_slot_pool(dagbag):
 
 
 def test_dags_hand_over_through_assets(dagbag):
-    extract, transform, publish = (dagbag.dags[d] for d in PIPELINE)
+    extract, transform, score, publish = (dagbag.dags[d] for d in PIPELINE)
     raw = {a.name for a in extract.get_task("extract_sources").outlets}
     marts = {a.name for a in transform.get_task("dbt_build").outlets}
-    assert raw == {"ar_warehouse_raw"} and marts == {"ar_warehouse_marts"}
+    scores = {a.name for a in score.get_task("score_open_invoices").outlets}
+    assert raw == {"ar_warehouse_raw"} and marts == {"ar_warehouse_marts"} and scores == {"ar_warehouse_scores"}
     assert "ar_warehouse_raw" in repr(transform.timetable.asset_condition)
-    assert "ar_warehouse_marts" in repr(publish.timetable.asset_condition)
+    assert "ar_warehouse_marts" in repr(score.timetable.asset_condition)
+    assert "ar_warehouse_scores" in repr(publish.timetable.asset_condition)
+
+
+def test_retrain_runs_monthly(dagbag):
+    dag = dagbag.dags["ar_retrain"]
+    assert dag.schedule == "@monthly" and dag.timetable.expression == "0 0 1 * *"
 
 
 def test_dag_files_stay_thin():

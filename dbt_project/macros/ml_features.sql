@@ -17,3 +17,19 @@
         'rel_contacts_recent', 'rel_contact_success_rate', 'rel_days_since_last_contact',
     ]) }}
 {%- endmacro %}
+
+{#
+    The running totals behind the features (int_ml_customer_events writes one
+    column of daily changes per measure; int_ml_feature_points sums them up to
+    each observation). first_invoice_epoch, last_contact_epoch and
+    last_paid_epoch are kept apart: they take a running min / max.
+#}
+{% macro ml_summed_measures() -%}
+    {{ return([
+        'open_ar_rc', 'overdue_ar_rc', 'sales_365_rc', 'invoices', 'invoice_amount_rc',
+        'paid_invoices', 'days_late_sum', 'late_invoices', 'recent_paid_invoices', 'recent_days_late_sum',
+        'overdue_open_invoices', 'overdue_open_due_epoch_sum', 'bad_debt_writeoffs', 'promises_made',
+        'promises_broken', 'disputes_opened', 'disputes_open', 'contacts_recent', 'contacts_reached_recent',
+        'orders_90', 'credit_limit_rc',
+    ]) }}
+{%- endmacro %}

@@ -91,6 +91,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return _run_and_summarize(as_of)
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    """Run the ar_retrain DAG through Airflow for the as-of date (what the monthly schedule does)."""
+    from ar_risk.runner import RETRAIN_DAG, prepare_airflow, run_dag
+
+    settings = load_settings()
+    as_of = _as_of_option(args, settings)
+    prepare_airflow(settings)
+    result = run_dag(settings, RETRAIN_DAG, as_of)
+    print(f"{RETRAIN_DAG} succeeded in {result.seconds:.1f}s; the decision is in MLflow and in {result.log_path}")
+    return 0
+
+
 def _cmd_summary(args: argparse.Namespace) -> int:
     from ar_risk.summary import render_summary
 
@@ -137,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the DAGs through Airflow on AR_LANDING_DIR for the as-of date")
     run.add_argument("--as-of", help="YYYY-MM-DD; default AR_AS_OF, else today in AR_TIMEZONE")
     run.set_defaults(func=_cmd_run)
+
+    train = sub.add_parser("train", help="retrain the overdue model now (the ar_retrain DAG) for the as-of date")
+    train.add_argument("--as-of", help="YYYY-MM-DD; default as for run")
+    train.set_defaults(func=_cmd_train)
 
     summary = sub.add_parser("summary", help="print the summary of the current publication")
     summary.set_defaults(func=_cmd_summary)

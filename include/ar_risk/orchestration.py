@@ -27,6 +27,7 @@ DEFAULT_ARGS: dict[str, Any] = {
 # extra, so transform and publish compute exactly the date extract loaded.
 RAW_ASSET = Asset(name="ar_warehouse_raw", group="ar_warehouse")
 MARTS_ASSET = Asset(name="ar_warehouse_marts", group="ar_warehouse")
+SCORES_ASSET = Asset(name="ar_warehouse_scores", group="ar_warehouse")
 SERVING_ASSET = Asset(name="ar_serving_publication", group="ar_publication")
 
 AS_OF_PARAM = Param(

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from ar_risk.config import WAREHOUSE_POOL, Settings
 
-PIPELINE: tuple[str, ...] = ("ar_extract", "ar_transform", "ar_publish")
+PIPELINE: tuple[str, ...] = ("ar_extract", "ar_transform", "ar_score", "ar_publish")
+RETRAIN_DAG = "ar_retrain"
 
 
 class PipelineError(RuntimeError):
@@ -48,6 +49,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
             "AR_LANDING_DIR": str(settings.landing_dir),
             "AR_WAREHOUSE_PATH": str(settings.warehouse_path),
             "AR_SERVING_PATH": str(settings.serving_path),
+            "AR_MLFLOW_DIR": str(settings.mlflow_dir),
             "AR_REPORTING_CURRENCY": settings.reporting_currency,
             "AR_TIMEZONE": settings.timezone,
             "PYTHONUNBUFFERED": "1",
@@ -118,10 +120,24 @@ def run_dag(settings: Settings, dag_id: str, as_of: dt.date) -> DagRunResult:
     return DagRunResult(dag_id=dag_id, seconds=seconds, log_path=log_path)
 
 
-def run_pipeline(settings: Settings, as_of: dt.date, *, echo=print) -> list[DagRunResult]:
+def has_champion(settings: Settings) -> bool:
+    from ar_risk_ml.registry import champion_version, use_mlflow
+
+    return champion_version(use_mlflow(settings)) is not None
+
+
+def run_pipeline(
+    settings: Settings, as_of: dt.date, *, echo=print, train_first_champion: bool = True
+) -> list[DagRunResult]:
     prepare_airflow(settings)
     results = []
     for dag_id in PIPELINE:
+        if dag_id == "ar_score" and train_first_champion and not has_champion(settings):
+            # A first install has history but no model yet: train one (explicitly, logged), then score.
+            echo(f"→ {RETRAIN_DAG} (as_of_date={as_of}): no champion model yet, training the first one ...")
+            result = run_dag(settings, RETRAIN_DAG, as_of)
+            echo(f"  {RETRAIN_DAG} succeeded in {result.seconds:.1f}s — log: {result.log_path}")
+            results.append(result)
         echo(f"→ {dag_id} (as_of_date={as_of}) ...")
         result = run_dag(settings, dag_id, as_of)
         echo(f"  {dag_id} succeeded in {result.seconds:.1f}s — log: {result.log_path}")

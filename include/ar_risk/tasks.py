@@ -13,12 +13,17 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from ar_risk_ml.config import ModelConfigError
+from ar_risk_ml.registry import NoChampionError
+from ar_risk_ml.score import ScoringError
+from ar_risk_ml.train import TrainingDataError
+
 from ar_risk.config import ConfigError, load_settings, resolve_as_of_date
 from ar_risk.extract.landing import LandingError
 from ar_risk.extract.mapping import MappingError
 from ar_risk.extract.raw import RawLoadError
 from ar_risk.extract.sources import SourceConfigError
-from ar_risk.orchestration import MARTS_ASSET, RAW_ASSET, SERVING_ASSET
+from ar_risk.orchestration import MARTS_ASSET, RAW_ASSET, SCORES_ASSET, SERVING_ASSET
 from ar_risk.publish.serving import PublicationError
 from ar_risk.transform.dbt import DbtBuildError
 
@@ -30,6 +35,10 @@ DATA_ERRORS = (
     DbtBuildError,
     PublicationError,
     SourceConfigError,
+    ModelConfigError,
+    NoChampionError,
+    ScoringError,
+    TrainingDataError,
 )
 
 
@@ -161,6 +170,27 @@ def dbt_build(context: Mapping[str, Any]) -> dict:
         counts = build(load_settings(), as_of, full_refresh=full_refresh)
     _hand_over(context, MARTS_ASSET, as_of_date=as_of.isoformat())
     return {"as_of_date": as_of.isoformat(), "results": counts}
+
+
+def score_open_invoices(context: Mapping[str, Any]) -> dict:
+    from ar_risk_ml.score import score
+
+    with fail_fast_on_data_errors():
+        as_of = as_of_from_context(context)
+        result = score(load_settings(), as_of)
+    _hand_over(context, SCORES_ASSET, as_of_date=as_of.isoformat())
+    return {"as_of_date": as_of.isoformat(), "model_version": result.model_version, "invoices": result.invoices,
+            "customers": result.customers, "drift_alerts": result.drift_alerts}  # fmt: skip
+
+
+def retrain_model(context: Mapping[str, Any]) -> dict:
+    from ar_risk_ml.train import train_and_promote
+
+    with fail_fast_on_data_errors():
+        as_of = as_of_from_context(context)
+        result = train_and_promote(load_settings(), as_of)
+    return {"as_of_date": as_of.isoformat(), "promoted": result.promoted, "decision": result.decision,
+            "champion_version": result.champion_version, "challenger_version": result.challenger_version}  # fmt: skip
 
 
 def publish_serving(context: Mapping[str, Any]) -> dict:

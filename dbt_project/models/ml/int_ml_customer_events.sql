@@ -1,20 +1,15 @@
--- Every dated fact the model's features count, as one signed change per
--- customer and day (long form: one row per customer, day and measure).
+-- Every dated fact the model's features count, as the change it makes to a
+-- running total, one row per customer and day (docs/model.md, "Features").
 -- A feature at date d is the running total of the changes dated before d
 -- (int_ml_feature_points), so nothing dated on or after d can reach it.
 -- A fact that counts only inside a window (sales of the last 365 days,
--- contacts of the recent window) adds at its date and takes itself back
--- out when it leaves the window. Measures:
---   open_ar_rc, overdue_ar_rc          ledger movements (overdue from the
---                                      day after the due date)
---   sales_365_rc, invoices, invoice_amount_rc, first_invoice_epoch
---   paid_invoices, days_late_sum, late_invoices (+ recent_ versions)
---   overdue_open_invoices, overdue_open_due_epoch_sum
---   bad_debt_writeoffs, promises_made, promises_broken
---   disputes_opened, disputes_open, contacts_recent, contacts_reached_recent,
---   last_contact_epoch, last_paid_epoch, orders_90, credit_limit_rc
--- Dates enter as day numbers (days since 1970-01-01) where a running
--- min / max is needed.
+-- contacts of the recent window) adds itself at its date and takes itself
+-- back out when it leaves the window. Amounts and counts are DECIMAL, so a
+-- balance that returns to zero is exactly zero. Dates that need a running
+-- min / max (first invoice, last contact, last payment) enter as day numbers
+-- (days since 1970-01-01).
+{%- set summed_measures = ml_summed_measures() %}
+
 with
 
 parameters as (
@@ -23,307 +18,357 @@ parameters as (
         {{ analytics_parameter('ml_recent_window_days') }} as recent_days
 ),
 
+-- debit documents' movements with their sign on the balance
 ledger as (
     select
         customer_id,
-        movement_type,
-        amount_rc,
         movement_date,
-        due_date
+        due_date,
+        cast(case when movement_type = 'sale' then amount_rc else -amount_rc end as decimal(38, 2)) as signed_rc
     from {{ ref('int_kpi_ar_movements') }}
     where document_type != 'credit_note'
 ),
 
 outcomes as (
-    select * from {{ ref('int_ml_document_outcomes') }}
-),
-
-fx_rates as (
-    select * from {{ ref('int_fx_rates_ranged') }}
-),
-
-ledger_changes as (
     select
-        ledger.customer_id,
-        changes.event_date,
-        changes.measure,
-        changes.change
-    from ledger
-    cross join lateral (
-        select
-            ledger.movement_date as event_date,
-            'open_ar_rc' as measure,
-            cast(case when ledger.movement_type = 'sale' then ledger.amount_rc else -ledger.amount_rc end as double)
-                as change
-        union all
-        -- a movement weighs on the overdue balance once both it and the due date are past
-        select
-            greatest(ledger.movement_date, ledger.due_date),
-            'overdue_ar_rc',
-            cast(case when ledger.movement_type = 'sale' then ledger.amount_rc else -ledger.amount_rc end as double)
-    ) as changes
+        customer_id,
+        invoice_date,
+        due_date,
+        paid_date,
+        closed_date,
+        bad_debt_writeoff_date,
+        days_late_when_paid,
+        cast(document_amount_rc as decimal(38, 2)) as amount_rc,
+        cast(due_date - cast('1970-01-01' as date) as decimal(38, 2)) as due_epoch
+    from {{ ref('int_ml_document_outcomes') }}
 ),
 
-invoice_changes as (
+paid as (
     select
         outcomes.customer_id,
-        changes.event_date,
-        changes.measure,
-        changes.change
+        outcomes.paid_date,
+        outcomes.paid_date + parameters.recent_days as leaves_recent_window,
+        cast(least(greatest(outcomes.days_late_when_paid, -60), 365) as decimal(38, 2)) as days_late,
+        case when outcomes.days_late_when_paid > parameters.grace_days then 1 else 0 end as is_late
     from outcomes
-    cross join lateral (
-        select
-            outcomes.invoice_date as event_date,
-            'sales_365_rc' as measure,
-            cast(outcomes.document_amount_rc as double) as change
-        union all
-        select
-            outcomes.invoice_date + 365,
-            'sales_365_rc',
-            -cast(outcomes.document_amount_rc as double)
-        union all
-        select outcomes.invoice_date, 'invoices', 1
-        union all
-        select outcomes.invoice_date, 'invoice_amount_rc', cast(outcomes.document_amount_rc as double)
-        union all
-        select outcomes.invoice_date, 'first_invoice_epoch', outcomes.invoice_date - cast('1970-01-01' as date)
-    ) as changes
-),
-
--- paid documents: lateness counts from the day they were paid in full
-payment_changes as (
-    select
-        paid.customer_id,
-        changes.event_date,
-        changes.measure,
-        changes.change
-    from (
-        select
-            outcomes.customer_id,
-            outcomes.paid_date,
-            cast(least(greatest(outcomes.days_late_when_paid, -60), 365) as double) as days_late,
-            case when outcomes.days_late_when_paid > parameters.grace_days then 1 else 0 end as is_late,
-            parameters.recent_days
-        from outcomes
-        cross join parameters
-        where outcomes.paid_date is not null
-    ) as paid
-    cross join lateral (
-        select
-            paid.paid_date as event_date,
-            'paid_invoices' as measure,
-            cast(1 as double) as change
-        union all
-        select paid.paid_date, 'days_late_sum', paid.days_late
-        union all
-        select paid.paid_date, 'late_invoices', paid.is_late
-        union all
-        select paid.paid_date, 'recent_paid_invoices', 1
-        union all
-        select paid.paid_date + paid.recent_days, 'recent_paid_invoices', -1
-        union all
-        select paid.paid_date, 'recent_days_late_sum', paid.days_late
-        union all
-        select paid.paid_date + paid.recent_days, 'recent_days_late_sum', -paid.days_late
-        union all
-        select paid.paid_date, 'last_paid_epoch', paid.paid_date - cast('1970-01-01' as date)
-    ) as changes
+    cross join parameters
+    where outcomes.paid_date is not null
 ),
 
 -- documents open past their due date: counted from the due date until closed
-overdue_changes as (
+overdue as (
     select
-        overdue.customer_id,
-        changes.event_date,
-        changes.measure,
-        changes.change
-    from (
-        select
-            customer_id,
-            due_date,
-            closed_date,
-            cast(due_date - cast('1970-01-01' as date) as double) as due_epoch
-        from outcomes
-        where closed_date is null or closed_date > due_date
-    ) as overdue
-    cross join lateral (
-        select
-            overdue.due_date as event_date,
-            'overdue_open_invoices' as measure,
-            cast(1 as double) as change
-        union all
-        select overdue.due_date, 'overdue_open_due_epoch_sum', overdue.due_epoch
-        union all
-        select overdue.closed_date, 'overdue_open_invoices', -1
-        union all
-        select overdue.closed_date, 'overdue_open_due_epoch_sum', -overdue.due_epoch
-    ) as changes
-    where changes.event_date is not null
+        customer_id,
+        due_date,
+        closed_date,
+        due_epoch
+    from outcomes
+    where closed_date is null or closed_date > due_date
 ),
 
-writeoff_changes as (
+contacts as (
+    select
+        activities.customer_id,
+        activities.activity_date,
+        activities.activity_date + parameters.recent_days as leaves_recent_window,
+        case
+            when activities.outcome in ('reached', 'promise_to_pay', 'paid_confirmed') then 1 else 0
+        end as is_reached
+    from {{ ref('stg_crm__activities') }} as activities
+    cross join parameters
+    where activities.activity_date <= {{ as_of_date() }}
+),
+
+disputes as (
+    select
+        customer_id,
+        opened_date,
+        resolved_date
+    from {{ ref('stg_crm__disputes') }}
+    where opened_date <= {{ as_of_date() }}
+),
+
+orders as (
+    select
+        customer_id,
+        order_date
+    from {{ ref('stg_erp__orders') }}
+    where order_status != 'cancelled' and order_date <= {{ as_of_date() }}
+),
+
+-- the credit limit in force: added from valid_from, removed after valid_to
+credit_limits as (
+    select
+        credit_limits.customer_id,
+        credit_limits.valid_from,
+        credit_limits.valid_to,
+        cast(
+            credit_limits.credit_limit
+            * {{ fx_rate_to_reporting('fx_rates', 'credit_limits.currency') }} as decimal(38, 2)
+        ) as credit_limit_rc
+    from {{ ref('stg_erp__credit_limits') }} as credit_limits
+    left join {{ ref('int_fx_rates_ranged') }} as fx_rates
+        on {{ fx_rate_join_condition('fx_rates', 'credit_limits.currency', 'credit_limits.valid_from') }}
+    where credit_limits.valid_from <= {{ as_of_date() }}
+),
+
+promises as (
+    select
+        customer_id,
+        promise_made_date,
+        promised_date,
+        promise_status
+    from {{ ref('int_promises_evaluated') }}
+),
+
+all_changes as (
+    select
+        customer_id,
+        movement_date as event_date,
+        'open_ar_rc' as measure,
+        signed_rc as change_value
+    from ledger
+    union all
+    -- a movement weighs on the overdue balance once both it and the due date are past
+    select
+        customer_id,
+        greatest(movement_date, due_date) as event_date,
+        'overdue_ar_rc' as measure,
+        signed_rc as change_value
+    from ledger
+    union all
+    select
+        customer_id,
+        invoice_date as event_date,
+        'sales_365_rc' as measure,
+        amount_rc as change_value
+    from outcomes
+    union all
+    select
+        customer_id,
+        invoice_date + 365 as event_date,
+        'sales_365_rc' as measure,
+        -amount_rc as change_value
+    from outcomes
+    union all
+    select
+        customer_id,
+        invoice_date as event_date,
+        'invoices' as measure,
+        1 as change_value
+    from outcomes
+    union all
+    select
+        customer_id,
+        invoice_date as event_date,
+        'invoice_amount_rc' as measure,
+        amount_rc as change_value
+    from outcomes
+    union all
+    select
+        customer_id,
+        invoice_date as event_date,
+        'first_invoice_epoch' as measure,
+        invoice_date - cast('1970-01-01' as date) as change_value
+    from outcomes
+    union all
+    -- paid documents: lateness counts from the day they were paid in full
+    select
+        customer_id,
+        paid_date as event_date,
+        'paid_invoices' as measure,
+        1 as change_value
+    from paid
+    union all
+    select
+        customer_id,
+        paid_date as event_date,
+        'days_late_sum' as measure,
+        days_late as change_value
+    from paid
+    union all
+    select
+        customer_id,
+        paid_date as event_date,
+        'late_invoices' as measure,
+        is_late as change_value
+    from paid
+    union all
+    select
+        customer_id,
+        paid_date as event_date,
+        'last_paid_epoch' as measure,
+        paid_date - cast('1970-01-01' as date) as change_value
+    from paid
+    union all
+    select
+        customer_id,
+        paid_date as event_date,
+        'recent_paid_invoices' as measure,
+        1 as change_value
+    from paid
+    union all
+    select
+        customer_id,
+        leaves_recent_window as event_date,
+        'recent_paid_invoices' as measure,
+        -1 as change_value
+    from paid
+    union all
+    select
+        customer_id,
+        paid_date as event_date,
+        'recent_days_late_sum' as measure,
+        days_late as change_value
+    from paid
+    union all
+    select
+        customer_id,
+        leaves_recent_window as event_date,
+        'recent_days_late_sum' as measure,
+        -days_late as change_value
+    from paid
+    union all
+    select
+        customer_id,
+        due_date as event_date,
+        'overdue_open_invoices' as measure,
+        1 as change_value
+    from overdue
+    union all
+    select
+        customer_id,
+        due_date as event_date,
+        'overdue_open_due_epoch_sum' as measure,
+        due_epoch as change_value
+    from overdue
+    union all
+    select
+        customer_id,
+        closed_date as event_date,
+        'overdue_open_invoices' as measure,
+        -1 as change_value
+    from overdue
+    where closed_date is not null
+    union all
+    select
+        customer_id,
+        closed_date as event_date,
+        'overdue_open_due_epoch_sum' as measure,
+        -due_epoch as change_value
+    from overdue
+    where closed_date is not null
+    union all
     select
         customer_id,
         bad_debt_writeoff_date as event_date,
         'bad_debt_writeoffs' as measure,
-        cast(1 as double) as change
+        1 as change_value
     from outcomes
     where bad_debt_writeoff_date is not null
-),
-
-promise_changes as (
+    union all
     select
         customer_id,
         promise_made_date as event_date,
         'promises_made' as measure,
-        cast(1 as double) as change
-    from {{ ref('int_promises_evaluated') }}
+        1 as change_value
+    from promises
     union all
     -- broken: the promised date passed without the promised amount
     select
         customer_id,
         promised_date as event_date,
         'promises_broken' as measure,
-        cast(1 as double) as change
-    from {{ ref('int_promises_evaluated') }}
+        1 as change_value
+    from promises
     where promise_status = 'broken'
-),
-
-dispute_changes as (
+    union all
     select
-        disputes.customer_id,
-        changes.event_date,
-        changes.measure,
-        changes.change
-    from {{ ref('stg_crm__disputes') }} as disputes
-    cross join lateral (
-        select
-            disputes.opened_date as event_date,
-            'disputes_opened' as measure,
-            cast(1 as double) as change
-        union all
-        select disputes.opened_date, 'disputes_open', 1
-        union all
-        select disputes.resolved_date, 'disputes_open', -1
-    ) as changes
-    where
-        disputes.opened_date <= {{ as_of_date() }}
-        and changes.event_date <= {{ as_of_date() }}
-),
-
-contact_changes as (
+        customer_id,
+        opened_date as event_date,
+        'disputes_opened' as measure,
+        1 as change_value
+    from disputes
+    union all
     select
-        contacts.customer_id,
-        changes.event_date,
-        changes.measure,
-        changes.change
-    from (
-        select
-            activities.customer_id,
-            activities.activity_date,
-            case
-                when activities.outcome in ('reached', 'promise_to_pay', 'paid_confirmed') then 1 else 0
-            end as is_reached,
-            parameters.recent_days
-        from {{ ref('stg_crm__activities') }} as activities
-        cross join parameters
-        where activities.activity_date <= {{ as_of_date() }}
-    ) as contacts
-    cross join lateral (
-        select
-            contacts.activity_date as event_date,
-            'contacts_recent' as measure,
-            cast(1 as double) as change
-        union all
-        select contacts.activity_date + contacts.recent_days, 'contacts_recent', -1
-        union all
-        select contacts.activity_date, 'contacts_reached_recent', contacts.is_reached
-        union all
-        select contacts.activity_date + contacts.recent_days, 'contacts_reached_recent', -contacts.is_reached
-        union all
-        select
-            contacts.activity_date,
-            'last_contact_epoch',
-            contacts.activity_date - cast('1970-01-01' as date)
-    ) as changes
-),
-
-order_changes as (
+        customer_id,
+        opened_date as event_date,
+        'disputes_open' as measure,
+        1 as change_value
+    from disputes
+    union all
     select
-        orders.customer_id,
-        changes.event_date,
+        customer_id,
+        resolved_date as event_date,
+        'disputes_open' as measure,
+        -1 as change_value
+    from disputes
+    where resolved_date is not null
+    union all
+    select
+        customer_id,
+        activity_date as event_date,
+        'contacts_recent' as measure,
+        1 as change_value
+    from contacts
+    union all
+    select
+        customer_id,
+        leaves_recent_window as event_date,
+        'contacts_recent' as measure,
+        -1 as change_value
+    from contacts
+    union all
+    select
+        customer_id,
+        activity_date as event_date,
+        'contacts_reached_recent' as measure,
+        is_reached as change_value
+    from contacts
+    union all
+    select
+        customer_id,
+        leaves_recent_window as event_date,
+        'contacts_reached_recent' as measure,
+        -is_reached as change_value
+    from contacts
+    union all
+    select
+        customer_id,
+        activity_date as event_date,
+        'last_contact_epoch' as measure,
+        activity_date - cast('1970-01-01' as date) as change_value
+    from contacts
+    union all
+    select
+        customer_id,
+        order_date as event_date,
         'orders_90' as measure,
-        changes.change
-    from {{ ref('stg_erp__orders') }} as orders
-    cross join lateral (
-        select
-            orders.order_date as event_date,
-            cast(1 as double) as change
-        union all
-        select orders.order_date + 90, -1
-    ) as changes
-    where orders.order_status != 'cancelled' and orders.order_date <= {{ as_of_date() }}
-),
-
--- the credit limit in force: added from valid_from, removed after valid_to
-credit_limit_changes as (
+        1 as change_value
+    from orders
+    union all
     select
-        limits.customer_id,
-        changes.event_date,
+        customer_id,
+        order_date + 90 as event_date,
+        'orders_90' as measure,
+        -1 as change_value
+    from orders
+    union all
+    select
+        customer_id,
+        valid_from as event_date,
         'credit_limit_rc' as measure,
-        changes.change
-    from (
-        select
-            credit_limits.customer_id,
-            credit_limits.valid_from,
-            credit_limits.valid_to,
-            cast(
-                credit_limits.credit_limit * {{ fx_rate_to_reporting('fx_rates', 'credit_limits.currency') }} as double
-            ) as credit_limit_rc
-        from {{ ref('stg_erp__credit_limits') }} as credit_limits
-        left join fx_rates
-            on {{ fx_rate_join_condition('fx_rates', 'credit_limits.currency', 'credit_limits.valid_from') }}
-        where credit_limits.valid_from <= {{ as_of_date() }}
-    ) as limits
-    cross join lateral (
-        select
-            limits.valid_from as event_date,
-            limits.credit_limit_rc as change
-        union all
-        select limits.valid_to + 1, -limits.credit_limit_rc
-    ) as changes
-    where changes.event_date is not null
+        credit_limit_rc as change_value
+    from credit_limits
+    union all
+    select
+        customer_id,
+        valid_to + 1 as event_date,
+        'credit_limit_rc' as measure,
+        -credit_limit_rc as change_value
+    from credit_limits
+    where valid_to is not null
 ),
-
-all_changes as (
-    select * from ledger_changes
-    union all
-    select * from invoice_changes
-    union all
-    select * from payment_changes
-    union all
-    select * from overdue_changes
-    union all
-    select * from writeoff_changes
-    union all
-    select * from promise_changes
-    union all
-    select * from dispute_changes
-    union all
-    select * from contact_changes
-    union all
-    select * from order_changes
-    union all
-    select * from credit_limit_changes
-),
-
-{%- set summed_measures = [
-    'open_ar_rc', 'overdue_ar_rc', 'sales_365_rc', 'invoices', 'invoice_amount_rc',
-    'paid_invoices', 'days_late_sum', 'late_invoices', 'recent_paid_invoices', 'recent_days_late_sum',
-    'overdue_open_invoices', 'overdue_open_due_epoch_sum', 'bad_debt_writeoffs', 'promises_made',
-    'promises_broken', 'disputes_opened', 'disputes_open', 'contacts_recent', 'contacts_reached_recent',
-    'orders_90', 'credit_limit_rc',
-] %}
 
 -- one row per customer and day; a change dated after the as-of date can
 -- reach no feature (features count changes dated before the observation)
@@ -333,12 +378,12 @@ final as (
         customer_id,
         event_date,
         -- changes of the day
-        {%- for measure in summed_measures %}
-        coalesce(sum(case when measure = '{{ measure }}' then change end), 0) as {{ measure }},
-        {%- endfor %}
-        min(case when measure = 'first_invoice_epoch' then change end) as first_invoice_epoch,
-        max(case when measure = 'last_contact_epoch' then change end) as last_contact_epoch,
-        max(case when measure = 'last_paid_epoch' then change end) as last_paid_epoch
+        {% for measure in summed_measures -%}
+            coalesce(sum(case when measure = '{{ measure }}' then change_value end), 0) as {{ measure }},
+        {% endfor -%}
+        min(case when measure = 'first_invoice_epoch' then change_value end) as first_invoice_epoch,
+        max(case when measure = 'last_contact_epoch' then change_value end) as last_contact_epoch,
+        max(case when measure = 'last_paid_epoch' then change_value end) as last_paid_epoch
     from all_changes
     where event_date <= {{ as_of_date() }}
     group by customer_id, event_date

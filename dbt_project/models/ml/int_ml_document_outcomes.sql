@@ -38,12 +38,14 @@ parameters as (
 running as (
     select
         movements.*,
-        sum(case when movement_type in ('receipt_applied', 'credit_applied') then amount else 0 end) over (
-            partition by invoice_id order by movement_date, movement_id
+        sum(
+            case when movements.movement_type in ('receipt_applied', 'credit_applied') then movements.amount else 0 end
+        ) over (
+            partition by movements.invoice_id order by movements.movement_date, movements.movement_id
             rows between unbounded preceding and current row
         ) as paid_to_date,
-        sum(case when movement_type != 'sale' then amount else 0 end) over (
-            partition by invoice_id order by movement_date, movement_id
+        sum(case when movements.movement_type != 'sale' then movements.amount else 0 end) over (
+            partition by movements.invoice_id order by movements.movement_date, movements.movement_id
             rows between unbounded preceding and current row
         ) as reduced_to_date
     from movements
@@ -58,36 +60,42 @@ documents as (
         max(running.invoice_date) as invoice_date,
         max(running.due_date) as due_date,
         min(case
-            when running.movement_type in ('receipt_applied', 'credit_applied')
+            when
+                running.movement_type in ('receipt_applied', 'credit_applied')
                 and running.paid_to_date >= running.document_amount - 0.005
                 then running.movement_date
         end) as paid_date,
         min(case
-            when running.movement_type != 'sale'
+            when
+                running.movement_type != 'sale'
                 and running.reduced_to_date >= running.document_amount - 0.005
                 then running.movement_date
         end) as closed_date,
         sum(case
-            when running.movement_type in ('receipt_applied', 'credit_applied')
+            when
+                running.movement_type in ('receipt_applied', 'credit_applied')
                 and running.movement_date <= running.due_date + parameters.grace_days
                 then running.amount
             else 0
         end) as paid_by_grace_date,
         sum(case
-            when running.movement_type in ('receipt_applied', 'credit_applied')
+            when
+                running.movement_type in ('receipt_applied', 'credit_applied')
                 and running.movement_date <= running.due_date + parameters.bad_debt_days
                 then running.amount
             else 0
         end) as paid_by_bad_debt_date,
         sum(case
-            when running.movement_type = 'writeoff'
+            when
+                running.movement_type = 'writeoff'
                 and {{ is_bad_debt_writeoff('running.amount', 'running.document_amount',
                     'parameters.bad_debt_min_share') }}
                 then running.amount_rc
             else 0
         end) as bad_debt_writeoff_rc,
         min(case
-            when running.movement_type = 'writeoff'
+            when
+                running.movement_type = 'writeoff'
                 and {{ is_bad_debt_writeoff('running.amount', 'running.document_amount',
                     'parameters.bad_debt_min_share') }}
                 then running.movement_date

@@ -57,13 +57,7 @@ observations as (
         on outcomes.invoice_id = open_items.invoice_id
 ),
 
-{%- set summed_measures = [
-    'open_ar_rc', 'overdue_ar_rc', 'sales_365_rc', 'invoices', 'invoice_amount_rc',
-    'paid_invoices', 'days_late_sum', 'late_invoices', 'recent_paid_invoices', 'recent_days_late_sum',
-    'overdue_open_invoices', 'overdue_open_due_epoch_sum', 'bad_debt_writeoffs', 'promises_made',
-    'promises_broken', 'disputes_opened', 'disputes_open', 'contacts_recent', 'contacts_reached_recent',
-    'orders_90', 'credit_limit_rc',
-] %}
+{%- set summed_measures = ml_summed_measures() %}
 
 timeline as (
     select
@@ -73,11 +67,11 @@ timeline as (
         purpose,
         invoice_id,
         {%- for measure in summed_measures %}
-        cast(0 as double) as {{ measure }},
+            cast(0 as decimal(38, 2)) as {{ measure }},
         {%- endfor %}
-        cast(null as double) as first_invoice_epoch,
-        cast(null as double) as last_contact_epoch,
-        cast(null as double) as last_paid_epoch
+        cast(null as decimal(38, 2)) as first_invoice_epoch,
+        cast(null as decimal(38, 2)) as last_contact_epoch,
+        cast(null as decimal(38, 2)) as last_paid_epoch
     from observations
     union all
     select
@@ -87,7 +81,7 @@ timeline as (
         null as purpose,
         null as invoice_id,
         {%- for measure in summed_measures %}
-        {{ measure }},
+            {{ measure }},
         {%- endfor %}
         first_invoice_epoch,
         last_contact_epoch,
@@ -101,7 +95,7 @@ running as (
         invoice_id,
         event_date as observation_date,
         {%- for measure in summed_measures %}
-        sum({{ measure }}) over customer_history as {{ measure }},
+            sum({{ measure }}) over customer_history as {{ measure }},
         {%- endfor %}
         min(first_invoice_epoch) over customer_history as first_invoice_epoch,
         max(last_contact_epoch) over customer_history as last_contact_epoch,
@@ -129,8 +123,8 @@ oldest_overdue as (
     inner join outcomes as overdue
         on
             observations.customer_id = overdue.customer_id
-            and overdue.due_date < observations.observation_date
-            and (overdue.closed_date is null or overdue.closed_date >= observations.observation_date)
+            and observations.observation_date > overdue.due_date
+            and (overdue.closed_date is null or observations.observation_date <= overdue.closed_date)
     where overdue.closed_date is null or overdue.closed_date > overdue.due_date
     group by observations.purpose, observations.invoice_id
 ),
@@ -170,8 +164,8 @@ final as (
             0
         ) as cur_avg_days_past_due,
         at_observation.disputes_open as cur_open_disputes,
-        cast(observations.document_amount_rc as double) as inv_amount_rc,
-        cast(observations.document_amount_rc as double)
+        cast(observations.document_amount_rc as double precision) as inv_amount_rc,
+        cast(observations.document_amount_rc as double precision)
         / nullif(at_observation.invoice_amount_rc / nullif(at_observation.invoices, 0), 0)
             as inv_amount_vs_typical,
         observations.due_date - observations.invoice_date as inv_payment_terms_days,

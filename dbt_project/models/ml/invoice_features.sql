@@ -24,13 +24,13 @@ final as (
         features.observation_date as invoice_date,
         outcomes.due_date,
         outcomes.paid_date,
+        -- features
+        {% for feature in ml_feature_columns() -%}
+            cast(features.{{ feature }} as double precision) as {{ feature }},
+        {% endfor -%}
         -- labels (null: not known at the as-of date)
         outcomes.is_late,
-        outcomes.is_90_plus_late,
-        -- features
-        {%- for feature in ml_feature_columns() %}
-        features.{{ feature }}{{ "," if not loop.last }}
-        {%- endfor %}
+        outcomes.is_90_plus_late
     from features
     inner join outcomes
         on features.invoice_id = outcomes.invoice_id

@@ -21,14 +21,14 @@ final as (
         -- amounts
         features.document_amount_rc,
         features.open_amount_rc,
+        -- features
+        {% for feature in ml_feature_columns() -%}
+            cast(features.{{ feature }} as double precision) as {{ feature }},
+        {% endfor -%}
         -- dates
         features.observation_date,
         outcomes.invoice_date,
-        outcomes.due_date,
-        -- features
-        {%- for feature in ml_feature_columns() %}
-        features.{{ feature }}{{ "," if not loop.last }}
-        {%- endfor %}
+        outcomes.due_date
     from features
     inner join outcomes
         on features.invoice_id = outcomes.invoice_id

@@ -1,0 +1,136 @@
+"""Time the overdue model: features, training, scoring; print one JSON line.
+
+    python benchmarks/bench_model.py --scale M [--workdir DIR] [--score-rows 1000000]
+
+Demo data for the scale is generated and loaded straight into raw (as
+bench_dbt_build.py --raw-load direct does), and the warehouse is built for the
+last demo day with `dbt build` (timed; the ml models' own times come from
+dbt's run_results.json). Then, in this process:
+
+- train: `train_and_promote` (scorecard, challenger, pay-date model, MLflow
+  logging and registration, promotion), into a fresh MLflow store;
+- score: `score` on ml.open_invoice_features blown up to --score-rows open
+  invoices (the demo's open items repeated under new invoice ids in a copy of
+  the warehouse), end to end: load the champion, predict with reasons, write
+  the five model marts.
+
+Peak RSS is this process's (training and scoring run in it) and dbt's
+(children) apart. Targets (model issue): training on 2M invoices under 5
+minutes, scoring 1M open invoices under 1 minute, within 8 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from ar_risk_ml.score import score
+from ar_risk_ml.train import train_and_promote
+from bench_dbt_build import DEMO_END, load_raw_direct
+
+from ar_risk.config import load_settings
+from ar_risk.demo.generator import SCALES, generate
+from ar_risk.transform.dbt import build, dbt_paths
+from ar_risk.warehouse import connect_warehouse
+
+
+def _peak_mb(who: int) -> float:
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+
+
+def _ml_model_seconds(settings) -> dict[str, float]:
+    """Seconds of each dbt model under models/ml (features and labels) in the last build."""
+    results = json.loads((dbt_paths(settings)["target"] / "run_results.json").read_text())["results"]
+    names = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results if r["unique_id"].startswith("model.")}
+    return {
+        name: round(seconds, 1)
+        for name, seconds in names.items()
+        if name.startswith("int_ml_") or name in ("invoice_features", "open_invoice_features")
+    }
+
+
+def _blow_up_open_items(settings, rows: int) -> int:
+    con = connect_warehouse(settings)
+    try:
+        have = con.execute("select count(*) from ml.open_invoice_features").fetchone()[0]
+        copies = max(-(-rows // have), 1)
+        con.execute(
+            """create or replace table ml.open_invoice_features as
+               select * replace (invoice_id || '-' || copy_no as invoice_id)
+               from ml.open_invoice_features, range(?) as copies(copy_no)""",
+            [copies],
+        )
+        return con.execute("select count(*) from ml.open_invoice_features").fetchone()[0]
+    finally:
+        con.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="S")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--score-rows", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+
+    home = args.workdir or Path(tempfile.mkdtemp(prefix=f"ar_bench_model_{args.scale}_"))
+    settings = load_settings({"AR_HOME": str(home)})
+    if not (home / ".bench_model_built").exists():
+        shutil.rmtree(settings.landing_dir, ignore_errors=True)
+        settings.warehouse_path.unlink(missing_ok=True)
+        generate(settings.landing_dir, scale=args.scale, seed=args.seed, file_format="parquet")
+        load_raw_direct(settings, batch_id="bench")
+        started = time.perf_counter()
+        build(settings, DEMO_END)
+        build_seconds = round(time.perf_counter() - started, 1)
+        ml_seconds = _ml_model_seconds(settings)
+        (home / ".bench_model_built").write_text(json.dumps({"build": build_seconds, "ml_models": ml_seconds}))
+    built = json.loads((home / ".bench_model_built").read_text())
+
+    shutil.rmtree(settings.mlflow_dir, ignore_errors=True)
+    con = connect_warehouse(settings, read_only=True)
+    invoices, labelled, open_items = con.execute(
+        "select count(*), count(is_late), (select count(*) from ml.open_invoice_features) from ml.invoice_features"
+    ).fetchone()
+    con.close()
+
+    started = time.perf_counter()
+    trained = train_and_promote(settings, DEMO_END)
+    train_seconds = round(time.perf_counter() - started, 1)
+    train_peak = _peak_mb(resource.RUSAGE_SELF)
+
+    scoring = dataclasses.replace(settings, warehouse_path=home / "scoring.duckdb")
+    shutil.copyfile(settings.warehouse_path, scoring.warehouse_path)
+    scored_rows = _blow_up_open_items(scoring, args.score_rows)
+    started = time.perf_counter()
+    scored = score(scoring, DEMO_END)
+    score_seconds = round(time.perf_counter() - started, 1)
+    scoring.warehouse_path.unlink()
+
+    print(json.dumps({
+        "scale": args.scale, "customers": SCALES[args.scale], "invoices": invoices, "labelled_invoices": labelled,
+        "open_items": open_items,
+        "dbt_build_seconds": built["build"], "ml_model_seconds": built["ml_models"],
+        "train": {"seconds": train_seconds, "rows": trained.metrics.get("gradient_boosting", {}).get("rows"),
+                  "decision": trained.decision,
+                  "roc_auc": {k: round(v["roc_auc"], 4) for k, v in trained.metrics.items()}},
+        "score": {"seconds": score_seconds, "open_invoices": scored_rows, "customers": scored.customers},
+        "peak_rss_mb": {"train_and_score": _peak_mb(resource.RUSAGE_SELF), "train": train_peak,
+                        "dbt": _peak_mb(resource.RUSAGE_CHILDREN)},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "processor": platform.processor() or platform.machine()},
+        "as_of_date": DEMO_END.isoformat(), "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""The two candidate models behind one interface: probability of being late, and per-row reasons.
+
+* ``ScorecardModel``: monotonic WoE binning (optbinning) + logistic regression, scaled to
+  points (PDO). Reasons: the features whose bin costs the most points against the
+  feature's best bin.
+* ``ChallengerModel``: HistGradientBoosting with monotonic constraints from
+  ``ml_features.risk_direction``, probabilities calibrated (isotonic) on held-out newer
+  rows. Reasons: the features whose value, set back to the population median, lowers
+  the log-odds most (one-at-a-time, on the most important features).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from optbinning import BinningProcess, Scorecard
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+
+from ar_risk_ml.config import Feature, ModelConfig
+
+_TRENDS = {1: "ascending", -1: "descending", 0: "auto_asc_desc"}
+
+
+def _as_frame(X: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    return X[names].astype("float64")
+
+
+class ScorecardModel:
+    model_type = "scorecard"
+
+    def __init__(self, config: ModelConfig):
+        self.config = config
+        self.names = config.feature_names
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray, X_cal: pd.DataFrame, y_cal: np.ndarray) -> ScorecardModel:
+        binning = BinningProcess(
+            variable_names=self.names,
+            max_n_bins=self.config.max_bins,
+            min_bin_size=self.config.min_bin_share,
+            binning_fit_params={f.name: {"monotonic_trend": _TRENDS[f.risk_direction]} for f in self.config.features},
+        )
+        self.scorecard_ = Scorecard(
+            binning_process=binning,
+            estimator=LogisticRegression(max_iter=2000),
+            scaling_method="pdo_odds",
+            scaling_method_params={
+                "pdo": self.config.pdo,
+                "odds": self.config.base_odds,
+                "scorecard_points": self.config.base_points,
+            },
+        )
+        self.scorecard_.fit(_as_frame(X, self.names), y)
+        self.points_table_ = self.scorecard_.table(style="detailed")
+        # Points are linear in WoE per feature: points = a + b * woe. Keep (a, b, best points).
+        self._linear = {}
+        for name, rows in self.points_table_.groupby("Variable"):
+            woe, points = rows["WoE"].to_numpy(float), rows["Points"].to_numpy(float)
+            spread = np.ptp(woe)
+            slope = 0.0 if spread == 0 else (points[woe.argmax()] - points[woe.argmin()]) / (woe.max() - woe.min())
+            self._linear[name] = (points[0] - slope * woe[0], slope, points.max())
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.scorecard_.predict_proba(_as_frame(X, self.names))[:, 1]
+
+    def score_points(self, X: pd.DataFrame) -> np.ndarray:
+        return self.scorecard_.score(_as_frame(X, self.names))
+
+    def risk_contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Points lost per feature against its best bin (0 = the safest bin)."""
+        woe = self.scorecard_.binning_process_.transform(_as_frame(X, self.names), metric="woe")
+        lost = {}
+        for name in self.names:
+            intercept, slope, best = self._linear[name]
+            lost[name] = best - (intercept + slope * woe[name].to_numpy(float))
+        return pd.DataFrame(lost, index=X.index)
+
+    def points_table(self) -> pd.DataFrame:
+        table = self.points_table_[["Variable", "Bin id", "Bin", "Count", "Event rate", "WoE", "IV", "Points"]]
+        return table.rename(columns=lambda c: c.lower().replace(" ", "_")).assign(bin=lambda t: t["bin"].astype(str))
+
+    def importances(self) -> pd.Series:
+        iv = self.points_table_.groupby("Variable")["IV"].sum()
+        return iv.reindex(self.names).fillna(0.0).sort_values(ascending=False)
+
+
+class ChallengerModel:
+    model_type = "gradient_boosting"
+    reason_candidates = 12  # one-at-a-time reasons on this many most important features
+
+    def __init__(self, config: ModelConfig):
+        self.config = config
+        self.names = config.feature_names
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray, X_cal: pd.DataFrame, y_cal: np.ndarray) -> ChallengerModel:
+        features: tuple[Feature, ...] = self.config.features
+        booster = HistGradientBoostingClassifier(
+            **self.config.challenger,
+            monotonic_cst=[f.risk_direction for f in features],
+            early_stopping=False,
+            random_state=self.config.random_seed,
+        )
+        booster.fit(_as_frame(X, self.names), y)
+        self.booster_ = booster
+        # Calibrate on newer held-out rows: the booster never saw them.
+        self.calibrated_ = CalibratedClassifierCV(FrozenEstimator(booster), method="isotonic")
+        self.calibrated_.fit(_as_frame(X_cal, self.names), y_cal)
+        self.reference_ = _as_frame(X, self.names).median()
+        self.importances_ = self._split_gain_proxy(X_cal, y_cal)
+        return self
+
+    def _split_gain_proxy(self, X_cal: pd.DataFrame, y_cal: np.ndarray) -> pd.Series:
+        """Permutation importance (ROC-AUC drop) on up to 20,000 calibration rows."""
+        from sklearn.inspection import permutation_importance
+
+        sample = X_cal.sample(min(len(X_cal), 20_000), random_state=self.config.random_seed)
+        result = permutation_importance(
+            self.booster_,
+            _as_frame(sample, self.names),
+            pd.Series(y_cal, index=X_cal.index).loc[sample.index],
+            scoring="roc_auc",
+            n_repeats=2,
+            random_state=self.config.random_seed,
+        )
+        return pd.Series(result.importances_mean, index=self.names).sort_values(ascending=False)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.calibrated_.predict_proba(_as_frame(X, self.names))[:, 1]
+
+    def risk_contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Drop in late log-odds when the feature is set to the population median.
+
+        Log-odds, not probability: near 0 or 1 the probability hardly moves, so an
+        extreme-risk invoice would show no reason at all.
+        """
+        frame = _as_frame(X, self.names)
+        base = self.booster_.decision_function(frame)
+        out = pd.DataFrame(0.0, index=X.index, columns=self.names)
+        for name in self.importances_.index[: self.reason_candidates]:
+            changed = frame.copy()
+            changed[name] = self.reference_[name]
+            out[name] = base - self.booster_.decision_function(changed)
+        return out
+
+    def importances(self) -> pd.Series:
+        return self.importances_
+
+
+def top_reasons(contributions: pd.DataFrame, k: int, min_value: float) -> list[list[str]]:
+    """The k features with the largest positive contribution per row (fewer when under min_value)."""
+    values = contributions.to_numpy(float)
+    order = np.argsort(-values, axis=1)[:, :k]
+    names = np.array(contributions.columns)
+    reasons = []
+    for row, idx in zip(values, order, strict=True):
+        reasons.append([names[i] for i in idx if row[i] > min_value and not math.isnan(row[i])])
+    return reasons
