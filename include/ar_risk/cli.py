@@ -98,6 +98,21 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from ar_risk.report import ReportError, write_report
+
+    settings = load_settings()
+    as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
+    try:
+        report = write_report(settings, as_of)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for lang, path in {**report.files, **{f"{k} (latest)": v for k, v in report.latest.items()}}.items():
+        print(f"{lang:<16} {path}")
+    return 0
+
+
 def _cmd_dbt_docs(args: argparse.Namespace) -> int:
     from ar_risk.transform.dbt import dbt_paths, run_dbt
 
@@ -140,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = sub.add_parser("summary", help="print the summary of the current publication")
     summary.set_defaults(func=_cmd_summary)
+    report = sub.add_parser("report", help="write the HTML health report (zh-CN, en) of the current publication")
+    report.add_argument("--as-of", help="YYYY-MM-DD, a date the published marts hold; default the publication's date")
+    report.set_defaults(func=_cmd_report)
     contract = sub.add_parser("contract", help="print the source contract as Markdown (docs/source_contract.md)")
     contract.set_defaults(func=_cmd_contract)
 
