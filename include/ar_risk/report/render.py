@@ -139,9 +139,13 @@ class Section:
     missing_table: str | None = None  # set: the "not available yet" panel instead of content
 
 
+WIDE_CHARTS = {"pareto", "top_overdue", "utilisation", "cash_forecast"}  # a whole row each
+
+
 def _chart(fig: go.Figure, name: str) -> Markup:
     body = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{name}", config=PLOTLY_CONFIG)
-    return Markup(f'<div class="chart" data-chart="{name}">{body}</div>')  # noqa: S704 - plotly's own HTML
+    css = "chart wide" if name in WIDE_CHARTS else "chart"
+    return Markup(f'<div class="{css}" data-chart="{name}">{body}</div>')  # noqa: S704 - plotly's own HTML
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> dict:
