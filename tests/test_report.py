@@ -464,3 +464,15 @@ def test_the_report_renders_in_chromium_with_every_chart(browser, present_report
     browser.find_element("css selector", "header a").click()
     assert browser.current_url.endswith("ar_health_latest.zh-CN.html")
     assert browser.find_element("css selector", "h1").text == "应收账款财务健康体检报告"
+
+
+def test_docs_bi_lists_the_bi_contract_generated_from_the_dbt_yamls():
+    from ar_risk.publish.bi_contract import contract_models, render_markdown, replace_in
+
+    document = (Path(__file__).resolve().parents[1] / "docs" / "bi.md").read_text(encoding="utf-8")
+    assert replace_in(document, render_markdown()) == document, "run `ar-risk bi-contract --update docs/bi.md`"
+    names = [model["name"] for model in contract_models()]
+    assert {"fct_ar_open_items", "agg_ar_kpis", "credit_exposure", "dim_aging_buckets"} <= set(names)
+    assert "| `open_amount_rc` | open_amount in the reporting currency. |" in document
+    for tool in ("Metabase", "Superset", "Power BI", "Excel", "duckdb:////", "access_mode=read_only", "make docs"):
+        assert tool in document
