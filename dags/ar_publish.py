@@ -5,7 +5,9 @@ Copies every table of schema `marts` from the warehouse into a new
 `serving.duckdb` and swaps it in with one atomic rename. BI tools keep
 reading the previous publication until the swap; a failure leaves it
 untouched. A manifest (`meta.publication`) records run id, as-of date and
-row counts.
+row counts. Then writes the financial health report (财务健康体检报告,
+self-contained HTML in zh-CN and en under `$AR_HOME/reports/`) from the new
+publication, and logs the run summary.
 
 Triggered by **ar_score** (asset `ar_warehouse_scores`); emits
 `ar_serving_publication`.
@@ -37,13 +39,20 @@ def ar_publish():
         return tasks.publish_serving(context)
 
     @task
-    def summarize_publication(published: dict) -> str:
-        """Log the run summary (rows per table, open AR, top overdue customers) from the published file."""
+    def write_report(published: dict, **context) -> dict:
+        """Write the HTML health report (zh-CN, en) of the publication and its `latest` copies."""
+        from ar_risk import tasks
+
+        return tasks.write_report(context)
+
+    @task
+    def summarize_publication(report: dict) -> str:
+        """Log the run summary (rows per table, open AR, top overdue customers, report path) from the published file."""
         from ar_risk import tasks
 
         return tasks.summarize_publication()
 
-    summarize_publication(publish_serving())
+    summarize_publication(write_report(publish_serving()))
 
 
 ar_publish()

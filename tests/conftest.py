@@ -1,9 +1,11 @@
-"""Shared fixtures: isolated AR_HOME folders and the hand-made landing set."""
+"""Shared fixtures: isolated AR_HOME folders, the hand-made landing set, one demo run per session."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 
 # Airflow reads its configuration on import: give the test session its own
@@ -18,6 +20,7 @@ from ar_risk.config import Settings, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY_LANDING = FIXTURES / "landing_tiny"
+AR_RISK = str(Path(sys.executable).with_name("ar-risk"))
 
 
 def settings_for(home: Path, **overrides: str) -> Settings:
@@ -38,3 +41,23 @@ def tiny_settings(ar_home: Path) -> Settings:
     """Settings whose landing folder holds a copy of fixtures/landing_tiny."""
     shutil.copytree(TINY_LANDING, ar_home / "landing")
     return settings_for(ar_home)
+
+
+def ar_risk(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """Run the `ar-risk` command (what the Makefile calls) with a clean AR_/AIRFLOW environment."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AR_", "AIRFLOW"))}
+    environment.update({"AR_HOME": str(home), **env})
+    return subprocess.run([AR_RISK, *args], env=environment, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> tuple[Settings, str]:
+    """`ar-risk demo` (XS, seed 11) through the real DAGs, once per session: (settings, stdout).
+
+    The slowest fixture of the suite (about a minute, most of it Airflow start-up); the end-to-end
+    tests and the report tests share it. Tests that change its home say so.
+    """
+    home = tmp_path_factory.mktemp("demo_home")
+    proc = ar_risk(home, "demo", "--scale", "XS", "--seed", "11")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return settings_for(home), proc.stdout

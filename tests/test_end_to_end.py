@@ -2,18 +2,16 @@
 `make demo` and `make run` call) drive the real DAG chain through Airflow
 (`airflow dags test`) on generated demo data.
 
-One module-scoped demo run is shared by the checks below: it is the slowest
-part of the suite (about a minute per pipeline run, most of it Airflow
-start-up).
+One demo run (the session fixture `demo_run` in conftest, shared with the
+report tests) is used by the checks below: it is the slowest part of the
+suite (about a minute per pipeline run, most of it Airflow start-up). The
+last two tests run the pipeline again in its home.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -24,7 +22,7 @@ from ar_risk_ml.score import MODEL_MARTS
 
 from ar_risk.summary import render_summary
 
-from conftest import settings_for
+from conftest import ar_risk
 
 pytestmark = pytest.mark.e2e
 AS_OF = dt.date(2026, 10, 31)
@@ -82,21 +80,10 @@ def ledger_open_by_currency(landing, as_of: dt.date) -> dict[str, float]:
     return {cur: round(v, 2) for cur, v in docs.groupby("currency").open.sum().items()}
 
 
-AR_RISK = str(Path(sys.executable).with_name("ar-risk"))
-
-
-def ar_risk(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AR_", "AIRFLOW"))}
-    environment.update({"AR_HOME": str(home), **env})
-    return subprocess.run([AR_RISK, *args], env=environment, capture_output=True, text=True, check=False)
-
-
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    home = tmp_path_factory.mktemp("e2e_home")
-    proc = ar_risk(home, "demo", "--scale", "XS", "--seed", "11")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return settings_for(home), proc.stdout, published_tables(settings_for(home))
+def first_run(demo_run):
+    settings, stdout = demo_run
+    return settings, stdout, published_tables(settings)
 
 
 def test_the_three_dags_ran_and_published(first_run):

@@ -110,13 +110,44 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from ar_risk.report import ReportError, write_report
+
+    settings = load_settings()
+    as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
+    try:
+        report = write_report(settings, as_of)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for lang, path in {**report.files, **{f"{k} (latest)": v for k, v in report.latest.items()}}.items():
+        print(f"{lang:<16} {path}")
+    return 0
+
+
+def _cmd_bi_contract(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ar_risk.publish.bi_contract import render_markdown, replace_in
+
+    generated = render_markdown()
+    if not args.update:
+        print(generated, end="")
+        return 0
+    path = Path(args.update)
+    path.write_text(replace_in(path.read_text(encoding="utf-8"), generated), encoding="utf-8")
+    print(f"BI contract tables updated in {path}")
+    return 0
+
+
 def _cmd_dbt_docs(args: argparse.Namespace) -> int:
     from ar_risk.transform.dbt import dbt_paths, run_dbt
 
     settings = load_settings()
     as_of = _as_of_option(args, settings)
-    run_dbt(settings, ["docs", "generate"], as_of_date=as_of)
-    print(f"dbt docs written to {dbt_paths(settings)['target']} (open index.html, or `dbt docs serve`)")
+    run_dbt(settings, ["docs", "generate", "--static"], as_of_date=as_of)
+    target = dbt_paths(settings)["target"]
+    print(f"dbt docs written to {target}: open {target / 'static_index.html'} (one file, works offline)")
     return 0
 
 
@@ -156,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = sub.add_parser("summary", help="print the summary of the current publication")
     summary.set_defaults(func=_cmd_summary)
+    report = sub.add_parser("report", help="write the HTML health report (zh-CN, en) of the current publication")
+    report.add_argument("--as-of", help="YYYY-MM-DD, a date the published marts hold; default the publication's date")
+    report.set_defaults(func=_cmd_report)
+    bi = sub.add_parser("bi-contract", help="print the BI contract (marts tables and columns) from the dbt YAMLs")
+    bi.add_argument("--update", metavar="FILE", help="replace the generated block in FILE (docs/bi.md) instead")
+    bi.set_defaults(func=_cmd_bi_contract)
     contract = sub.add_parser("contract", help="print the source contract as Markdown (docs/source_contract.md)")
     contract.set_defaults(func=_cmd_contract)
 

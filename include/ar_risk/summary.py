@@ -14,6 +14,14 @@ def _money(value) -> str:
     return f"{float(value or 0):,.2f}"
 
 
+def _report_line(settings: Settings, as_of) -> str:
+    """Where the health report of this publication is (written by the publish DAG's write_report)."""
+    dated = settings.reports_dir / f"ar_health_{as_of}.zh-CN.html"
+    if not dated.exists():
+        return f"  health report   (not written yet: `ar-risk report` writes it to {settings.reports_dir})"
+    return f"  health report   {dated}   (also .en.html; ar_health_latest.*.html is the current one)"
+
+
 def render_summary(settings: Settings) -> str:
     con = connect_serving(settings)
     try:
@@ -88,6 +96,7 @@ def render_summary(settings: Settings) -> str:
         f"  BI publication  {settings.serving_path}   (open read-only; schema marts)",
         f"  run logs        {settings.home / 'logs'}   (one file per DAG run)",
         f"  data quality    {settings.home / 'gx' / 'data_docs' / 'index.html'}   (GX Data Docs)",
+        _report_line(settings, as_of),
         f"  Airflow home    {settings.airflow_home}",
     ]
     return "\n".join(lines)

@@ -43,12 +43,12 @@ DATA_ERRORS = (
 
 
 @contextmanager
-def fail_fast_on_data_errors() -> Iterator[None]:
+def fail_fast_on_data_errors(extra: tuple[type[Exception], ...] = ()) -> Iterator[None]:
     from airflow.sdk.exceptions import AirflowFailException
 
     try:
         yield
-    except DATA_ERRORS as exc:
+    except DATA_ERRORS + extra as exc:
         raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
 
 
@@ -201,6 +201,20 @@ def publish_serving(context: Mapping[str, Any]) -> dict:
         publication = publish_marts(load_settings(), run_id=context["run_id"], as_of_date=as_of)
     _hand_over(context, SERVING_ASSET, as_of_date=as_of.isoformat())
     return {"as_of_date": as_of.isoformat(), "row_counts": publication.row_counts}
+
+
+def write_report(context: Mapping[str, Any]) -> dict:
+    """Write the financial health report of the publication just made (zh-CN and en HTML)."""
+    from ar_risk.report import ReportError
+    from ar_risk.report import write_report as write
+
+    with fail_fast_on_data_errors(extra=(ReportError,)):
+        report = write(load_settings())
+    return {
+        "as_of_date": report.as_of_date.isoformat(),
+        "files": {lang: str(path) for lang, path in report.files.items()},
+        "latest": {lang: str(path) for lang, path in report.latest.items()},
+    }
 
 
 def summarize_publication() -> str:

@@ -45,6 +45,47 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _copy_data_quality(con: duckdb.DuckDBPyConnection, as_of_date: dt.date) -> None:
+    """Copy the quality-gate results of the as-of date's extraction batches into the manifest schema.
+
+    Batch ids start with the as-of date (``<as_of>__<run_id>``). BI tools and the report then
+    show the data-quality status of the run from the published file, never from the warehouse.
+    Empty tables when the warehouse has no quality tables (nothing was extracted through the gate).
+    """
+    from ar_risk.quality.gate import QUARANTINE_TABLE, VALIDATION_RESULTS_TABLE
+
+    prefix = f"{as_of_date.isoformat()}__"
+    present = {
+        f"{schema}.{table}"
+        for schema, table in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = 'warehouse'"
+        ).fetchall()
+    }
+    con.execute(
+        f"""CREATE TABLE {MANIFEST_SCHEMA}.data_quality (
+            batch_id VARCHAR, table_name VARCHAR, source VARCHAR, rule VARCHAR, expectation_type VARCHAR,
+            column_name VARCHAR, severity VARCHAR, success BOOLEAN, element_count BIGINT,
+            unexpected_count BIGINT, outcome VARCHAR, validated_at TIMESTAMP)"""
+    )
+    con.execute(
+        f"CREATE TABLE {MANIFEST_SCHEMA}.quarantine_counts "
+        "(batch_id VARCHAR, table_name VARCHAR, rows_quarantined BIGINT)"
+    )
+    if VALIDATION_RESULTS_TABLE in present:
+        con.execute(
+            f"""INSERT INTO {MANIFEST_SCHEMA}.data_quality BY NAME
+                SELECT * FROM warehouse.{VALIDATION_RESULTS_TABLE} WHERE starts_with(batch_id, ?) ORDER BY ALL""",
+            [prefix],
+        )
+    if QUARANTINE_TABLE in present:
+        con.execute(
+            f"""INSERT INTO {MANIFEST_SCHEMA}.quarantine_counts
+                SELECT batch_id, table_name, count(*) FROM warehouse.{QUARANTINE_TABLE}
+                WHERE starts_with(batch_id, ?) GROUP BY ALL ORDER BY ALL""",
+            [prefix],
+        )
+
+
 def publish_marts(settings: Settings, *, run_id: str, as_of_date: dt.date) -> Publication:
     """Copy every table and view of ``marts`` into a fresh serving file and swap it in."""
     serving = settings.serving_path
@@ -89,6 +130,7 @@ def publish_marts(settings: Settings, *, run_id: str, as_of_date: dt.date) -> Pu
                 f"INSERT INTO {MANIFEST_SCHEMA}.publication VALUES (?, ?, ?, ?, ?)",
                 [[run_id, as_of_date, published_at, t, n] for t, n in row_counts.items()],
             )
+            _copy_data_quality(con, as_of_date)
             con.execute("DETACH warehouse")
             con.execute("CHECKPOINT")
         finally:
