@@ -297,6 +297,11 @@ def test_the_demo_run_wrote_the_report_and_the_summary_names_it(demo_run):
         for stem in (AS_OF.isoformat(), "latest"):
             assert (settings.reports_dir / f"ar_health_{stem}.{lang}.html").stat().st_size > 1_000_000
     assert f"health report   {settings.reports_dir / 'ar_health_2026-10-31.zh-CN.html'}" in stdout
+    # the demo trains and scores a model: its sections show real data; only the worklist is still to come
+    page = (settings.reports_dir / "ar_health_latest.en.html").read_text()
+    for key in ("risk", "forecast", "model"):
+        assert "data-unavailable" not in _section(page, key), key
+    assert 'data-unavailable="true"' in _section(page, "worklist")
 
 
 def test_files_per_language_and_a_latest_copy_written_atomically(absent_report):

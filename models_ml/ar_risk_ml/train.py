@@ -76,6 +76,15 @@ def load_training_frame(settings: Settings, config: ModelConfig, window_end: dt.
     return frame
 
 
+def load_open_items(settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    """Today's scoring population (ml.open_invoice_features), if it was built for this as-of date."""
+    con = connect_warehouse(settings, read_only=True)
+    try:
+        return con.execute("select * from ml.open_invoice_features where as_of_date = ?", [as_of]).df()
+    finally:
+        con.close()
+
+
 def split_by_time(frame: pd.DataFrame, config: ModelConfig, window_end: dt.date):
     validation_start = pd.Timestamp(add_months(window_end, -config.validation_months))
     older, validation = frame[frame.invoice_date < validation_start], frame[frame.invoice_date >= validation_start]
@@ -228,6 +237,7 @@ def train_and_promote(settings: Settings, as_of: dt.date, config: ModelConfig | 
     }
     y_train, y_cal, y_val = (part.is_late.to_numpy(int) for part in (train, calibration, validation))
 
+    open_items = load_open_items(settings, as_of)
     pay_date_model = _fit_pay_date(config, train)
     backtest = pay_date_backtest(pay_date_model, config, validation)
     client = use_mlflow(settings)
@@ -240,11 +250,14 @@ def train_and_promote(settings: Settings, as_of: dt.date, config: ModelConfig | 
             threshold = best_f1_threshold(y_cal, candidate.predict_proba(calibration))
             p_val = candidate.predict_proba(validation)
             metrics = {**evaluate(y_val, p_val, threshold), **backtest}
-            # Drift reference: the newest population the model was checked on (the validation window).
-            # The whole training span is not comparable with one day's open items: tenure and
-            # history counts grow with time and would always look drifted.
+            # Drift reference: the open items scored on the training date (the population the
+            # daily scoring sees, observed the same way); the validation window when there are none.
+            population = open_items if len(open_items) else validation
             reference = Reference.from_population(
-                {**{n: validation[n].to_numpy(float) for n in config.feature_names}, "overdue_probability": p_val}
+                {
+                    **{n: population[n].to_numpy(float) for n in config.feature_names},
+                    "overdue_probability": candidate.predict_proba(population),
+                }
             )
             version = _log_candidate(
                 mlflow, candidate, pay_date_model, config, (train, calibration, validation), metrics, threshold,
