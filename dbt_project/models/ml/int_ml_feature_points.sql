@@ -4,7 +4,7 @@
 --   scoring:  every open debit document of fct_ar_open_items at the as-of
 --             date, observed the day after (it sees the whole as-of date)
 -- A feature at observation date d counts only changes dated before d
--- (int_ml_customer_events): on the same date the observation row sorts
+-- (int_ml_customer_changes): on the same date the observation row sorts
 -- before the day's changes, and the running totals stop there. The feature
 -- list, families and descriptions are in seeds/ml_features.csv; formulas in
 -- docs/model.md.
@@ -57,59 +57,48 @@ observations as (
         on outcomes.invoice_id = open_items.invoice_id
 ),
 
-{%- set summed_measures = ml_summed_measures() %}
+{%- set families = ml_measure_families() %}
 
-timeline as (
-    select
-        customer_id,
-        observation_date as event_date,
-        0 as event_order,
-        purpose,
-        invoice_id,
-        {%- for measure in summed_measures %}
-            cast(0 as decimal(38, 2)) as {{ measure }},
-        {%- endfor %}
-        cast(null as decimal(38, 2)) as first_invoice_epoch,
-        cast(null as decimal(38, 2)) as last_contact_epoch,
-        cast(null as decimal(38, 2)) as last_paid_epoch
-    from observations
-    union all
-    select
-        customer_id,
-        event_date,
-        1 as event_order,
-        null as purpose,
-        null as invoice_id,
-        {%- for measure in summed_measures %}
-            {{ measure }},
-        {%- endfor %}
-        first_invoice_epoch,
-        last_contact_epoch,
-        last_paid_epoch
-    from {{ ref('int_ml_customer_events') }}
+training_observations as (
+    select * from observations
+    where purpose = 'training'
 ),
 
-running as (
+{% for family, measures in families.items() -%}
+    {{ family }}_totals as (
+        {{ ml_running_totals('training_observations', measures) }}
+    ),
+
+{% endfor -%}
+
+-- scoring is observed the day after the as-of date: every change counts
+customer_totals as (
     select
-        purpose,
-        invoice_id,
-        event_date as observation_date,
-        {%- for measure in summed_measures %}
-            sum({{ measure }}) over customer_history as {{ measure }},
-        {%- endfor %}
-        min(first_invoice_epoch) over customer_history as first_invoice_epoch,
-        max(last_contact_epoch) over customer_history as last_contact_epoch,
-        max(last_paid_epoch) over customer_history as last_paid_epoch
-    from timeline
-    window customer_history as (
-        partition by customer_id order by event_date, event_order
-        rows between unbounded preceding and current row
-    )
+        customer_id,
+        {{ ml_total_columns('customer') }}
+        count(*) as changes
+    from {{ ref('int_ml_customer_changes') }}
+    group by customer_id
 ),
 
 at_observation as (
-    select * from running
-    where purpose is not null
+    select
+        training_observations.purpose,
+        training_observations.invoice_id,
+        {{ ml_total_columns('training') }}
+        training_observations.observation_date
+    from training_observations
+    {{ ml_family_joins('training_observations') }}
+    union all
+    select
+        observations.purpose,
+        observations.invoice_id,
+        {{ ml_total_columns('scoring') }}
+        observations.observation_date
+    from observations
+    left join customer_totals
+        on observations.customer_id = customer_totals.customer_id
+    where observations.purpose = 'scoring'
 ),
 
 -- the oldest document open and past due at the observation date; "closed on

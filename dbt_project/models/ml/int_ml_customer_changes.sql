@@ -1,15 +1,15 @@
 -- Every dated fact the model's features count, as the change it makes to a
--- running total, one row per customer and day (docs/model.md, "Features").
+-- running total: one row per fact and measure (a change log: no key,
+-- and not grouped by day, which held every group in memory at scale M) (docs/model.md, "Features").
 -- A feature at date d is the running total of the changes dated before d
 -- (int_ml_feature_points), so nothing dated on or after d can reach it.
 -- A fact that counts only inside a window (sales of the last 365 days,
 -- contacts of the recent window) adds itself at its date and takes itself
--- back out when it leaves the window. Amounts and counts are DECIMAL, so a
--- balance that returns to zero is exactly zero. Dates that need a running
--- min / max (first invoice, last contact, last payment) enter as day numbers
--- (days since 1970-01-01).
-{%- set summed_measures = ml_summed_measures() %}
-
+-- back out when it leaves the window. Dates that need a running min / max
+-- (first invoice, last contact, last payment) enter as day numbers (days
+-- since 1970-01-01). Long form on purpose: a pivot to one column per
+-- measure and day needed about 0.5 KB per customer-day of memory (5 GB at
+-- scale M); int_ml_feature_points sums each family of measures apart.
 with
 
 parameters as (
@@ -360,6 +360,8 @@ all_changes as (
         'credit_limit_rc' as measure,
         credit_limit_rc as change_value
     from credit_limits
+    -- a limit in a currency without a rate on its start date cannot be compared with AR: left out
+    where credit_limit_rc is not null
     union all
     select
         customer_id,
@@ -367,26 +369,20 @@ all_changes as (
         'credit_limit_rc' as measure,
         -credit_limit_rc as change_value
     from credit_limits
-    where valid_to is not null
+    where valid_to is not null and credit_limit_rc is not null
 ),
 
--- one row per customer and day; a change dated after the as-of date can
--- reach no feature (features count changes dated before the observation)
 final as (
     select
         -- ids
         customer_id,
         event_date,
-        -- changes of the day
-        {% for measure in summed_measures -%}
-            coalesce(sum(case when measure = '{{ measure }}' then change_value end), 0) as {{ measure }},
-        {% endfor -%}
-        min(case when measure = 'first_invoice_epoch' then change_value end) as first_invoice_epoch,
-        max(case when measure = 'last_contact_epoch' then change_value end) as last_contact_epoch,
-        max(case when measure = 'last_paid_epoch' then change_value end) as last_paid_epoch
+        measure,
+        -- measures
+        cast(change_value as double precision) as change_value
     from all_changes
+    -- a change dated after the as-of date can reach no feature
     where event_date <= {{ as_of_date() }}
-    group by customer_id, event_date
 )
 
 select * from final
