@@ -46,6 +46,7 @@ def test_every_warehouse_writer_is_in_the_one_slot_pool(dagbag):
         ("ar_extract", "extract_sources"),
         ("ar_transform", "dbt_build"),
         ("ar_score", "score_open_invoices"),
+        ("ar_retrain", "build_training_features"),
         ("ar_retrain", "train_and_promote"),  # a reader, but DuckDB readers in another process block the writer
         ("ar_publish", "publish_serving"),
     }

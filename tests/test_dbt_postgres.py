@@ -19,7 +19,7 @@ import pytest
 
 from ar_risk.demo.generator import generate
 from ar_risk.extract.landing import load_landing
-from ar_risk.transform.dbt import build, run_dbt
+from ar_risk.transform.dbt import build, build_training_features, run_dbt
 
 from conftest import settings_for
 
@@ -63,6 +63,22 @@ KEY_NUMBERS = {
                sum(credit_limit_rc), sum(headroom_rc)
         from marts.credit_exposure where as_of_date = %(d)s
         group by exposure_level, utilisation_flag order by exposure_level, utilisation_flag""",
+    # the model's point-in-time features and labels (training set and today's scoring set)
+    "model training features": """
+        select count(*), count(is_late), sum(is_late), sum(is_90_plus_late),
+               round(cast(sum(cur_open_ar_rc) as decimal(38, 6)), 2),
+               round(cast(sum(cur_overdue_ar_rc) as decimal(38, 6)), 2),
+               cast(sum(cur_max_days_past_due) as bigint),
+               round(cast(sum(hist_avg_days_late) as decimal(38, 6)), 2),
+               cast(sum(rel_tenure_days) as bigint), cast(sum(rel_contacts_recent) as bigint),
+               round(cast(sum(cur_credit_utilisation) as decimal(38, 6)), 2)
+        from ml.invoice_features where as_of_date = %(d)s""",
+    "model scoring features": """
+        select count(*), round(cast(sum(open_amount_rc) as decimal(38, 6)), 2),
+               round(cast(sum(cur_open_ar_rc) as decimal(38, 6)), 2), cast(sum(cur_max_days_past_due) as bigint),
+               cast(sum(hist_promises_broken) as bigint), round(cast(sum(hist_share_late) as decimal(38, 6)), 2),
+               cast(sum(inv_days_due_to_usual_pay_day) as bigint)
+        from ml.open_invoice_features where as_of_date = %(d)s""",
 }
 
 
@@ -120,6 +136,8 @@ def both_warehouses(tmp_path_factory):
     duck = settings_for(home)
     load_landing(duck, batch_id="xs")
     counts = build(duck, AS_OF, unit_tests=True)
+    for status, n in build_training_features(duck, AS_OF).items():
+        counts[status] = counts.get(status, 0) + n
     assert counts.get("error", 0) == 0 and counts.get("fail", 0) == 0
 
     dbname = f"ar_marts_ledger_test_{uuid.uuid4().hex[:8]}"
@@ -134,6 +152,8 @@ def both_warehouses(tmp_path_factory):
         pg_home.mkdir()
         pg = settings_for(pg_home, AR_DBT_TARGET="postgres")
         pg_counts = build(pg, AS_OF, unit_tests=True)
+        for status, n in build_training_features(pg, AS_OF).items():
+            pg_counts[status] = pg_counts.get(status, 0) + n
         yield duck, dbname, counts, pg_counts
     finally:
         for key, value in old_env.items():

@@ -31,7 +31,7 @@ from ar_risk_ml.config import load_features
 
 from ar_risk.demo.generator import generate
 from ar_risk.extract.landing import load_landing
-from ar_risk.transform.dbt import build, run_dbt
+from ar_risk.transform.dbt import build, build_training_features, run_dbt
 
 from conftest import TINY_LANDING, settings_for
 
@@ -57,6 +57,7 @@ def tiny(tmp_path_factory):
     settings = settings_for(home)
     load_landing(settings, batch_id="b1")
     build(settings, AS_OF)
+    build_training_features(settings, AS_OF)
     return settings
 
 
@@ -154,6 +155,7 @@ def test_features_depend_only_on_data_dated_before_the_issue_date(tmp_path):
     generate(settings.landing_dir, scale="XS", seed=7, file_format="parquet", end_date=GEN_AS_OF)
     load_landing(settings, batch_id="b1")
     build(settings, GEN_AS_OF)
+    build_training_features(settings, GEN_AS_OF)
     before = _features_up_to_cut(settings)
     scoring_before = _row(settings, "select sum(cur_open_ar_rc) as s, count(*) as n from ml.open_invoice_features")
 

@@ -27,7 +27,7 @@ from ar_risk_ml.train import _decide, load_training_frame, split_by_time, train_
 
 from ar_risk.demo.generator import generate
 from ar_risk.extract.landing import load_landing
-from ar_risk.transform.dbt import build
+from ar_risk.transform.dbt import build, build_training_features
 
 from conftest import settings_for
 
@@ -42,6 +42,7 @@ def trained(tmp_path_factory):
     generate(settings.landing_dir, scale="S", seed=42, file_format="parquet", end_date=AS_OF)
     load_landing(settings, batch_id="b1")
     build(settings, AS_OF)
+    build_training_features(settings, AS_OF)
     first = train_and_promote(settings, AS_OF)
     scored = score(settings, AS_OF)
     return settings, first, scored

@@ -183,6 +183,15 @@ def score_open_invoices(context: Mapping[str, Any]) -> dict:
             "customers": result.customers, "drift_alerts": result.drift_alerts}  # fmt: skip
 
 
+def build_training_features(context: Mapping[str, Any]) -> dict:
+    from ar_risk.transform.dbt import build_training_features as build
+
+    with fail_fast_on_data_errors():
+        as_of = as_of_from_context(context)
+        counts = build(load_settings(), as_of)
+    return {"as_of_date": as_of.isoformat(), "results": counts}
+
+
 def retrain_model(context: Mapping[str, Any]) -> dict:
     from ar_risk_ml.train import train_and_promote
 

@@ -2,14 +2,14 @@
 -- running total: one row per fact and measure (a change log: no key,
 -- and not grouped by day, which held every group in memory at scale M) (docs/model.md, "Features").
 -- A feature at date d is the running total of the changes dated before d
--- (int_ml_feature_points), so nothing dated on or after d can reach it.
+-- (int_ml_training_points), so nothing dated on or after d can reach it.
 -- A fact that counts only inside a window (sales of the last 365 days,
 -- contacts of the recent window) adds itself at its date and takes itself
 -- back out when it leaves the window. Dates that need a running min / max
 -- (first invoice, last contact, last payment) enter as day numbers (days
 -- since 1970-01-01). Long form on purpose: a pivot to one column per
 -- measure and day needed about 0.5 KB per customer-day of memory (5 GB at
--- scale M); int_ml_feature_points sums each family of measures apart.
+-- scale M); int_ml_training_points sums each family of measures apart.
 with
 
 parameters as (

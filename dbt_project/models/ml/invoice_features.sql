@@ -1,11 +1,12 @@
 -- The training set: every debit document with its features at its invoice
 -- date and its labels once known (null: not known at the as-of date). The
 -- model trains on history from the first install (docs/model.md).
+{{ config(tags=['ml_training']) }}
+
 with
 
 features as (
-    select * from {{ ref('int_ml_feature_points') }}
-    where purpose = 'training'
+    select * from {{ ref('int_ml_training_points') }}
 ),
 
 outcomes as (

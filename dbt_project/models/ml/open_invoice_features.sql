@@ -4,8 +4,7 @@
 with
 
 features as (
-    select * from {{ ref('int_ml_feature_points') }}
-    where purpose = 'scoring'
+    select * from {{ ref('int_ml_scoring_points') }}
 ),
 
 outcomes as (

@@ -28,6 +28,10 @@ class DbtBuildError(RuntimeError):
     """dbt failed: a model did not build or a data test found bad rows."""
 
 
+# The model's training set: rebuilt by the monthly retraining, not by the daily build.
+TRAINING_FEATURES = "tag:ml_training"
+
+
 def dbt_command() -> list[str]:
     # dbt from this interpreter's environment (the locked version), through
     # the one-shot launcher that skips garbage collection and teardown.
@@ -111,8 +115,10 @@ def build(
       and skipped otherwise: the tables and their tests are the same as then.
     - ``full_refresh`` rebuilds incremental models (staging, daily snapshots)
       from raw; the snapshot marts then restart from this as-of date.
+    - The model's training set (tag ml_training) is left to the monthly
+      retraining: ``build_training_features``.
     """
-    command = ["build"]
+    command = ["build", "--exclude", TRAINING_FEATURES]
     if not unit_tests:
         command += ["--exclude-resource-type", "unit_test"]
     seeds = _seed_fingerprint(settings)
@@ -123,6 +129,22 @@ def build(
         command.append("--full-refresh")
     results = run_dbt(settings, command, as_of_date=as_of_date)
     _seeds_marker(settings).write_text(json.dumps(seeds))
+    counts: dict[str, int] = {}
+    for r in results.get("results", []):
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return counts
+
+
+def build_training_features(settings: Settings, as_of_date: dt.date) -> dict[str, int]:
+    """Build the model's training set (``ml.invoice_features``, tag ml_training) for the as-of date.
+
+    Needs the daily build of the same date first (it reads the labels and the change log).
+    """
+    results = run_dbt(
+        settings,
+        ["build", "--select", TRAINING_FEATURES, "--exclude-resource-type", "unit_test"],
+        as_of_date=as_of_date,
+    )
     counts: dict[str, int] = {}
     for r in results.get("results", []):
         counts[r["status"]] = counts.get(r["status"], 0) + 1
