@@ -113,6 +113,9 @@ def main() -> None:
     train_peak = _peak_mb(resource.RUSAGE_SELF)
 
     scoring = dataclasses.replace(settings, warehouse_path=home / "scoring.duckdb")
+    con = connect_warehouse(settings)
+    con.execute("checkpoint")  # the copy must hold everything, not leave part of it in the .wal
+    con.close()
     shutil.copyfile(settings.warehouse_path, scoring.warehouse_path)
     scored_rows = _blow_up_open_items(scoring, args.score_rows)
     started = time.perf_counter()

@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from optbinning import BinningProcess, Scorecard
@@ -91,7 +89,7 @@ class ScorecardModel:
 
 class ChallengerModel:
     model_type = "gradient_boosting"
-    reason_candidates = 12  # one-at-a-time reasons on this many most important features
+    reason_candidates = 8  # one-at-a-time reasons on this many most important features (cost: 1 M rows ~4 s each)
 
     def __init__(self, config: ModelConfig):
         self.config = config
@@ -136,27 +134,44 @@ class ChallengerModel:
         """Drop in late log-odds when the feature is set to the population median.
 
         Log-odds, not probability: near 0 or 1 the probability hardly moves, so an
-        extreme-risk invoice would show no reason at all.
+        extreme-risk invoice would show no reason at all. With the monotonic
+        constraints, a feature can only raise the risk of rows on its risky side of
+        the median (above it when higher is riskier, below when lower is): only those
+        rows are re-scored, which at 1 M open invoices halves the work or better.
         """
         frame = _as_frame(X, self.names)
         base = self.booster_.decision_function(frame)
+        directions = {f.name: f.risk_direction for f in self.config.features}
         out = pd.DataFrame(0.0, index=X.index, columns=self.names)
         for name in self.importances_.index[: self.reason_candidates]:
-            changed = frame.copy()
-            changed[name] = self.reference_[name]
-            out[name] = base - self.booster_.decision_function(changed)
+            values, reference = frame[name].to_numpy(), self.reference_[name]
+            if directions[name] > 0:
+                rows = values > reference
+            elif directions[name] < 0:
+                rows = values < reference
+            else:
+                rows = values != reference
+            rows |= np.isnan(values)
+            if not rows.any():
+                continue
+            changed = frame[rows].copy()
+            changed[name] = reference
+            contribution = np.zeros(len(frame))
+            contribution[rows] = base[rows] - self.booster_.decision_function(changed)
+            out[name] = contribution
         return out
 
     def importances(self) -> pd.Series:
         return self.importances_
 
 
-def top_reasons(contributions: pd.DataFrame, k: int, min_value: float) -> list[list[str]]:
-    """The k features with the largest positive contribution per row (fewer when under min_value)."""
-    values = contributions.to_numpy(float)
-    order = np.argsort(-values, axis=1)[:, :k]
-    names = np.array(contributions.columns)
-    reasons = []
-    for row, idx in zip(values, order, strict=True):
-        reasons.append([names[i] for i in idx if row[i] > min_value and not math.isnan(row[i])])
-    return reasons
+def top_reasons(contributions: pd.DataFrame, k: int, min_value: float) -> pd.DataFrame:
+    """Columns reason_code_1..k: the features with the largest contribution per row, over min_value."""
+    values = np.nan_to_num(contributions.to_numpy(float), nan=-np.inf)
+    order = np.argsort(-values, axis=1, kind="stable")[:, :k]
+    names = np.asarray(contributions.columns, dtype=object)
+    out = {}
+    for i in range(k):
+        picked = np.take_along_axis(values, order[:, i : i + 1], axis=1)[:, 0]
+        out[f"reason_code_{i + 1}"] = np.where(picked > min_value, names[order[:, i]], None)
+    return pd.DataFrame(out, index=contributions.index)

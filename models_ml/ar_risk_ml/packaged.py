@@ -38,6 +38,4 @@ class OverdueRiskModel(PythonModel):
         out = pd.DataFrame(
             {"overdue_probability": probability, "expected_days_late": np.round(days_late, 1)}, index=model_input.index
         )
-        for i in range(self.reason_codes):
-            out[f"reason_code_{i + 1}"] = [r[i] if len(r) > i else None for r in reasons]
-        return out
+        return pd.concat([out, reasons], axis=1)
