@@ -33,6 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ar_risk_ml.config import load_model_config
 from ar_risk_ml.score import score
 from ar_risk_ml.train import train_and_promote
 from bench_dbt_build import DEMO_END, load_raw_direct
@@ -80,7 +81,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--score-rows", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--history-months", type=int, default=None, help="train on this much history (default: model_config.yml)"
+    )
     args = parser.parse_args()
+    config = load_model_config()
+    if args.history_months:
+        config = dataclasses.replace(config, history_months=args.history_months)
 
     home = args.workdir or Path(tempfile.mkdtemp(prefix=f"ar_bench_model_{args.scale}_"))
     settings = load_settings({"AR_HOME": str(home)})
@@ -108,7 +115,7 @@ def main() -> None:
     con.close()
 
     started = time.perf_counter()
-    trained = train_and_promote(settings, DEMO_END)
+    trained = train_and_promote(settings, DEMO_END, config)
     train_seconds = round(time.perf_counter() - started, 1)
     train_peak = _peak_mb(resource.RUSAGE_SELF)
 
@@ -119,7 +126,7 @@ def main() -> None:
     shutil.copyfile(settings.warehouse_path, scoring.warehouse_path)
     scored_rows = _blow_up_open_items(scoring, args.score_rows)
     started = time.perf_counter()
-    scored = score(scoring, DEMO_END)
+    scored = score(scoring, DEMO_END, config)
     score_seconds = round(time.perf_counter() - started, 1)
     scoring.warehouse_path.unlink()
 
@@ -127,7 +134,8 @@ def main() -> None:
         "scale": args.scale, "customers": SCALES[args.scale], "invoices": invoices, "labelled_invoices": labelled,
         "open_items": open_items,
         "dbt_build_seconds": built["build"], "ml_model_seconds": built["ml_models"],
-        "train": {"seconds": train_seconds, "rows": trained.metrics.get("gradient_boosting", {}).get("rows"),
+        "train": {"seconds": train_seconds, "history_months": config.history_months,
+                  "validation_rows": trained.metrics.get("gradient_boosting", {}).get("rows"),
                   "decision": trained.decision,
                   "roc_auc": {k: round(v["roc_auc"], 4) for k, v in trained.metrics.items()}},
         "score": {"seconds": score_seconds, "open_invoices": scored_rows, "customers": scored.customers},
