@@ -22,7 +22,7 @@ from ar_risk_ml.config import ModelConfigError, load_model_config
 from ar_risk_ml.drift import psi
 from ar_risk_ml.evaluate import evaluate
 from ar_risk_ml.registry import NoChampionError, use_mlflow
-from ar_risk_ml.score import MODEL_MARTS, ScoringError, score
+from ar_risk_ml.score import MODEL_MARTS, ScoringError, cash_forecast, score
 from ar_risk_ml.train import _decide, load_training_frame, split_by_time, train_and_promote
 
 from ar_risk.demo.generator import generate
@@ -215,3 +215,26 @@ def test_bad_model_config_names_the_key(tmp_path, edit, message):
     path.write_text(text.replace(edit[0], edit[1], 1))
     with pytest.raises(ModelConfigError, match=message.replace("(", r"\(")):
         load_model_config(path)
+
+
+def test_cash_forecast_periods_mid_month():
+    # as of 2026-11-15: week 1 is 11-16..11-22, month 0 the rest of November, then three whole months;
+    # the 2025 item is over 365 days past due: doubtful, left out
+    scores = pd.DataFrame(
+        {
+            "due_date": pd.to_datetime(["2026-11-01", "2026-10-01", "2025-10-01"]),
+            "predicted_pay_date": pd.to_datetime(["2026-11-20", "2026-12-03", "2026-11-29"]),
+            "open_amount_rc": [100.0, 40.0, 999.0],
+        }
+    )
+    forecast = cash_forecast(scores, dt.date(2026, 11, 15), CONFIG, "7")
+    weeks = forecast[forecast.period_type == "week"].set_index("period_number")
+    assert (weeks.loc[1, "period_start"], weeks.loc[1, "period_end"]) == (dt.date(2026, 11, 16), dt.date(2026, 11, 22))
+    assert weeks.expected_collections_rc.to_dict() == {**dict.fromkeys(range(1, 14), 0.0), 1: 100.0, 3: 40.0}
+    months = forecast[forecast.period_type == "month"].set_index("period_number")
+    assert [(str(r.period_start), str(r.period_end), r.expected_collections_rc) for r in months.itertuples()] == [
+        ("2026-11-16", "2026-11-30", 100.0),
+        ("2026-12-01", "2026-12-31", 40.0),
+        ("2027-01-01", "2027-01-31", 0.0),
+        ("2027-02-01", "2027-02-28", 0.0),
+    ]

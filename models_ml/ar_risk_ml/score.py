@@ -65,7 +65,11 @@ def _replace_rows(con, table: str, frame: pd.DataFrame, as_of: dt.date) -> None:
 
 
 def _check_features(features: pd.DataFrame, expected: list[str], as_of: dt.date, built_for) -> None:
-    if built_for is None or pd.Timestamp(built_for).date() != as_of:
+    if built_for is None:
+        raise ScoringError(
+            f"ml.open_invoice_features is empty: no open item to score for {as_of}, or ar_transform did not build it"
+        )
+    if pd.Timestamp(built_for).date() != as_of:
         raise ScoringError(
             f"ml.open_invoice_features is built for {pd.Timestamp(built_for).date() if built_for else None}, "
             f"not {as_of}: run ar_transform for {as_of} first"
@@ -110,15 +114,17 @@ def cash_forecast(scores: pd.DataFrame, as_of: dt.date, config: ModelConfig, ver
     for week in range(config.forecast_weeks):
         start = as_of + dt.timedelta(days=1 + 7 * week)
         periods.append(("week", week + 1, start, start + dt.timedelta(days=6)))
-    first = (as_of.replace(day=1) + dt.timedelta(days=32)).replace(day=1)  # next month
+
+    def month_end(day: dt.date) -> dt.date:
+        return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+    start = as_of + dt.timedelta(days=1)
+    if start.day != 1:  # the rest of the current month first, as month 0
+        periods.append(("month", 0, start, month_end(start)))
+        start = month_end(start) + dt.timedelta(days=1)
     for month in range(config.forecast_months):
-        start = first
-        first = (start + dt.timedelta(days=32)).replace(day=1)
-        periods.append(("month", month + 1, start, first - dt.timedelta(days=1)))
-    if (as_of + dt.timedelta(days=1)).day != 1:  # the rest of the current month first
-        periods.insert(config.forecast_weeks, ("month", 0, as_of + dt.timedelta(days=1),
-                                               (as_of.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-                                               - dt.timedelta(days=1)))  # fmt: skip
+        periods.append(("month", month + 1, start, month_end(start)))
+        start = month_end(start) + dt.timedelta(days=1)
     rows = []
     pay_date = pd.to_datetime(collectable.predicted_pay_date)
     for period_type, number, start, end in periods:
@@ -156,7 +162,7 @@ def score(settings: Settings, as_of: dt.date, config: ModelConfig | None = None)
     con = connect_warehouse(settings)
     try:
         features = con.execute("select * from ml.open_invoice_features").df()
-        built_for = features.as_of_date.max() if len(features) else _built_for(con)
+        built_for = features.as_of_date.max() if len(features) else None
         _check_features(features, expected, as_of, built_for)
         predictions = model.predict(features[expected].astype("float64"))
         scores = pd.concat([features[["invoice_id", "customer_id", "open_amount_rc", "due_date"]], predictions], axis=1)
@@ -219,8 +225,3 @@ def score(settings: Settings, as_of: dt.date, config: ModelConfig | None = None)
         log.warning("drift alert: PSI above %s for %s", config.psi_alert, ", ".join(drift.feature[drift.is_alert]))
     log.info("scored %s open invoices of %s customers with version %s", len(scores), len(customers), version.version)
     return ScoringResult(as_of, str(version.version), len(scores), len(customers), alerts)
-
-
-def _built_for(con):
-    row = con.execute("select max(as_of_date) from ml.open_invoice_features").fetchone()
-    return row[0] if row else None
