@@ -137,6 +137,15 @@ def test_summary_reads_the_publication(first_run):
     assert f"Company KPIs 公司指标: {status.upper()}" in text
     assert f"DSO 应收账款周转天数: {dso} " in text
     assert "Customers by risk grade 客户风险等级: " in text
+    # the model the demo trained and scored with, from the published model marts
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    version, invoices = con.execute(
+        "SELECT any_value(model_version), count(*) FROM marts.invoice_risk_scores WHERE as_of_date = ?", [AS_OF]
+    ).fetchone()
+    con.close()
+    assert f"Overdue model 逾期预测模型: version {version} (" in text
+    levels = text.split("Open invoices by risk level 未清单据风险等级: ", 1)[1].split(";", 1)[0]
+    assert sum(int(part.split()[-1].replace(",", "")) for part in levels.split(", ")) == invoices
 
 
 def test_same_as_of_date_again_gives_identical_tables(first_run):

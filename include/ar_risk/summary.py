@@ -22,6 +22,31 @@ def _report_line(settings: Settings, as_of) -> str:
     return f"  health report   {dated}   (also .en.html; ar_health_latest.*.html is the current one)"
 
 
+def _model_lines(con, as_of) -> list[str]:
+    """The scoring model and its risk levels, when the publication holds the model marts."""
+    rows = con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()
+    tables = {name for (name,) in rows}
+    if not {"model_card", "invoice_risk_scores"} <= tables:
+        return []
+    card = con.execute(
+        "SELECT model_version, model_type, roc_auc FROM marts.model_card WHERE as_of_date = ?", [as_of]
+    ).fetchone()
+    levels = con.execute(
+        """SELECT risk_level, count(*), sum(expected_loss_rc) FROM marts.invoice_risk_scores WHERE as_of_date = ?
+           GROUP BY risk_level ORDER BY min(overdue_probability) DESC""",
+        [as_of],
+    ).fetchall()
+    if not card:
+        return []
+    version, model_type, auc = card
+    return [
+        f"Overdue model 逾期预测模型: version {version} ({model_type}, validation ROC-AUC {float(auc):.3f})",
+        "  Open invoices by risk level 未清单据风险等级: "
+        + ", ".join(f"{level} {n:,}" for level, n, _ in levels)
+        + f"; expected loss 预期损失 {_money(sum(float(loss or 0) for _, _, loss in levels))}",
+    ]
+
+
 def render_summary(settings: Settings) -> str:
     con = connect_serving(settings)
     try:
@@ -55,6 +80,7 @@ def render_summary(settings: Settings) -> str:
                GROUP BY risk_grade ORDER BY min(rfa_total_score) DESC""",
             [as_of],
         ).fetchall()
+        model = _model_lines(con, as_of)
     finally:
         con.close()
 
@@ -83,6 +109,7 @@ def render_summary(settings: Settings) -> str:
         ]
     if risk_grades:
         lines.append("Customers by risk grade 客户风险等级: " + ", ".join(f"{g} {n:,}" for g, n in risk_grades))
+    lines += model
     lines += ["", "Top 5 overdue customers 逾期金额前五的客户:"]
     for rank, (customer_id, name, amount, max_dpd) in enumerate(top_overdue, start=1):
         lines.append(f"  {rank}. {customer_id:<10} {name}  {_money(amount)} {currency}, max {max_dpd} days past due")
@@ -98,5 +125,6 @@ def render_summary(settings: Settings) -> str:
         f"  data quality    {settings.home / 'gx' / 'data_docs' / 'index.html'}   (GX Data Docs)",
         _report_line(settings, as_of),
         f"  Airflow home    {settings.airflow_home}",
+        f"  MLflow          {settings.mlflow_tracking_uri}   (mlflow ui --backend-store-uri …)",
     ]
     return "\n".join(lines)

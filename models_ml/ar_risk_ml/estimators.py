@@ -63,6 +63,11 @@ class ScorecardModel:
             self._linear[name] = (points[0] - slope * woe[0], slope, points.max())
         return self
 
+    def params(self) -> dict:
+        c = self.config
+        return {"base_points": c.base_points, "base_odds": c.base_odds, "pdo": c.pdo, "max_bins": c.max_bins,
+                "min_bin_share": c.min_bin_share}  # fmt: skip
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.scorecard_.predict_proba(_as_frame(X, self.names))[:, 1]
 
@@ -109,10 +114,10 @@ class ChallengerModel:
         self.calibrated_ = CalibratedClassifierCV(FrozenEstimator(booster), method="isotonic")
         self.calibrated_.fit(_as_frame(X_cal, self.names), y_cal)
         self.reference_ = _as_frame(X, self.names).median()
-        self.importances_ = self._split_gain_proxy(X_cal, y_cal)
+        self.importances_ = self._permutation_importances(X_cal, y_cal)
         return self
 
-    def _split_gain_proxy(self, X_cal: pd.DataFrame, y_cal: np.ndarray) -> pd.Series:
+    def _permutation_importances(self, X_cal: pd.DataFrame, y_cal: np.ndarray) -> pd.Series:
         """Permutation importance (ROC-AUC drop) on up to 20,000 calibration rows."""
         from sklearn.inspection import permutation_importance
 
@@ -126,6 +131,9 @@ class ChallengerModel:
             random_state=self.config.random_seed,
         )
         return pd.Series(result.importances_mean, index=self.names).sort_values(ascending=False)
+
+    def params(self) -> dict:
+        return {f"challenger_{k}": v for k, v in self.config.challenger.items()} | {"calibration": "isotonic"}
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.calibrated_.predict_proba(_as_frame(X, self.names))[:, 1]

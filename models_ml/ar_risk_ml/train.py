@@ -155,7 +155,7 @@ def _plots(model_type: str, y: np.ndarray, p: np.ndarray, importances: pd.Series
     return figures
 
 
-def _log_candidate(mlflow, candidate, pay_date_model, config, frames, metrics, threshold, window, reference):
+def _log_candidate(mlflow, candidate, pay_date_model, config, frames, metrics, window, reference):
     """One MLflow run per candidate; returns the registered version number."""
     from mlflow.models import infer_signature
 
@@ -164,9 +164,7 @@ def _log_candidate(mlflow, candidate, pay_date_model, config, frames, metrics, t
     with mlflow.start_run(run_name=f"{model_type} {window['window_end']}", nested=True):
         mlflow.set_tags({"model_type": model_type, "window_end": window["window_end"]})
         mlflow.log_params({"model_type": model_type, **window, "features": len(config.feature_names)})
-        mlflow.log_params({f"challenger_{k}": v for k, v in config.challenger.items()} if model_type != "scorecard"
-                          else {"base_points": config.base_points, "base_odds": config.base_odds, "pdo": config.pdo,
-                                "max_bins": config.max_bins, "min_bin_share": config.min_bin_share})  # fmt: skip
+        mlflow.log_params(candidate.params())
         mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
         mlflow.log_input(
             mlflow.data.from_pandas(train, name="ml.invoice_features train", targets="is_late"), "training"
@@ -260,8 +258,7 @@ def train_and_promote(settings: Settings, as_of: dt.date, config: ModelConfig | 
                 }
             )
             version = _log_candidate(
-                mlflow, candidate, pay_date_model, config, (train, calibration, validation), metrics, threshold,
-                window, reference,
+                mlflow, candidate, pay_date_model, config, (train, calibration, validation), metrics, window, reference,
             )  # fmt: skip
             results[candidate.model_type] = (version, metrics)
             log.info("%s -> version %s: %s", candidate.model_type, version, json.dumps(metrics, default=float))
