@@ -99,6 +99,22 @@ def test_retraining_reproduces_the_metrics_and_keeps_the_champion(trained):
     assert str(client.get_model_version_by_alias(MODEL_NAME, "challenger").version) == again.challenger_version
 
 
+def test_a_champion_on_features_no_longer_built_does_not_block_retraining(trained, tmp_path):
+    settings, _, _ = trained
+    # a copy of the warehouse and of the registry (its champion included), so the module's stay as they are
+    copy = dataclasses.replace(settings, warehouse_path=tmp_path / "warehouse.duckdb", mlflow_dir=tmp_path / "mlflow")
+    shutil.copy(settings.warehouse_path, copy.warehouse_path)
+    shutil.copytree(settings.mlflow_dir, copy.mlflow_dir)
+    con = duckdb.connect(str(copy.warehouse_path))
+    con.execute("alter table ml.invoice_features drop column rel_orders_90")
+    con.close()
+    fewer = dataclasses.replace(CONFIG, features=tuple(f for f in CONFIG.features if f.name != "rel_orders_90"))
+    result = train_and_promote(copy, AS_OF, fewer)
+    assert result.decision.startswith("champion version ")
+    assert "needs features no longer built (['rel_orders_90']); judged on the floors alone" in result.decision
+    assert result.promoted  # the new model passes the floors and replaces the incompatible champion
+
+
 def test_promotion_gates():
     good = {"roc_auc": 0.84, "calibration_error": 0.02, "brier": 0.15, "brier_base_rate": 0.22}
     assert _decide(CONFIG, good, None)[0]

@@ -268,13 +268,22 @@ def train_and_promote(settings: Settings, as_of: dt.date, config: ModelConfig | 
         client.set_registered_model_alias(MODEL_NAME, CHALLENGER, new_version)
 
         current = champion_version(client)
-        champion_metrics = None
+        champion_metrics, note = None, ""
         if current is not None:
             champion_model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/{current.version}")
-            p_champion = champion_model.predict(validation[config.feature_names].astype("float64"))
-            champion_metrics = evaluate(y_val, p_champion["overdue_probability"].to_numpy(), new_metrics["threshold"])
-            mlflow.log_metrics({f"champion_{k}": v for k, v in champion_metrics.items() if np.isfinite(v)})
+            wanted = champion_model.metadata.get_input_schema().input_names()
+            missing = [name for name in wanted if name not in validation.columns]
+            if missing:
+                # The features changed since the champion was trained: it cannot score today's rows,
+                # so the challenger is judged by the floors alone (and the run says so).
+                note = f"champion version {current.version} needs features no longer built ({missing}); "
+            else:
+                p_champion = champion_model.predict(validation[wanted].astype("float64"))["overdue_probability"]
+                champion_metrics = evaluate(y_val, p_champion.to_numpy(), new_metrics["threshold"])
+                mlflow.log_metrics({f"champion_{k}": v for k, v in champion_metrics.items() if np.isfinite(v)})
         promoted, decision = _decide(config, new_metrics, champion_metrics)
+        if note:
+            decision = note + decision.replace("no champion yet", "judged on the floors alone")
         if promoted:
             client.set_registered_model_alias(MODEL_NAME, CHAMPION, new_version)
         champion_now = new_version if promoted else (current.version if current else "")
