@@ -252,6 +252,7 @@ select * from final
     {%- if target.type == 'postgres' -%}
         cast(round(cast({{ expression }} as numeric), 2) as double precision)
     {%- else -%}
-        round({{ expression }}, 2)
+        {#- a sum that rounds to zero from below is -0.0: made 0 so reruns compare equal -#}
+        case when round({{ expression }}, 2) = 0 then 0 else round({{ expression }}, 2) end
     {%- endif -%}
 {%- endmacro %}

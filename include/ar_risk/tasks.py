@@ -14,9 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ar_risk_ml.config import ModelConfigError
-from ar_risk_ml.registry import NoChampionError
-from ar_risk_ml.score import ScoringError
-from ar_risk_ml.train import TrainingDataError
+from ar_risk_ml.errors import NoChampionError, ScoringError, TrainingDataError
 
 from ar_risk.config import ConfigError, load_settings, resolve_as_of_date
 from ar_risk.extract.landing import LandingError

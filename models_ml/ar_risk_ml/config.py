@@ -58,12 +58,6 @@ class ModelConfig:
     def feature_names(self) -> list[str]:
         return [f.name for f in self.features]
 
-    def risk_level(self, probability: float) -> str:
-        for level in RISK_LEVELS[:-1]:
-            if probability >= self.risk_cutoffs[level]:
-                return level
-        return "low"
-
 
 def _get(data: dict, path: str, kind: type, low: float | None = None, high: float | None = None, source=CONFIG_PATH):
     node: Any = data

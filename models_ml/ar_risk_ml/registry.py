@@ -8,13 +8,10 @@ from mlflow.exceptions import MlflowException
 
 from ar_risk.config import Settings
 from ar_risk_ml import MODEL_NAME
+from ar_risk_ml.errors import NoChampionError
 
 EXPERIMENT = "ar_overdue_probability"
 CHAMPION, CHALLENGER = "champion", "challenger"
-
-
-class NoChampionError(RuntimeError):
-    """No model version holds the champion alias: nothing may be scored."""
 
 
 def use_mlflow(settings: Settings) -> MlflowClient:

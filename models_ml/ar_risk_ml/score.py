@@ -26,6 +26,7 @@ from ar_risk.config import MARTS_SCHEMA, Settings
 from ar_risk.warehouse import connect_warehouse
 from ar_risk_ml import MODEL_NAME
 from ar_risk_ml.config import ModelConfig, load_model_config
+from ar_risk_ml.errors import ScoringError
 from ar_risk_ml.registry import load_champion
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,6 @@ MODEL_MARTS = ("invoice_risk_scores", "customer_risk_scores", "cash_forecast", "
 # and left out of the cash forecast (docs/model.md, "Pay date and cash forecast").
 CATCH_UP_DAYS = 14
 DOUBTFUL_DAYS_PAST_DUE = 365
-
-
-class ScoringError(RuntimeError):
-    """Scoring cannot run on what the warehouse holds; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +165,8 @@ def score(settings: Settings, as_of: dt.date, config: ModelConfig | None = None)
         scores = pd.concat([features[["invoice_id", "customer_id", "open_amount_rc", "due_date"]], predictions], axis=1)
         scores.insert(0, "as_of_date", as_of)
         scores["open_amount_rc"] = scores.open_amount_rc.astype(float)
+        # 6 decimals are plenty for a probability, and keep a rerun identical to the last bit
+        scores["overdue_probability"] = scores.overdue_probability.round(6)
         scores["risk_level"] = risk_levels(scores.overdue_probability.to_numpy(), config)
         scores["expected_loss_rc"] = (scores.overdue_probability * scores.open_amount_rc).round(2)
         scores["predicted_pay_date"] = predicted_pay_dates(scores, as_of).dt.date
@@ -202,7 +201,7 @@ def score(settings: Settings, as_of: dt.date, config: ModelConfig | None = None)
         customers["model_name"], customers["model_version"] = MODEL_NAME, str(version.version)
 
         population = {n: features[n].to_numpy(float) for n in expected}
-        population["overdue_probability"] = scores.overdue_probability.to_numpy(float)
+        population["overdue_probability"] = predictions.overdue_probability.to_numpy(float)  # as the model gave it
         drift = model.unwrap_python_model().reference.compare(population)
         drift["status"] = np.select(
             [drift.psi > config.psi_alert, drift.psi > config.psi_watch], ["alert", "watch"], "stable"

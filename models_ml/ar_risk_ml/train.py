@@ -27,16 +27,13 @@ from ar_risk.warehouse import connect_warehouse
 from ar_risk_ml import MODEL_NAME
 from ar_risk_ml.config import ModelConfig, load_model_config
 from ar_risk_ml.drift import Reference
+from ar_risk_ml.errors import TrainingDataError
 from ar_risk_ml.estimators import ChallengerModel, ScorecardModel
 from ar_risk_ml.evaluate import best_f1_threshold, calibration_table, evaluate
 from ar_risk_ml.packaged import OverdueRiskModel
 from ar_risk_ml.registry import CHALLENGER, CHAMPION, champion_version, use_mlflow
 
 log = logging.getLogger(__name__)
-
-
-class TrainingDataError(RuntimeError):
-    """Not enough labelled history to train or validate."""
 
 
 @dataclass(frozen=True)
