@@ -4,7 +4,7 @@
 -- around the month, so the 30th and the 2nd are 3 days apart); the best day
 -- is the habit when the customer made at least pay_habit_min_payments
 -- receipts and at least pay_habit_min_share of them fall near it. Ties go to
--- the earlier day. Reminders are then planned pay_habit_lead_days before it.
+-- the day closest to the receipts (least total distance), then the earlier day. Reminders are then planned pay_habit_lead_days before it.
 with
 
 params as (
@@ -43,7 +43,13 @@ near as (
     select
         recent.customer_id,
         candidate_days.habit_day,
-        count(*) as receipts_near
+        count(*) as receipts_near,
+        sum(
+            least(
+                abs(recent.pay_day - candidate_days.habit_day),
+                31 - abs(recent.pay_day - candidate_days.habit_day)
+            )
+        ) as total_distance
     from recent
     cross join params
     cross join candidate_days
@@ -60,7 +66,9 @@ best as (
         customer_id,
         habit_day,
         receipts_near,
-        row_number() over (partition by customer_id order by receipts_near desc, habit_day) as day_rank
+        row_number() over (
+            partition by customer_id order by receipts_near desc, total_distance, habit_day
+        ) as day_rank
     from near
 ),
 

@@ -309,14 +309,14 @@ candidates as (
 {% if is_incremental() %}
 already_alerted as (
     select
-        event_key,
-        max(level_order) as level_order
-    from {{ this }}
+        history.event_key,
+        max(history.level_order) as level_order
+    from {{ this }} as history
     cross join params
     where
-        as_of_date < {{ as_of_date() }}
-        and as_of_date >= {{ add_days(as_of_date(), '-1 * params.alert_repeat_after_days') }}
-    group by event_key
+        history.as_of_date < {{ as_of_date() }}
+        and history.as_of_date >= {{ add_days(as_of_date(), '-1 * params.alert_repeat_after_days') }}
+    group by history.event_key
 ),
 {% endif %}
 
