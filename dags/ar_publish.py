@@ -3,11 +3,12 @@
 
 First builds what collectors act on (dbt models tagged `collections`, after
 the day's scores): `marts.alerts`, `marts.collection_worklist` and
-`marts.strategy_effectiveness` (docs/collections.md). Then copies every table of schema `marts` from the warehouse into a new
-`serving.duckdb` and swaps it in with one atomic rename. BI tools keep
-reading the previous publication until the swap; a failure leaves it
-untouched. A manifest (`meta.publication`) records run id, as-of date and
-row counts. Then writes the financial health report (财务健康体检报告,
+`marts.strategy_effectiveness` (docs/collections.md). Then copies every
+table of schema `marts` from the warehouse into a new `serving.duckdb`
+(and, when configured, a PostgreSQL schema) and swaps it in atomically.
+BI tools keep reading the previous publication until the swap; a failure
+leaves it untouched. A manifest (`meta.publication`) records run id, as-of
+date, row counts, model version and data-quality status. Then writes the financial health report (财务健康体检报告,
 self-contained HTML in zh-CN and en under `$AR_HOME/reports/`) from the new
 publication, and logs the run summary.
 

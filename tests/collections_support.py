@@ -60,11 +60,21 @@ def write_scores(settings: Settings, as_of: dt.date) -> None:
             "reasons_zh": "历史平均逾期天数高",
         })  # fmt: skip
         customers = pd.DataFrame(
-            [{"as_of_date": as_of, "customer_id": c, "risk_level": level, "open_amount_rc": 1000.0}
-             for c, level in CUSTOMER_LEVELS[as_of].items()]  # fmt: skip
+            [
+                {"as_of_date": as_of, "customer_id": c, "risk_level": level, "open_amount_rc": 1000.0}
+                for c, level in CUSTOMER_LEVELS.get(as_of, {}).items()
+            ],
+            columns=["as_of_date", "customer_id", "risk_level", "open_amount_rc"],
         )
         drift = pd.DataFrame(
-            [{"as_of_date": as_of, "feature": "hist_avg_days_late", "psi": DRIFT[as_of], "is_alert": DRIFT[as_of] > 0.25}]
+            [
+                {
+                    "as_of_date": as_of,
+                    "feature": "hist_avg_days_late",
+                    "psi": DRIFT.get(as_of, 0.0),
+                    "is_alert": DRIFT.get(as_of, 0.0) > 0.25,
+                }
+            ]
         )
         for table, frame in (("invoice_risk_scores", invoices), ("customer_risk_scores", customers),
                              ("model_drift", drift)):  # fmt: skip

@@ -31,13 +31,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from collections_support import AS_OF, PREVIOUS, prepare, rows
 
 from ar_risk.collections.build import build_collections
 from ar_risk.collections.calendar import country_calendar
 from ar_risk.collections.strategy import StrategyConfigError, validate_strategy
 from ar_risk.config import PROJECT_DIR
-
-from collections_support import AS_OF, PREVIOUS, prepare, rows
 
 SEEDS = PROJECT_DIR / "dbt_project" / "seeds"
 D = dt.date
@@ -185,9 +184,9 @@ def test_contact_slot_edges_unit_test(scenario):
     """21:59 / 22:00 / 08:00, a holiday and a foreign time zone: dbt unit test on the real model."""
     from ar_risk.transform.dbt import run_dbt
 
-    results = run_dbt(
-        scenario, ["test", "--select", "int_collection_contact_slots,test_type:unit"], as_of_date=AS_OF
-    )["results"]
+    results = run_dbt(scenario, ["test", "--select", "int_collection_contact_slots,test_type:unit"], as_of_date=AS_OF)[
+        "results"
+    ]
     assert [r["status"] for r in results if r["unique_id"].startswith("unit_test.")] == ["pass"]
 
 
@@ -224,27 +223,63 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
 @pytest.mark.parametrize(
     ("name", "old", "new", "message"),
     [
-        ("collection_strategy", "R05,dpd_1_30,high,*,*,call_by_rep", "R05,dpd_1_30,high,*,*,call_by_reps",
-         "collection_strategy.csv row 6, column action_code: 'call_by_reps' is not one of"),
-        ("collection_strategy", "R01,due_soon,*,*,*", "R01,due_soon,low,*,*",
-         "stage 'due_soon' needs a catch-all rule"),
-        ("contact_channels", "sms,10:00,20:00", "sms,22:00,23:00",
-         "contact_channels.csv row 4, column window_start: 22:00-23:00 lies within quiet hours"),
-        ("contact_channels", "sms,10:00,20:00", "sms,10h,20:00",
-         "contact_channels.csv row 4, column window_start: '10h' is not a time of day"),
-        ("message_templates", "{customer_name} for {amount}", "{customer} for {amount}",
-         "placeholder {customer} is not filled by the pipeline"),
-        ("collection_stages", "dpd_31_60,2,31,60", "dpd_31_60,2,32,60",
-         "collection_stages.csv row 4, column min_days_past_due: collection stage must follow on from row 3"),
+        (
+            "collection_strategy",
+            "R05,dpd_1_30,high,*,*,call_by_rep",
+            "R05,dpd_1_30,high,*,*,call_by_reps",
+            "collection_strategy.csv row 6, column action_code: 'call_by_reps' is not one of",
+        ),
+        (
+            "collection_strategy",
+            "R01,due_soon,*,*,*",
+            "R01,due_soon,low,*,*",
+            "stage 'due_soon' needs a catch-all rule",
+        ),
+        (
+            "contact_channels",
+            "sms,10:00,20:00",
+            "sms,22:00,23:00",
+            "contact_channels.csv row 4, column window_start: 22:00-23:00 lies within quiet hours",
+        ),
+        (
+            "contact_channels",
+            "sms,10:00,20:00",
+            "sms,10h,20:00",
+            "contact_channels.csv row 4, column window_start: '10h' is not a time of day",
+        ),
+        (
+            "message_templates",
+            "{customer_name} for {amount}",
+            "{customer} for {amount}",
+            "placeholder {customer} is not filled by the pipeline",
+        ),
+        (
+            "collection_stages",
+            "dpd_31_60,2,31,60",
+            "dpd_31_60,2,32,60",
+            "collection_stages.csv row 4, column min_days_past_due: collection stage must follow on from row 3",
+        ),
         ("escalation_ladder", "legal,4,91,", "legal,4,91,120", "the last ladder step must be open-ended"),
         ("contact_policies", "core,1,", "core,one,", "contact_policies.csv row 2, column max_contacts_per_week"),
         ("collection_parameters", "quiet_hours_end,08:00", "quiet_hours_end,23:00", "quiet hours must run overnight"),
-        ("collection_parameters", "company_timezone,Asia/Shanghai", "company_timezone,Asia/Beijing",
-         "unknown time zone 'Asia/Beijing'"),
-        ("alert_rules", "due_soon,*,prevention,info", "due_soon,*,prevention,urgent",
-         "alert_rules.csv row 2, column severity: 'urgent' is not one of"),
-        ("collection_owners", "legal,*,LEGAL-01", "legal,East China,LEGAL-01",
-         "no default row (region *) for owner_role 'legal'"),
+        (
+            "collection_parameters",
+            "company_timezone,Asia/Shanghai",
+            "company_timezone,Asia/Beijing",
+            "unknown time zone 'Asia/Beijing'",
+        ),
+        (
+            "alert_rules",
+            "due_soon,*,prevention,info",
+            "due_soon,*,prevention,urgent",
+            "alert_rules.csv row 2, column severity: 'urgent' is not one of",
+        ),
+        (
+            "collection_owners",
+            "legal,*,LEGAL-01",
+            "legal,East China,LEGAL-01",
+            "no default row (region *) for owner_role 'legal'",
+        ),
     ],
 )
 def test_bad_strategy_edits_are_named(tmp_path, name, old, new, message):

@@ -70,7 +70,7 @@ pauses as (
     inner join promises
         on
             open_items.customer_id = promises.customer_id
-            and (promises.invoice_id is null or promises.invoice_id = open_items.invoice_id)
+            and (promises.invoice_id is null or open_items.invoice_id = promises.invoice_id)
     where
         promises.promise_status <> 'kept'
         and {{ add_days('promises.promised_date', 'params.promise_tolerance_days') }}
@@ -254,7 +254,9 @@ final as (
     inner join actions
         on decided.action_code = actions.action_code
     inner join ladder as owner_step
-        on owner_step.ladder_order = least(decided.base_ladder_order + decided.escalation_steps, max_step.max_ladder_order)
+        on
+            owner_step.ladder_order
+            = least(decided.base_ladder_order + decided.escalation_steps, max_step.max_ladder_order)
 )
 
 select * from final

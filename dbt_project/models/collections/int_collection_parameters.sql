@@ -13,7 +13,7 @@ final as (
                         'broken_promise_lookback_days', 'pay_habit_window_days', 'pay_habit_min_payments',
                         'pay_habit_tolerance_days', 'pay_habit_lead_days', 'effectiveness_window_days',
                         'worklist_history_days'] -%}
-        max(case when parameter = '{{ name }}' then cast(value as integer) end) as {{ name }},
+            max(case when parameter = '{{ name }}' then cast(value as integer) end) as {{ name }},
         {% endfor -%}
         max(case when parameter = 'pay_habit_min_share' then cast(value as decimal(18, 6)) end) as pay_habit_min_share,
         max(case when parameter = 'success_min_collected_share' then cast(value as decimal(18, 6)) end)

@@ -20,8 +20,6 @@ actions as (
     select * from {{ ref('collection_actions') }}
 ),
 
-
-
 policies as (
     select * from {{ ref('contact_policies') }}
 ),
@@ -47,7 +45,7 @@ lead_items as (
         items.*,
         row_number() over (
             partition by items.customer_id, items.action_code
-            order by items.ladder_order desc, items.priority_points desc, items.invoice_id
+            order by items.ladder_order desc, items.priority_points desc, items.invoice_id asc
         ) as lead_rank
     from items
 ),
@@ -106,51 +104,46 @@ rows_with_lead as (
 ),
 
 -- The channel the contact can be reached on: 'preferred' takes the contact's
--- own; a channel whose means (phone, e-mail) is not on record falls back to a letter.
-channelled as (
+-- own (else phone); a channel whose means (phone, e-mail) is not on record falls back to a letter.
+wanted as (
     select
         rows_with_lead.*,
         contacts.contact_id,
         contacts.contact_name,
         contacts.phone_masked,
         contacts.email_masked,
+        contacts.has_phone,
+        contacts.has_email,
+        contacts.customer_id is not null as has_contact,
         coalesce(contacts.contact_timezone, params.company_timezone) as contact_timezone,
-        contacts.customer_do_not_contact,
+        coalesce(contacts.customer_do_not_contact, false) as customer_do_not_contact,
         case
-            when not rows_with_lead.contacts_customer or rows_with_lead.strategy_channel = 'internal' then 'internal'
-            when contacts.customer_id is null then 'letter'
-            else
-                case
-                    when
-                        coalesce(
-                            case when rows_with_lead.strategy_channel = 'preferred' then contacts.preferred_channel end,
-                            case when rows_with_lead.strategy_channel = 'preferred' then 'phone' end,
-                            rows_with_lead.strategy_channel
-                        ) in ('phone', 'sms', 'wechat') and not contacts.has_phone then 'letter'
-                    when
-                        coalesce(
-                            case when rows_with_lead.strategy_channel = 'preferred' then contacts.preferred_channel end,
-                            case when rows_with_lead.strategy_channel = 'preferred' then 'phone' end,
-                            rows_with_lead.strategy_channel
-                        ) = 'email' and not contacts.has_email then 'letter'
-                    else
-                        coalesce(
-                            case when rows_with_lead.strategy_channel = 'preferred' then contacts.preferred_channel end,
-                            case when rows_with_lead.strategy_channel = 'preferred' then 'phone' end,
-                            rows_with_lead.strategy_channel
-                        )
-                end
-        end as channel,
-        case
-            when not rows_with_lead.contacts_customer or rows_with_lead.strategy_channel = 'internal' then 'internal'
-            when coalesce(contacts.customer_do_not_contact, false) then 'do_not_contact'
-            when contacts.customer_id is null then 'no_contact_on_file'
-            else 'scheduled'
-        end as contact_status
+            when rows_with_lead.strategy_channel = 'preferred' then coalesce(contacts.preferred_channel, 'phone')
+            else rows_with_lead.strategy_channel
+        end as wanted_channel
     from rows_with_lead
     cross join params
     left join contacts
         on rows_with_lead.customer_id = contacts.customer_id
+),
+
+channelled as (
+    select
+        wanted.*,
+        case
+            when not wanted.contacts_customer or wanted.wanted_channel = 'internal' then 'internal'
+            when not wanted.has_contact then 'letter'
+            when wanted.wanted_channel in ('phone', 'sms', 'wechat') and not wanted.has_phone then 'letter'
+            when wanted.wanted_channel = 'email' and not wanted.has_email then 'letter'
+            else wanted.wanted_channel
+        end as channel,
+        case
+            when not wanted.contacts_customer or wanted.wanted_channel = 'internal' then 'internal'
+            when wanted.customer_do_not_contact then 'do_not_contact'
+            when not wanted.has_contact then 'no_contact_on_file'
+            else 'scheduled'
+        end as contact_status
+    from wanted
 ),
 
 -- The weekly cap counts contacts already made and this worklist's earlier (higher-priority) contacts.
@@ -164,7 +157,7 @@ sequenced as (
             when channelled.contact_status = 'scheduled'
                 then row_number() over (
                     partition by channelled.customer_id, channelled.contact_status
-                    order by channelled.priority_score desc, channelled.action_code
+                    order by channelled.priority_score desc, channelled.action_code asc
                 )
         end as contact_sequence
     from channelled

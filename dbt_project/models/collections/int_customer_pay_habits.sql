@@ -4,7 +4,8 @@
 -- around the month, so the 30th and the 2nd are 3 days apart); the best day
 -- is the habit when the customer made at least pay_habit_min_payments
 -- receipts and at least pay_habit_min_share of them fall near it. Ties go to
--- the day closest to the receipts (least total distance), then the earlier day. Reminders are then planned pay_habit_lead_days before it.
+-- the day closest to the receipts (least total distance), then the earlier day.
+-- Reminders are then planned pay_habit_lead_days before it.
 with
 
 params as (
@@ -67,7 +68,7 @@ best as (
         habit_day,
         receipts_near,
         row_number() over (
-            partition by customer_id order by receipts_near desc, total_distance, habit_day
+            partition by customer_id order by receipts_near desc, total_distance asc, habit_day asc
         ) as day_rank
     from near
 ),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -143,7 +144,7 @@ def _placeholders(row: Row, column: str, allowed: frozenset[str]) -> None:
 def _contiguous(rows: list[Row], order_col: str, what: str) -> None:
     """Day ranges (min/max days past due) sorted by order must not overlap nor leave gaps; the last is open."""
     ordered = sorted(rows, key=lambda r: _number(r, order_col))
-    for previous, row in zip(ordered, ordered[1:], strict=False):
+    for previous, row in itertools.pairwise(ordered):
         high = _number(previous, "max_days_past_due", optional=True)
         low = _number(row, "min_days_past_due", optional=True)
         if high is None or low is None or low != high + 1:
@@ -181,9 +182,7 @@ def load_parameters(seeds_dir: Path) -> dict[str, object]:
         params[name] = int(value)
     for name in ratios:
         params[name] = _number(by_name[name], "value", low=0, high=1)
-    params["prevention_min_risk_level"] = _one_of(
-        by_name["prevention_min_risk_level"], "value", (*RISK_LEVELS, "all")
-    )
+    params["prevention_min_risk_level"] = _one_of(by_name["prevention_min_risk_level"], "value", (*RISK_LEVELS, "all"))
     start = _time(by_name["quiet_hours_start"], "value")
     end = _time(by_name["quiet_hours_end"], "value")
     if not end < start:
@@ -219,7 +218,9 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
         _number(row, "severity_weight", low=0, high=100)
     _contiguous(stages, "stage_order", "collection stage")
     first = min(stages, key=lambda r: _number(r, "stage_order"))
-    if not (-90 <= _number(first, "min_days_past_due") <= 0 and _number(first, "max_days_past_due", optional=True) == 0):
+    if not (
+        -90 <= _number(first, "min_days_past_due") <= 0 and _number(first, "max_days_past_due", optional=True) == 0
+    ):
         raise StrategyConfigError(
             f"{first.where('min_days_past_due')}: the first stage is the prevention stage: "
             "min_days_past_due between -90 and 0 (due within that many days) and max_days_past_due 0"
@@ -233,7 +234,9 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
     _unique(ladder, lambda r: (r.get("owner_role"),), "owner_role")
     _contiguous(ladder, "ladder_order", "ladder step")
     if _number(min(ladder, key=lambda r: _number(r, "ladder_order")), "min_days_past_due", optional=True) is not None:
-        raise StrategyConfigError("escalation_ladder.csv: the first step must have no min_days_past_due (it owns pre-due)")
+        raise StrategyConfigError(
+            "escalation_ladder.csv: the first step must have no min_days_past_due (it owns pre-due)"
+        )
 
     owners = read_table(seeds_dir, "collection_owners", ("owner_role", "region", "person_id", "person_name"))
     for row in owners:
@@ -255,7 +258,9 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
     _unique(actions, lambda r: (r.get("action_code"),), "action_code")
     for row in actions:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", row.get("action_code")):
-            raise StrategyConfigError(f"{row.where('action_code')}: {row.get('action_code')!r} is not a snake_case code")
+            raise StrategyConfigError(
+                f"{row.where('action_code')}: {row.get('action_code')!r} is not a snake_case code"
+            )
         _number(row, "action_order", low=0)
         if row.get("owner_role"):  # empty: the escalation ladder decides
             _one_of(row, "owner_role", OWNER_ROLES)
@@ -341,8 +346,9 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
                 f"in {language} is required"
             )
 
-    rules = read_table(seeds_dir, "alert_rules", ("alert_type", "alert_level", "category", "severity", "owner_role",
-                                                  "notify_roles", "rule_version", "message_en", "message_zh"))  # fmt: skip
+    rule_columns = ("alert_type", "alert_level", "category", "severity", "owner_role", "notify_roles", "rule_version",
+                    "message_en", "message_zh")  # fmt: skip
+    rules = read_table(seeds_dir, "alert_rules", rule_columns)
     _unique(rules, lambda r: (r.get("alert_type"), r.get("alert_level")), "alert_type and alert_level")
     for row in rules:
         _one_of(row, "alert_type", ALERT_TYPES)
@@ -350,7 +356,9 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
         _one_of(row, "owner_role", OWNER_ROLES)
         for role in row.get("notify_roles").split(";"):
             if role not in OWNER_ROLES:
-                raise StrategyConfigError(f"{row.where('notify_roles')}: {role!r} is not one of {', '.join(OWNER_ROLES)}")
+                raise StrategyConfigError(
+                    f"{row.where('notify_roles')}: {role!r} is not one of {', '.join(OWNER_ROLES)}"
+                )
         _number(row, "rule_version", low=1)
         _placeholders(row, "message_en", ALERT_PLACEHOLDERS)
         _placeholders(row, "message_zh", ALERT_PLACEHOLDERS)

@@ -160,7 +160,10 @@ def publish_marts(settings: Settings, *, run_id: str, as_of_date: dt.date) -> Pu
             published_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             con.executemany(
                 f"INSERT INTO {MANIFEST_SCHEMA}.publication VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [[run_id, as_of_date, published_at, t, n, model_version, quality_status] for t, n in row_counts.items()],
+                [
+                    [run_id, as_of_date, published_at, t, n, model_version, quality_status]
+                    for t, n in row_counts.items()
+                ],
             )
             con.execute("DETACH warehouse")
             con.execute("CHECKPOINT")

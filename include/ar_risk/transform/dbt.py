@@ -180,7 +180,9 @@ def _drop_reshaped_seeds(settings: Settings) -> None:
                 ).fetchall()
             ]
             if current and current != header:
-                log.info("seed %s changed its columns (%s -> %s): reloading it from scratch", path.stem, current, header)
+                log.info(
+                    "seed %s changed its columns (%s -> %s): reloading it from scratch", path.stem, current, header
+                )
                 con.execute(f'DROP TABLE reference."{path.stem}" CASCADE')
     finally:
         con.close()

@@ -46,7 +46,8 @@ previous_run as (
 ),
 
 gap as (
-    select {{ dbt.datediff('previous_as_of_date', as_of_date(), 'day') }} as days_since_previous_run
+    -- date minus date is a number of days on DuckDB and PostgreSQL
+    select {{ as_of_date() }} - previous_run.previous_as_of_date as days_since_previous_run
     from previous_run
 ),
 
@@ -95,9 +96,12 @@ buckets as (
 ),
 
 prevention_stage as (
-    select min_days_past_due
-    from {{ ref('collection_stages') }}
-    where stage_order = (select min(stage_order) from {{ ref('collection_stages') }})
+    select stage_list.min_days_past_due
+    from {{ ref('collection_stages') }} as stage_list
+    where
+        stage_list.stage_order = (
+            select min(first_stage.stage_order) from {{ ref('collection_stages') }} as first_stage
+        )
 ),
 
 promises as (
@@ -157,10 +161,10 @@ candidates as (
 
     -- response: became overdue since the previous run
     select
-        'newly_overdue',
-        '*',
-        0,
-        'newly_overdue|' || items.invoice_id || '|' || cast(items.due_date as {{ dbt.type_string() }}),
+        'newly_overdue' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'newly_overdue|' || items.invoice_id || '|' || cast(items.due_date as {{ dbt.type_string() }}) as event_key,
         items.customer_id,
         items.customer_name,
         {{ alert_candidate_columns(invoice_values) }}
@@ -172,13 +176,15 @@ candidates as (
 
     -- monitoring: crossed into a worse aging bucket (31-60 and beyond) since the previous run
     select
-        'aging_escalation',
-        buckets.aging_bucket,
-        buckets.bucket_order,
-        'aging_escalation|' || items.invoice_id || '|' || cast(items.due_date as {{ dbt.type_string() }}),
+        'aging_escalation' as alert_type,
+        buckets.aging_bucket as alert_level,
+        buckets.bucket_order as level_order,
+        'aging_escalation|' || items.invoice_id || '|' || cast(items.due_date as {{ dbt.type_string() }}) as event_key,
         items.customer_id,
         items.customer_name,
-        {{ alert_candidate_columns(dict(invoice_values, level_label_en='buckets.label_en', level_label_zh='buckets.label_zh')) }}
+        {{ alert_candidate_columns(dict(
+            invoice_values, level_label_en='buckets.label_en', level_label_zh='buckets.label_zh'
+        )) }}
     from items
     cross join gap
     inner join buckets
@@ -191,10 +197,13 @@ candidates as (
 
     -- escalation: cross_department_days past due, sales and finance together
     select
-        'overdue_cross_department',
-        '*',
-        0,
-        'overdue_cross_department|' || items.invoice_id || '|' || cast(items.due_date as {{ dbt.type_string() }}),
+        'overdue_cross_department' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'overdue_cross_department|'
+        || items.invoice_id
+        || '|'
+        || cast(items.due_date as {{ dbt.type_string() }}) as event_key,
         items.customer_id,
         items.customer_name,
         {{ alert_candidate_columns(invoice_values) }}
@@ -209,12 +218,12 @@ candidates as (
 
     -- credit: utilisation at 80 / 90 / 100 % (credit_utilisation_thresholds) of a customer or group
     select
-        'credit_utilisation',
-        exposure.utilisation_flag,
-        utilisation_flags.flag_order,
-        'credit_utilisation|' || exposure.exposure_level || '|' || exposure.party_id,
-        exposure.party_id,
-        exposure.party_name,
+        'credit_utilisation' as alert_type,
+        exposure.utilisation_flag as alert_level,
+        utilisation_flags.flag_order as level_order,
+        'credit_utilisation|' || exposure.exposure_level || '|' || exposure.party_id as event_key,
+        exposure.party_id as customer_id,
+        exposure.party_name as customer_name,
         {{ alert_candidate_columns({'amount': 'exposure.exposure_rc', 'currency': 'exposure.reporting_currency',
                       'utilisation_pct': 'exposure.utilisation_pct',
                       'level_label_en': 'utilisation_flags.label_en',
@@ -228,10 +237,10 @@ candidates as (
 
     -- response: a promise whose tolerance ran out unpaid since the previous run
     select
-        'promise_broken',
-        '*',
-        0,
-        'promise_broken|' || promises.promise_id,
+        'promise_broken' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'promise_broken|' || promises.promise_id as event_key,
         promises.customer_id,
         customers.customer_name,
         {{ alert_candidate_columns({'invoice_id': 'promises.invoice_id',
@@ -253,13 +262,14 @@ candidates as (
 
     -- monitoring: the customer's risk level rose to high or extreme since the previous scoring
     select
-        'risk_raised',
-        customer_scores.risk_level,
-        {{ risk_level_order('customer_scores.risk_level') }},
-        'risk_raised|' || customer_scores.customer_id,
+        'risk_raised' as alert_type,
+        customer_scores.risk_level as alert_level,
+        {{ risk_level_order('customer_scores.risk_level') }} as level_order,
+        'risk_raised|' || customer_scores.customer_id as event_key,
         customer_scores.customer_id,
         customers.customer_name,
-        {{ alert_candidate_columns({'amount': 'customer_scores.open_amount_rc', 'currency': "'" ~ var('reporting_currency') ~ "'",
+        {{ alert_candidate_columns({'amount': 'customer_scores.open_amount_rc',
+                                    'currency': "'" ~ var('reporting_currency') ~ "'",
                       'risk_level': 'customer_scores.risk_level'}) }}
     from customer_scores
     cross join previous_scoring
@@ -277,12 +287,12 @@ candidates as (
 
     -- model: a feature or the score drifted from the training population (PSI above the alert level)
     select
-        'score_drift',
-        '*',
-        0,
-        'score_drift|' || drift.feature,
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
+        'score_drift' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'score_drift|' || drift.feature as event_key,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as customer_name,
         {{ alert_candidate_columns({'feature': 'drift.feature', 'psi': 'drift.psi'}) }}
     from drift
     where drift.is_alert
@@ -291,13 +301,19 @@ candidates as (
 
     -- data quality: a warning-level check failed on this as-of date's extraction (rows quarantined)
     select
-        'data_quality',
-        '*',
-        0,
-        'data_quality|' || quality.table_name || '|' || quality.rule || '|' || coalesce(quality.column_name, ''),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        {{ alert_candidate_columns({'table_name': 'quality.table_name', 'rule': 'quality.rule', 'column_name': 'quality.column_name',
+        'data_quality' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'data_quality|'
+        || quality.table_name
+        || '|'
+        || quality.rule
+        || '|'
+        || coalesce(quality.column_name, '') as event_key,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as customer_name,
+        {{ alert_candidate_columns({'table_name': 'quality.table_name', 'rule': 'quality.rule',
+                                    'column_name': 'quality.column_name',
                       'unexpected_count': 'quality.unexpected_count'}) }}
     from quality
     where

@@ -79,7 +79,7 @@ template_choice as (
     inner join templates
         on
             templates.action_code in ('*', contact_windows.action_code)
-            and templates.min_days_past_due <= contact_windows.max_days_past_due
+            and contact_windows.max_days_past_due >= templates.min_days_past_due
     -- a message only for a contact that may be made (not internal, do-not-contact or without a window)
     where contact_windows.slot_contact_status in ('scheduled', 'no_contact_on_file')
 ),
@@ -106,7 +106,8 @@ final as (
         contact_windows.customer_id,
         contact_windows.action_code,
         cast(row_number() over (
-            order by contact_windows.priority_score desc, contact_windows.customer_id, contact_windows.action_code
+            order by
+                contact_windows.priority_score desc, contact_windows.customer_id asc, contact_windows.action_code asc
         ) as integer) as worklist_rank,
         -- attributes
         contact_windows.customer_name,
@@ -125,17 +126,23 @@ final as (
         || ';archetype:' || coalesce(contact_windows.archetype, 'none')
         || ';rule:' || contact_windows.rule_id
         || case when contact_windows.escalation_steps > 0 then ';broken_promise' else '' end
-        || case when contact_windows.reason_code_1 is not null then ';model:' || contact_windows.reason_code_1 else '' end
+        || case
+            when contact_windows.reason_code_1 is not null then ';model:' || contact_windows.reason_code_1 else ''
+        end
             as reason_codes,
         stages.label_en
         || ', risk ' || contact_windows.risk_level
         || case when contact_windows.escalation_steps > 0 then ', promise broken: escalated one stage' else '' end
-        || case when contact_windows.model_reasons_en is not null then '; ' || contact_windows.model_reasons_en else '' end
+        || case
+            when contact_windows.model_reasons_en is not null then '; ' || contact_windows.model_reasons_en else ''
+        end
             as reasons_en,
         stages.label_zh
         || '，风险' || contact_windows.risk_level
         || case when contact_windows.escalation_steps > 0 then '，付款承诺未兑现：升级一级' else '' end
-        || case when contact_windows.model_reasons_zh is not null then '；' || contact_windows.model_reasons_zh else '' end
+        || case
+            when contact_windows.model_reasons_zh is not null then '；' || contact_windows.model_reasons_zh else ''
+        end
             as reasons_zh,
         contact_windows.owner_role,
         owners.owner_id,

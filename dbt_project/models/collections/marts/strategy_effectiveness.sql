@@ -37,11 +37,15 @@ worklist_dates as (
     select
         as_of_date,
         lag(as_of_date) over (order by as_of_date) as previous_worklist_date
-    from (select distinct as_of_date from worklist where as_of_date <= {{ as_of_date() }}) as dates
+    from (
+        select distinct as_of_date from worklist
+        where as_of_date <= {{ as_of_date() }}
+    ) as dates
 ),
 
 published_dates as (
-    select distinct as_of_date from open_items where as_of_date <= {{ as_of_date() }}
+    select distinct as_of_date from open_items
+    where as_of_date <= {{ as_of_date() }}
 ),
 
 entries as (
@@ -69,10 +73,14 @@ measured as (
         entries.as_of_date as entry_date,
         entries.customer_id,
         entries.action_code,
-        min(case when published_dates.as_of_date >= {{ add_days('entries.as_of_date', 7) }}
-            then published_dates.as_of_date end) as measured_7_days_on,
-        min(case when published_dates.as_of_date >= {{ add_days('entries.as_of_date', 30) }}
-            then published_dates.as_of_date end) as measured_30_days_on
+        min(case
+            when published_dates.as_of_date >= {{ add_days('entries.as_of_date', 7) }}
+                then published_dates.as_of_date
+        end) as measured_7_days_on,
+        min(case
+            when published_dates.as_of_date >= {{ add_days('entries.as_of_date', 30) }}
+                then published_dates.as_of_date
+        end) as measured_30_days_on
     from entries
     cross join published_dates
     group by entries.as_of_date, entries.customer_id, entries.action_code
@@ -115,7 +123,7 @@ contacts as (
     left join activities
         on
             entries.customer_id = activities.customer_id
-            and activities.activity_date > entries.as_of_date
+            and entries.as_of_date < activities.activity_date
             and activities.activity_date <= {{ add_days('entries.as_of_date', 30) }}
             and activities.activity_date <= {{ as_of_date() }}
     group by entries.as_of_date, entries.customer_id, entries.action_code
@@ -168,7 +176,11 @@ segments as (
         'all' as action_code,
         'all' as risk_level,
         'all' as customer_tier,
-        target_amount_rc, cleared_7_days_rc, cleared_30_days_rc, contacts_spent, is_success
+        target_amount_rc,
+        cleared_7_days_rc,
+        cleared_30_days_rc,
+        contacts_spent,
+        is_success
     from judged
 ),
 
