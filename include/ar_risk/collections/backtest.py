@@ -8,8 +8,10 @@ built as of T1). The target amount is the open amount at T0 of those invoices
 that were not yet 90 days past due at T0 and whose outcome is known at T1.
 
 Coverage of a ranking = target amount in the invoices of its top ``top_share``
-rows / all target amount. The worklist (priority score) is compared with the
-same rows ranked by overdue amount alone. docs/collections.md reports the
+rows / target amount in all the worklist's rows. The worklist (priority score)
+is compared with the same rows ranked by overdue amount alone. How much of the
+whole book's target the worklist holds at all is reported beside it (invoices
+not yet due, paused by a promise or below the prevention risk are not on it). docs/collections.md reports the
 demo's figures; tests/test_collections_backtest.py asserts the floor.
 """
 
@@ -35,15 +37,18 @@ class BacktestResult:
     rows: int
     top_rows: int
     target_amount_rc: float
+    book_target_amount_rc: float
     worklist_coverage: float
     overdue_amount_coverage: float
 
     def markdown(self) -> str:
         return (
-            f"| as-of date (T0) | outcomes known at (T1) | worklist rows | top rows | amount that went 90+ days "
-            f"overdue | worklist top rows cover | overdue-amount ranking covers |\n|---|---|---|---|---|---|---|\n"
+            "| as-of date (T0) | outcomes known at (T1) | worklist rows | top 20 % rows | went 90+ days overdue: "
+            "in the worklist | in the whole book | worklist ranking covers | overdue-amount ranking covers |\n"
+            "|---|---|---|---|---|---|---|---|\n"
             f"| {self.as_of_date} | {self.outcome_date} | {self.rows} | {self.top_rows} | "
-            f"{self.target_amount_rc:,.2f} | {self.worklist_coverage:.1%} | {self.overdue_amount_coverage:.1%} |\n"
+            f"{self.target_amount_rc:,.2f} | {self.book_target_amount_rc:,.2f} | "
+            f"{self.worklist_coverage:.1%} | {self.overdue_amount_coverage:.1%} |\n"
         )
 
 
@@ -82,7 +87,7 @@ def measure(settings: Settings, as_of: dt.date, outcome_date: dt.date, top_share
                   AND outcomes.is_90_plus_late""",
             [as_of],
         )
-        total_target = con.execute(
+        book_target = con.execute(
             f"""SELECT coalesce(sum(open_items.open_amount_rc), 0)
                 FROM marts.fct_ar_open_items AS open_items
                 JOIN ml.int_ml_document_outcomes AS outcomes ON outcomes.invoice_id = open_items.invoice_id
@@ -105,7 +110,7 @@ def measure(settings: Settings, as_of: dt.date, outcome_date: dt.date, top_share
     finally:
         con.close()
     top = math.ceil(len(rows) * top_share)
-    total = float(total_target)
+    total = float(rows.target_rc.astype(float).sum())
 
     def coverage(order: list[str], ascending: list[bool]) -> float:
         ranked = rows.sort_values(order, ascending=ascending)
@@ -117,6 +122,7 @@ def measure(settings: Settings, as_of: dt.date, outcome_date: dt.date, top_share
         rows=len(rows),
         top_rows=top,
         target_amount_rc=total,
+        book_target_amount_rc=float(book_target),
         worklist_coverage=coverage(["worklist_rank"], [True]),
         overdue_amount_coverage=coverage(["overdue_amount_rc", "customer_id", "action_code"], [False, True, True]),
     )
