@@ -43,8 +43,9 @@ def artifacts(tmp_path_factory):
     load_landing(settings, batch_id="conventions")
     # Seeds and models only (no tests), reusing one manifest. The collections models read the
     # model's scores and the contact calendar: created (empty) between the two builds, as in a run.
-    from ar_risk.collections.build import prepare_inputs
     from collections_support import write_scores
+
+    from ar_risk.collections.build import prepare_inputs
 
     empty_build = ["build", "--empty", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
     run_dbt(settings, [*empty_build, "--exclude", "tag:collections"], as_of_date=AS_OF)

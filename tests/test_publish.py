@@ -142,8 +142,11 @@ def test_postgres_publication_has_every_table_typed_and_the_manifest(tiny_settin
     row = _pg_rows(bi_database, "SELECT * FROM ar_bi_test.collection_worklist")[0]
     assert row[:6] == (AS_OF, "C1", 1, Decimal("1234.56"), dt.datetime(2026, 4, 1, 9, 30), True)
     assert row[6:] == ('["a", "b"]', "陈明您好")
-    types = dict(_pg_rows(bi_database, "SELECT column_name, data_type FROM information_schema.columns "
-                                      "WHERE table_schema = 'ar_bi_test' AND table_name = 'collection_worklist'"))  # fmt: skip
+    columns = (
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'ar_bi_test' AND table_name = 'collection_worklist'"
+    )
+    types = dict(_pg_rows(bi_database, columns))
     assert types["priority_score"] == "numeric" and types["as_of_date"] == "date"
     manifest = _pg_rows(
         bi_database,

@@ -424,9 +424,18 @@ def _worklist_section(worklist: dict | None, lang: str, currency: str) -> Sectio
         heads = _heads(lang, currency, "wl_rank", "customer", "wl_action", "wl_risk", "wl_owner", "wl_channel",
                        "wl_contact_date", "$wl_target", "wl_priority", "wl_invoices")  # fmt: skip
         rows = [
-            [str(r.worklist_rank), str(r.customer_name), str(getattr(r, action)), t_code("risk", str(r.risk_level), lang),
-             str(r.owner_name), str(r.channel), _date(r.contact_date), fmt_money(r.target_amount_rc, lang),
-             fmt_number(r.priority_score, lang, 0), str(r.invoice_count)]  # fmt: skip
+            [
+                str(r.worklist_rank),
+                str(r.customer_name),
+                str(getattr(r, action)),
+                t_code("risk", str(r.risk_level), lang),
+                str(r.owner_name),
+                str(r.channel),
+                _date(r.contact_date),
+                fmt_money(r.target_amount_rc, lang),
+                fmt_number(r.priority_score, lang, 0),
+                str(r.invoice_count),
+            ]
             for r in top.itertuples(index=False)
         ]
         section.tables.append(_table(t("worklist_top", lang, n=len(top)), heads, rows))
