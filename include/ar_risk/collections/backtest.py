@@ -28,6 +28,7 @@ from ar_risk.warehouse import connect_warehouse
 log = logging.getLogger(__name__)
 
 BAD_DEBT_DAYS = 90
+OUTCOMES_TABLE = "collections.backtest_outcomes"
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,23 @@ def run_day(settings: Settings, as_of: dt.date, *, train: bool) -> None:
     build_collections(settings, as_of)
 
 
+def keep_outcomes(settings: Settings) -> None:
+    """Keep the labels of the warehouse's last build (the outcome date) before T0 is built over them."""
+    con = connect_warehouse(settings)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {OUTCOMES_TABLE} AS "
+            "SELECT invoice_id, is_90_plus_late FROM ml.int_ml_document_outcomes"
+        )
+    finally:
+        con.close()
+
+
 def measure(settings: Settings, as_of: dt.date, outcome_date: dt.date, top_share: float = 0.2) -> BacktestResult:
     """Coverage of the worklist at ``as_of``, judged by the outcomes known at ``outcome_date``.
 
-    Needs the worklist of ``as_of`` (collection_worklist_items) and the warehouse built as of
-    ``outcome_date`` (the labels in ml.int_ml_document_outcomes).
+    Needs the worklist of ``as_of`` (collection_worklist_items) and the labels of the build as of
+    ``outcome_date`` kept by ``keep_outcomes``.
     """
     con = connect_warehouse(settings, read_only=True)
     try:
@@ -82,7 +95,7 @@ def measure(settings: Settings, as_of: dt.date, outcome_date: dt.date, top_share
                 FROM collections.collection_worklist_items AS items
                 JOIN marts.fct_ar_open_items AS open_items
                   ON open_items.as_of_date = items.as_of_date AND open_items.invoice_id = items.invoice_id
-                JOIN ml.int_ml_document_outcomes AS outcomes ON outcomes.invoice_id = items.invoice_id
+                JOIN {OUTCOMES_TABLE} AS outcomes ON outcomes.invoice_id = items.invoice_id
                 WHERE items.as_of_date = ? AND open_items.days_past_due < {BAD_DEBT_DAYS}
                   AND outcomes.is_90_plus_late""",
             [as_of],
@@ -90,7 +103,7 @@ def measure(settings: Settings, as_of: dt.date, outcome_date: dt.date, top_share
         book_target = con.execute(
             f"""SELECT coalesce(sum(open_items.open_amount_rc), 0)
                 FROM marts.fct_ar_open_items AS open_items
-                JOIN ml.int_ml_document_outcomes AS outcomes ON outcomes.invoice_id = open_items.invoice_id
+                JOIN {OUTCOMES_TABLE} AS outcomes ON outcomes.invoice_id = open_items.invoice_id
                 WHERE open_items.as_of_date = ? AND open_items.days_past_due < {BAD_DEBT_DAYS}
                   AND outcomes.is_90_plus_late""",
             [as_of],
@@ -130,12 +143,19 @@ def measure(settings: Settings, as_of: dt.date, outcome_date: dt.date, top_share
     return result
 
 
-def backtest(settings: Settings, as_of: dt.date, outcome_date: dt.date, top_share: float = 0.2) -> BacktestResult:
-    """Run T0 with a model trained at T0, then build T1 for the outcomes, and measure."""
+def backtest(
+    settings: Settings, as_of: dt.date, outcome_date: dt.date, top_share: float = 0.2, *, built_for_outcomes=False
+) -> BacktestResult:
+    """Build T1 for the outcomes (unless the warehouse already is), run T0 with a model trained at T0, measure.
+
+    Use a warehouse and an MLflow store of its own: T0's model must not see what T1 knows.
+    """
     if outcome_date < as_of + dt.timedelta(days=BAD_DEBT_DAYS):
         raise ValueError(f"the outcome date {outcome_date} must be at least {BAD_DEBT_DAYS} days after {as_of}")
     from ar_risk.transform.dbt import build
 
+    if not built_for_outcomes:
+        build(settings, outcome_date)
+    keep_outcomes(settings)
     run_day(settings, as_of, train=True)
-    build(settings, outcome_date)
     return measure(settings, as_of, outcome_date, top_share)
