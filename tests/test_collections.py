@@ -175,19 +175,28 @@ def test_rerun_of_a_date_gives_identical_tables(scenario):
     after = {name: rows(scenario, sql, [AS_OF]) for name, sql in query.items()}
     assert after == before
     assert len(ids) == 8 and len(set(ids)) == 8
+    # the day's KPI row exists before anything is old enough to judge: the 7 entries of 09-22 are not matured
+    (total,) = [r for r in after["effectiveness"] if r["action_code"] == "all"]
+    assert (total["entries"], total["entries_matured_7_days"], total["success_rate_30_days"]) == (7, 0, None)
 
 
 # -- contact rules and the calendar ----------------------------------------------------------
 
 
-def test_contact_slot_edges_unit_test(scenario):
-    """21:59 / 22:00 / 08:00, a holiday and a foreign time zone: dbt unit test on the real model."""
+def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
+    """21:59 / 22:00 / 08:00, a holiday and a foreign time zone; strategy_effectiveness by hand.
+
+    dbt unit tests on the real models (dbt_project/models/collections/_collections__unit_tests.yml).
+    """
     from ar_risk.transform.dbt import run_dbt
 
-    results = run_dbt(scenario, ["test", "--select", "int_collection_contact_slots,test_type:unit"], as_of_date=AS_OF)[
-        "results"
-    ]
-    assert [r["status"] for r in results if r["unique_id"].startswith("unit_test.")] == ["pass"]
+    selection = ["int_collection_contact_slots,test_type:unit", "strategy_effectiveness,test_type:unit"]
+    results = run_dbt(scenario, ["test", "--select", *selection], as_of_date=AS_OF)["results"]
+    statuses = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    assert statuses == {
+        "unit_test.ar_risk.int_collection_contact_slots.test_contact_slots_quiet_hours_and_calendar": "pass",
+        "unit_test.ar_risk.strategy_effectiveness.test_strategy_effectiveness_by_hand": "pass",
+    }
 
 
 def test_china_calendar_knows_holidays_and_make_up_working_days():

@@ -169,45 +169,54 @@ judged as (
     cross join params
 ),
 
-segments as (
-    select judged.* from judged
-    union all
+{% set measures %}
+        cast(count(*) as integer) as entries,
+        cast(count(judged.cleared_7_days_rc) as integer) as entries_matured_7_days,
+        cast(count(judged.cleared_30_days_rc) as integer) as entries_matured_30_days,
+        cast(coalesce(sum(judged.target_amount_rc), 0) as decimal(18, 2)) as amount_worklisted_rc,
+        cast(sum(judged.cleared_7_days_rc) as decimal(18, 2)) as cleared_within_7_days_rc,
+        cast(sum(judged.cleared_30_days_rc) as decimal(18, 2)) as cleared_within_30_days_rc,
+        cast(coalesce(sum(judged.is_success), 0) as integer) as successes,
+        cast(
+            round(1.0 * sum(judged.is_success) / nullif(count(judged.is_success), 0), 6) as decimal(18, 6)
+        ) as success_rate_30_days,
+        cast(coalesce(sum(judged.contacts_spent), 0) as integer) as contacts_spent,
+        cast(
+            round(1.0 * sum(judged.contacts_spent) / nullif(sum(judged.is_success), 0), 2) as decimal(18, 2)
+        ) as contacts_per_success
+{% endset %}
+
+by_segment as (
+    select
+        judged.action_code,
+        judged.risk_level,
+        judged.customer_tier,
+        {{ measures }}
+    from judged
+    group by judged.action_code, judged.risk_level, judged.customer_tier
+),
+
+-- The day's total: an aggregate without grouping, so the KPI row exists (entries 0)
+-- before any entry is old enough to judge.
+day_total as (
     select
         'all' as action_code,
         'all' as risk_level,
         'all' as customer_tier,
-        target_amount_rc,
-        cleared_7_days_rc,
-        cleared_30_days_rc,
-        contacts_spent,
-        is_success
+        {{ measures }}
     from judged
 ),
 
 final as (
     select
-        -- ids
         {{ as_of_date() }} as as_of_date,
-        segments.action_code,
-        segments.risk_level,
-        segments.customer_tier,
-        -- amounts
-        cast(count(*) as integer) as entries,
-        cast(count(segments.cleared_7_days_rc) as integer) as entries_matured_7_days,
-        cast(count(segments.cleared_30_days_rc) as integer) as entries_matured_30_days,
-        cast(sum(segments.target_amount_rc) as decimal(18, 2)) as amount_worklisted_rc,
-        cast(sum(segments.cleared_7_days_rc) as decimal(18, 2)) as cleared_within_7_days_rc,
-        cast(sum(segments.cleared_30_days_rc) as decimal(18, 2)) as cleared_within_30_days_rc,
-        cast(sum(segments.is_success) as integer) as successes,
-        cast(
-            round(1.0 * sum(segments.is_success) / nullif(count(segments.is_success), 0), 6) as decimal(18, 6)
-        ) as success_rate_30_days,
-        cast(sum(segments.contacts_spent) as integer) as contacts_spent,
-        cast(
-            round(1.0 * sum(segments.contacts_spent) / nullif(sum(segments.is_success), 0), 2) as decimal(18, 2)
-        ) as contacts_per_success
-    from segments
-    group by segments.action_code, segments.risk_level, segments.customer_tier
+        by_segment.*
+    from by_segment
+    union all
+    select
+        {{ as_of_date() }} as as_of_date,
+        day_total.*
+    from day_total
 )
 
 select * from final
