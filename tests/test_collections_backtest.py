@@ -28,7 +28,10 @@ def result(demo_run, tmp_path_factory):
     demo, _ = demo_run
     home = tmp_path_factory.mktemp("backtest") / "ar_home"
     home.mkdir()
-    shutil.copy(demo.warehouse_path, home / "warehouse.duckdb")
+    for suffix in ("", ".wal"):  # the write-ahead log holds what was not checkpointed yet
+        source = demo.warehouse_path.with_name(demo.warehouse_path.name + suffix)
+        if source.exists():
+            shutil.copy(source, home / f"warehouse.duckdb{suffix}")
     shutil.copytree(demo.home / "dbt" / "target", home / "dbt" / "target")  # dbt's saved parse
     settings = settings_for(home)
     assert not settings.mlflow_dir.exists()
