@@ -305,3 +305,16 @@ def test_a_window_ending_at_2159_or_starting_at_0800_is_allowed(tmp_path):
     validate_strategy(_edited(tmp_path / "b", "contact_channels", "sms,10:00,20:00", "sms,08:00,08:01"))
     with pytest.raises(StrategyConfigError, match="lies within quiet hours"):
         validate_strategy(_edited(tmp_path / "c", "contact_channels", "sms,10:00,20:00", "sms,07:00,08:00"))
+
+
+def test_collections_refuse_a_warehouse_built_for_another_date(scenario, tmp_path):
+    from ar_risk.collections.build import CollectionsInputError
+    from ar_risk.config import load_settings
+
+    home = tmp_path / "copy"
+    home.mkdir()
+    for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
+        if (scenario.home / name).exists():
+            shutil.copy(scenario.home / name, home / name)
+    with pytest.raises(CollectionsInputError, match="last built for 2026-09-23, not 2026-09-22: run ar_transform"):
+        build_collections(load_settings({"AR_HOME": str(home)}), PREVIOUS)

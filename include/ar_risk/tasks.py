@@ -208,9 +208,9 @@ def retrain_model(context: Mapping[str, Any]) -> dict:
 
 
 def build_collection_marts(context: Mapping[str, Any]) -> dict:
-    from ar_risk.collections.build import build_collections
+    from ar_risk.collections.build import CollectionsInputError, build_collections
 
-    with fail_fast_on_data_errors():
+    with fail_fast_on_data_errors(extra=(CollectionsInputError,)):
         as_of = as_of_from_context(context)
         result = build_collections(load_settings(), as_of)
     return {"as_of_date": as_of.isoformat(), "calendar_rows": result.calendar_rows, "results": result.statuses}

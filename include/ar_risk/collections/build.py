@@ -35,13 +35,40 @@ def _countries(con, company_country: str) -> set[str]:
     return {company_country} | {code for (code,) in rows if code and len(code) == 2 and code.isalpha()}
 
 
-def prepare_inputs(settings: Settings, as_of: dt.date) -> int:
-    """Check the strategy tables and write the contact calendar; returns the calendar's rows."""
+class CollectionsInputError(RuntimeError):
+    """The warehouse is not ready for this as-of date's collections build; the message says what to run."""
+
+
+def _check_built_for(con, as_of: dt.date) -> None:
+    """The collections read tables the daily build keeps for one date only, and the day's scores."""
+    built = con.execute("SELECT max(as_of_date) FROM intermediate.int_promises_evaluated").fetchone()[0]
+    if built is not None and built != as_of:
+        raise CollectionsInputError(
+            f"the warehouse was last built for {built}, not {as_of}: run ar_transform and ar_score for {as_of} "
+            "first (a backfill reruns every date up to the newest one, in date order; docs/collections.md)"
+        )
+    scored = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'marts' AND table_name = 'invoice_risk_scores'"
+    ).fetchone()[0]
+    if (
+        scored
+        and not con.execute("SELECT count(*) FROM marts.invoice_risk_scores WHERE as_of_date = ?", [as_of]).fetchone()[
+            0
+        ]
+    ):
+        raise CollectionsInputError(f"marts.invoice_risk_scores has no scores for {as_of}: run ar_score for it first")
+
+
+def prepare_inputs(settings: Settings, as_of: dt.date, *, check_dates: bool = True) -> int:
+    """Check the strategy tables and the warehouse, write the contact calendar; returns the calendar's rows."""
     from ar_risk.quality.gate import ensure_quality_tables
 
     params = validate_strategy(settings.dbt_project_dir / "seeds")
     con = connect_warehouse(settings)
     try:
+        if check_dates:
+            _check_built_for(con, as_of)
         # The alerts read the gate's results; a warehouse loaded without the gate has none yet.
         ensure_quality_tables(con)
         return write_contact_calendar(con, _countries(con, str(params["company_country"])), as_of)
