@@ -1,0 +1,257 @@
+"""Failure tests (deployment issue §4), against the real runner and DAGs on the XS demo.
+
+Each test works in its own copy of the session's demo home (`demo_settings`: XS data,
+published for 2026-10-31, a champion model), so nothing here changes what other tests see.
+Scoring reads the demo's MLflow store (read only).
+
+- a task killed in the middle of the dbt build: the publication is untouched, and the next
+  run succeeds and publishes exactly what the clean run published (which is also "the same
+  as-of date twice gives an identical publication"; tests/test_end_to_end.py checks that
+  once more through `ar-risk run`);
+- a BI reader holding the serving file open while ar_publish runs sees the old or the new
+  publication, each whole, never a mix;
+- a backfill of past dates after the fact equals the daily runs of those dates;
+- a source database that is down: retries, then a failure naming the connection, and an alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from deploy_support import BIN, assert_same_marts, closed_port, marts_and_manifest
+
+from ar_risk.config import Settings
+from ar_risk.runner import PipelineError, airflow_env, prepare_airflow, run_dag
+from ar_risk.transform.dbt import dbt_paths
+
+from conftest import ar_risk, settings_for
+
+pytestmark = pytest.mark.e2e
+pytest_plugins = ["deploy_support"]  # the demo_settings fixture
+AS_OF = dt.date(2026, 10, 31)
+# Seven dates would be the issue's example; three keep this file within its time budget
+# (each date is a dbt build and a scoring run, about 15-25 s at XS on 2 cores, for each of
+# the two paths). AR_TEST_BACKFILL_DAYS=7 runs the full week.
+BACKFILL_DAYS = int(os.environ.get("AR_TEST_BACKFILL_DAYS", "3"))
+
+
+def copy_demo_home(demo: Settings, target: Path) -> Settings:
+    """A copy of the demo's AR_HOME: landing, warehouse, publication, dbt target.
+
+    Not its Airflow home: airflow.cfg there names the demo's own SQLite metadata file, so each
+    copy gets a new one (ar_risk.runner.prepare_airflow).
+    """
+    ignore = shutil.ignore_patterns("airflow", "mlflow", "reports", "logs")
+    shutil.copytree(demo.home, target, ignore=ignore)
+    return settings_for(target, AR_MLFLOW_DIR=str(demo.mlflow_dir))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def home(tmp_path, demo_settings, monkeypatch) -> Settings:
+    settings = copy_demo_home(demo_settings, tmp_path / "ar_home")
+    # What the runner's Airflow processes read (ar_risk.runner.airflow_env copies the environment).
+    monkeypatch.setenv("AR_MLFLOW_DIR", str(demo_settings.mlflow_dir))
+    return settings
+
+
+def test_killed_dbt_build_keeps_the_publication_and_the_next_run_equals_a_clean_run(home, demo_settings):
+    serving_before = sha256(home.serving_path)
+    prepare_airflow(home)
+    dbt_log = dbt_paths(home)["logs"] / "dbt.log"
+    log_size = dbt_log.stat().st_size if dbt_log.exists() else 0
+    cmd = [str(BIN / "airflow"), "dags", "test", "ar_transform", "--conf", json.dumps({"as_of_date": str(AS_OF)})]
+    out = home.home / "ar_transform_killed.log"
+    with out.open("wb") as stdout:
+        proc = subprocess.Popen(
+            cmd, env=airflow_env(home), stdout=stdout, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        # Wait until dbt is running models (its log says "START"), then a little longer.
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            if dbt_log.exists() and b" START " in dbt_log.read_bytes()[log_size:]:
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, "ar_transform ended before dbt started:\n" + out.read_text()[-3000:]
+        assert dbt_log.exists() and b" START " in dbt_log.read_bytes()[log_size:], "dbt never started"
+        time.sleep(2)
+        os.killpg(proc.pid, signal.SIGKILL)  # the task, its dbt child, everything of the group
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    assert b"Completed successfully" not in dbt_log.read_bytes()[log_size:], "dbt finished before the kill"
+
+    # The publication BI reads is byte for byte the one before, and opens.
+    assert sha256(home.serving_path) == serving_before
+    marts, manifest = marts_and_manifest(home.serving_path)
+    assert manifest and all(rows for rows in marts.values())
+
+    # The next run (what the scheduler's next try or `make run` does) succeeds ...
+    proc = ar_risk(home.home, "run", "--as-of", str(AS_OF), AR_MLFLOW_DIR=str(demo_settings.mlflow_dir))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # ... and publishes exactly what the clean run published for the same date.
+    after, manifest_after = marts_and_manifest(home.serving_path)
+    clean, _ = marts_and_manifest(demo_settings.serving_path)
+    assert_same_marts(after, clean, "run after the killed build vs the clean run")
+    assert {as_of for _, as_of, _, _ in manifest_after} == {AS_OF}
+
+
+READER = textwrap.dedent(
+    """
+    import json, os, sys, time
+    import duckdb
+
+    serving, out, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+
+    def snapshot(con):
+        manifest = con.execute("SELECT run_id, table_name, row_count FROM meta.publication").fetchall()
+        runs = sorted({r[0] for r in manifest})
+        counts = {t: con.execute(f'SELECT count(*) FROM marts."{t}"').fetchone()[0] for _, t, _ in manifest}
+        whole = len(runs) == 1 and all(counts[t] == n for _, t, n in manifest)
+        return {"runs": runs, "whole": whole, "open_items": counts.get("fct_ar_open_items")}
+
+    held = duckdb.connect(serving, read_only=True)  # a BI session that stays open across the swap
+    first = snapshot(held)
+    with open(out, "w") as log:
+        log.write(json.dumps({"held": True, **first}) + "\\n")
+        print("ready", flush=True)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            con = duckdb.connect(serving, read_only=True)  # a new query, as a BI tool opens one
+            try:
+                log.write(json.dumps(snapshot(con)) + "\\n")
+            finally:
+                con.close()
+            log.flush()
+            if os.path.exists(out + ".stop"):
+                break
+        log.write(json.dumps({"held": True, **snapshot(held)}) + "\\n")
+    """
+)
+
+
+def test_a_bi_reader_sees_the_old_or_the_new_publication_never_a_mix(home, tmp_path):
+    old_run = {r[0] for r in marts_and_manifest(home.serving_path)[1]}
+    # The next publication differs from the current one: half the open items leave the marts.
+    con = duckdb.connect(str(home.warehouse_path))
+    con.execute("DELETE FROM marts.fct_ar_open_items WHERE hash(invoice_id) % 2 = 0")
+    con.close()
+    observations = tmp_path / "reader.jsonl"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(home.serving_path), str(observations), "240"],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert reader.stdout.readline().strip() == "ready"
+        prepare_airflow(home)
+        result = run_dag(home, "ar_publish", AS_OF)  # raises PipelineError if the run fails
+        time.sleep(1)  # a few reads of the new file
+        Path(f"{observations}.stop").touch()
+        reader.wait(timeout=60)
+    finally:
+        if reader.poll() is None:
+            os.killpg(reader.pid, signal.SIGKILL)
+            reader.wait(timeout=30)
+    assert result.dag_id == "ar_publish"
+    new_run = {r[0] for r in marts_and_manifest(home.serving_path)[1]}
+    assert new_run != old_run
+
+    seen = [json.loads(line) for line in observations.read_text().splitlines() if line.strip()]
+    reads = [s for s in seen if not s.get("held")]
+    assert len(reads) > 10, "the reader did not read during the run"
+    assert all(s["whole"] for s in seen), [s for s in seen if not s["whole"]][:3]
+    runs = [tuple(s["runs"]) for s in reads]
+    assert set(runs) == {tuple(old_run), tuple(new_run)}, "the reader must see the old and then the new one"
+    first_new = runs.index(tuple(new_run))
+    assert all(r == tuple(new_run) for r in runs[first_new:]), "after the swap the old publication came back"
+    counts = {tuple(s["runs"]): s["open_items"] for s in reads}
+    assert counts[tuple(new_run)] < counts[tuple(old_run)]
+    # The session held open across the swap still reads the old publication, whole.
+    held = [s for s in seen if s.get("held")]
+    assert tuple(held[0]["runs"]) == tuple(held[-1]["runs"]) == tuple(old_run)
+
+
+def _run_day(settings: Settings, as_of: dt.date, *, publish: bool) -> None:
+    """One day of the pipeline after extraction, as ar_transform, ar_score and ar_publish run it."""
+    from ar_risk_ml.score import score
+
+    from ar_risk.publish.serving import publish_marts
+    from ar_risk.transform.dbt import build
+
+    build(settings, as_of)
+    score(settings, as_of)
+    if publish:
+        publish_marts(settings, run_id=f"test__{as_of}", as_of_date=as_of)
+
+
+def test_a_backfill_of_past_dates_equals_the_daily_runs(tmp_path, demo_settings):
+    dates = [AS_OF - dt.timedelta(days=n) for n in range(BACKFILL_DAYS, 0, -1)]  # the week before the demo's day
+    daily = copy_demo_home(demo_settings, tmp_path / "daily")
+    for day in dates:  # as the schedule ran them: one a day, each published
+        _run_day(daily, day, publish=True)
+
+    # The operator was away: today's run (the newest date) happened first, then the backfill
+    # of the days before it, oldest first, then the publication is refreshed.
+    backfill = copy_demo_home(demo_settings, tmp_path / "backfill")
+    _run_day(backfill, dates[-1], publish=True)
+    for day in dates[:-1]:
+        _run_day(backfill, day, publish=False)
+    from ar_risk.publish.serving import publish_marts
+
+    publish_marts(backfill, run_id="test__backfill", as_of_date=dates[-1])
+
+    daily_marts, _ = marts_and_manifest(daily.serving_path)
+    backfill_marts, _ = marts_and_manifest(backfill.serving_path)
+    # Every as-of table keeps its history: each of the dates (and the demo's own day) is there.
+    history = {r[0] for r in duckdb.connect(str(daily.serving_path), read_only=True)
+               .execute("SELECT DISTINCT as_of_date FROM marts.fct_ar_open_items").fetchall()}  # fmt: skip
+    assert history == {*dates, AS_OF}
+    assert_same_marts(backfill_marts, daily_marts, f"backfill of {len(dates)} dates vs daily runs")
+
+
+def test_source_database_down_retries_then_fails_naming_it_and_alerts(home, monkeypatch):
+    port = closed_port()
+    sources = home.home / "sources.down.yml"
+    sources.write_text(
+        "sources:\n  - name: erp\n    kind: database\n    conn_id: ar_down_erp\n    schema: public\n    tables: erp\n"
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_AR_DOWN_ERP", f"postgres://ar_reader@127.0.0.1:{port}/erp")
+    monkeypatch.setenv("AR_SOURCES_FILE", str(sources))
+    monkeypatch.setenv("AR_HOME", str(home.home))
+    monkeypatch.setenv("AR_TASK_RETRIES", "2")
+    monkeypatch.setenv("AR_TASK_RETRY_DELAY_SECONDS", "1")
+    settings = settings_for(home.home, AR_SOURCES_FILE=str(sources))
+    serving_before = sha256(home.serving_path)
+    prepare_airflow(settings)
+
+    with pytest.raises(PipelineError) as failure:
+        run_dag(settings, "ar_extract", AS_OF)
+    message = str(failure.value)
+    assert "DAG ar_extract failed" in message
+    assert f"source database unreachable: connection 'ar_down_erp' at 127.0.0.1:{port}" in message
+
+    alerts = [json.loads(line) for line in (home.home / "alerts" / "alerts.jsonl").read_text().splitlines()]
+    assert [a["event"] for a in alerts] == ["retry", "retry", "failed"], alerts
+    final = alerts[-1]
+    assert (final["dag_id"], final["task_id"], final["as_of_date"]) == ("ar_extract", "extract_sources", str(AS_OF))
+    assert final["try_number"] == 3
+    assert "SourceUnavailableError" in final["error"] and "'ar_down_erp'" in final["error"]
+    assert sha256(home.serving_path) == serving_before  # nothing published
