@@ -25,8 +25,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-import pytest
-
 from ar_risk.config import Settings, load_settings
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -247,12 +245,12 @@ class LocalAirflowCluster:
             proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def demo_settings(request) -> Settings:
+def session_demo_settings(request) -> Settings:
     """The settings of the session's demo run (conftest `demo_run`: XS, seed 11, published, champion trained).
 
-    AR_TEST_DEMO_HOME=<an AR_HOME where `ar-risk demo --scale XS --seed 11` ran> reuses that home
-    instead, to iterate on these tests without waiting for the demo (read only: tests copy it).
+    For the test modules' `demo_settings` fixture. AR_TEST_DEMO_HOME=<an AR_HOME where
+    `ar-risk demo --scale XS --seed 11` ran> reuses that home instead, to iterate on these tests
+    without waiting for the demo (read only: tests copy it).
     """
     reuse = os.environ.get("AR_TEST_DEMO_HOME")
     if reuse:

@@ -23,6 +23,7 @@ from deploy_support import (
     assert_same_marts,
     free_port,
     marts_and_manifest,
+    session_demo_settings,
     throwaway_pg_database,
     throwaway_redis_db,
 )
@@ -32,9 +33,13 @@ from ar_risk.config import WAREHOUSE_POOL
 from conftest import settings_for
 
 pytestmark = pytest.mark.e2e
-pytest_plugins = ["deploy_support"]  # the demo_settings fixture
 AS_OF = dt.date(2026, 10, 31)
 CHAIN = ("ar_extract", "ar_transform", "ar_score", "ar_publish")
+
+
+@pytest.fixture(scope="session")
+def demo_settings(request):
+    return session_demo_settings(request)
 
 
 @pytest.fixture(scope="module")

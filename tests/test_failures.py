@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from deploy_support import BIN, assert_same_marts, closed_port, marts_and_manifest
+from deploy_support import BIN, assert_same_marts, closed_port, marts_and_manifest, session_demo_settings
 
 from ar_risk.config import Settings
 from ar_risk.runner import PipelineError, airflow_env, prepare_airflow, run_dag
@@ -39,12 +39,16 @@ from ar_risk.transform.dbt import dbt_paths
 from conftest import settings_for
 
 pytestmark = pytest.mark.e2e
-pytest_plugins = ["deploy_support"]  # the demo_settings fixture
 AS_OF = dt.date(2026, 10, 31)
 # Seven dates would be the example; three keep this file within its time budget
 # (each date is a dbt build and a scoring run, about 15-25 s at XS on 2 cores, for each of
 # the two paths). AR_TEST_BACKFILL_DAYS=7 runs the full week.
 BACKFILL_DAYS = int(os.environ.get("AR_TEST_BACKFILL_DAYS", "3"))
+
+
+@pytest.fixture(scope="session")
+def demo_settings(request):
+    return session_demo_settings(request)
 
 
 def copy_demo_home(demo: Settings, target: Path) -> Settings:
