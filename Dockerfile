@@ -25,9 +25,10 @@ COPY . .
 RUN uv sync --frozen --no-dev
 
 # uid 50000, group 0: the official Airflow image's convention, so volumes work the same way.
+# The mount points exist in the image with this owner, so new named volumes get it too.
 RUN useradd --uid 50000 --gid 0 --home-dir /opt/airflow --create-home airflow \
-    && mkdir -p /data \
-    && chown -R 50000:0 /data /opt/airflow
+    && mkdir -p /data /opt/airflow/auth /mlflow/artifacts \
+    && chown -R 50000:0 /data /opt/airflow /mlflow
 ENV PATH=/opt/ar-risk/.venv/bin:$PATH \
     AIRFLOW_HOME=/opt/airflow \
     AR_HOME=/data \
