@@ -272,7 +272,7 @@ def test_source_database_down_retries_then_fails_naming_it_and_alerts(home, monk
     assert "DAG ar_extract failed" in message
     assert f"source database unreachable: connection 'ar_down_erp' at 127.0.0.1:{port}" in message
 
-    alerts = [json.loads(line) for line in (home.home / "alerts" / "alerts.jsonl").read_text().splitlines()]
+    alerts = [json.loads(line) for line in (home.home / "alerts" / "task_alerts.jsonl").read_text().splitlines()]
     assert [a["event"] for a in alerts] == ["retry", "retry", "failed"], alerts
     final = alerts[-1]
     assert (final["dag_id"], final["task_id"], final["as_of_date"]) == ("ar_extract", "extract_sources", str(AS_OF))

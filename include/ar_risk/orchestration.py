@@ -13,7 +13,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, Param
 
-from ar_risk.alerts import on_task_failure, on_task_retry
+from ar_risk.task_alerts import on_task_failure, on_task_retry
 
 OWNER = "ar-data-engineering"
 START_DATE = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")

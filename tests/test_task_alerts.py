@@ -1,4 +1,4 @@
-"""Failure alerts (ar_risk.alerts): the JSON line on disk, the webhook, and that sending never fails a task.
+"""Failure alerts (ar_risk.task_alerts): the JSON line on disk, the webhook, and that sending never fails a task.
 
 The end-to-end case (a source database down, retried, then failed through Airflow) is in
 tests/test_failures.py; these check the callbacks' own behaviour with a stand-in context.
@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 from deploy_support import closed_port
 
-from ar_risk import alerts
+from ar_risk import task_alerts as alerts
 from ar_risk.orchestration import DEFAULT_ARGS
 
 
@@ -56,7 +56,7 @@ def test_a_failure_is_recorded_and_posted(tmp_path, monkeypatch, webhook):
     alerts.on_task_retry(context(RuntimeError("blip")))
     alerts.on_task_failure(context(RuntimeError("source database unreachable: connection 'ar_erp'")))
 
-    lines = [json.loads(line) for line in (tmp_path / "alerts" / "alerts.jsonl").read_text().splitlines()]
+    lines = [json.loads(line) for line in (tmp_path / "alerts" / "task_alerts.jsonl").read_text().splitlines()]
     assert [a["event"] for a in lines] == ["retry", "failed"]
     failed = lines[-1]
     assert failed["dag_id"] == "ar_extract" and failed["task_id"] == "extract_sources"
@@ -69,5 +69,5 @@ def test_an_unreachable_webhook_does_not_fail_the_callback(tmp_path, monkeypatch
     monkeypatch.setenv("AR_HOME", str(tmp_path))
     monkeypatch.setenv("AR_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{closed_port()}/hook")
     alerts.on_task_failure(context(ValueError("bad")))  # must not raise
-    assert (tmp_path / "alerts" / "alerts.jsonl").read_text().count("\n") == 1
+    assert (tmp_path / "alerts" / "task_alerts.jsonl").read_text().count("\n") == 1
     assert "could not send the failed alert" in caplog.text

@@ -1,8 +1,10 @@
-"""Alerts when a task fails: a JSON line on disk always, a webhook POST when configured.
+"""Operational alerts when a task fails: a JSON line on disk always, a webhook POST when configured.
+
+Not the business alerts of the collections marts: these say the pipeline itself failed.
 
 Airflow calls :func:`on_task_failure` after a task's last try failed and
 :func:`on_task_retry` after a try failed that will be retried (``DEFAULT_ARGS`` in
-``ar_risk.orchestration``). Each writes one JSON line to ``$AR_HOME/alerts/alerts.jsonl``
+``ar_risk.orchestration``). Each writes one JSON line to ``$AR_HOME/alerts/task_alerts.jsonl``
 (who to page reads or ships this file; the deployment keeps it on the data volume), and a
 failure is also POSTed as JSON to ``AR_ALERT_WEBHOOK_URL`` when it is set (a chat webhook or
 an incident tool). An alert never fails the task twice: errors in sending are logged.
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
-ALERTS_FILE = "alerts.jsonl"
+ALERTS_FILE = "task_alerts.jsonl"
 
 
 def alerts_path(home: Path | None = None) -> Path:
