@@ -1,11 +1,14 @@
 """
-### AR publish — atomic publication of the marts for BI
+### AR publish — alerts and worklist, then the atomic publication of the marts for BI
 
-Copies every table of schema `marts` from the warehouse into a new
-`serving.duckdb` and swaps it in with one atomic rename. BI tools keep
-reading the previous publication until the swap; a failure leaves it
-untouched. A manifest (`meta.publication`) records run id, as-of date and
-row counts. Then writes the financial health report (财务健康体检报告,
+First builds what collectors act on (dbt models tagged `collections`, after
+the day's scores): `marts.alerts`, `marts.collection_worklist` and
+`marts.strategy_effectiveness` (docs/collections.md). Then copies every
+table of schema `marts` from the warehouse into a new `serving.duckdb`
+(and, when configured, a PostgreSQL schema) and swaps it in atomically.
+BI tools keep reading the previous publication until the swap; a failure
+leaves it untouched. A manifest (`meta.publication`) records run id, as-of
+date, row counts, model version and data-quality status. Then writes the financial health report (财务健康体检报告,
 self-contained HTML in zh-CN and en under `$AR_HOME/reports/`) from the new
 publication, and logs the run summary.
 
@@ -31,8 +34,15 @@ from ar_risk.orchestration import DAG_PARAMS, DEFAULT_ARGS, SCORES_ASSET, SERVIN
     doc_md=__doc__,
 )
 def ar_publish():
+    @task(pool=WAREHOUSE_POOL)
+    def build_collection_marts(**context) -> dict:
+        """Alerts, collection worklist and strategy effectiveness for the as-of date (strategy tables checked first)."""
+        from ar_risk import tasks
+
+        return tasks.build_collection_marts(context)
+
     @task(pool=WAREHOUSE_POOL, outlets=[SERVING_ASSET])
-    def publish_serving(**context) -> dict:
+    def publish_serving(collections: dict, **context) -> dict:
         """Build the new serving file and swap it in."""
         from ar_risk import tasks
 
@@ -52,7 +62,7 @@ def ar_publish():
 
         return tasks.summarize_publication()
 
-    summarize_publication(write_report(publish_serving()))
+    summarize_publication(write_report(publish_serving(build_collection_marts())))
 
 
 ar_publish()

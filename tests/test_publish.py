@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -79,3 +80,129 @@ def test_a_reader_holding_the_old_file_keeps_a_consistent_view(tiny_settings):
     fresh = connect_serving(tiny_settings)
     assert fresh.execute("SELECT count(*) FROM marts.fct_example").fetchone()[0] == 2
     fresh.close()
+
+
+# -- the PostgreSQL publication for BI tools (AR_BI_POSTGRES_URL) ------------------------------
+
+
+@pytest.fixture
+def bi_database():
+    """A throwaway database on the local PostgreSQL, dropped afterwards (also when the test fails)."""
+    import os
+    import secrets
+
+    import psycopg
+
+    name = f"ar_test_db_bi_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _typed_warehouse(settings, invoices: list[str]) -> None:
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    con.execute(
+        """CREATE OR REPLACE TABLE marts.collection_worklist AS
+           SELECT * FROM (VALUES
+               (DATE '2026-03-31', 'C1', 1, 1234.56::DECIMAL(18, 2), TIMESTAMP '2026-04-01 09:30:00', true,
+                ['a', 'b'], '陈明您好'))
+           AS t(as_of_date, customer_id, worklist_rank, priority_score, contact_window_start_local, flag, codes,
+                message_zh)"""
+    )
+    con.execute("CREATE OR REPLACE TABLE marts.fct_example (invoice_id VARCHAR)")
+    con.executemany("INSERT INTO marts.fct_example VALUES (?)", [[i] for i in invoices])
+    con.execute(
+        "CREATE OR REPLACE TABLE marts.model_card AS SELECT DATE '2026-03-31' AS as_of_date, '7' AS model_version"
+    )
+    con.close()
+
+
+def _pg_rows(url: str, sql: str) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_postgres_publication_has_every_table_typed_and_the_manifest(tiny_settings, bi_database):
+    from ar_risk.config import load_settings
+
+    settings = load_settings({"AR_HOME": str(tiny_settings.home), "AR_BI_POSTGRES_URL": bi_database,
+                              "AR_BI_POSTGRES_SCHEMA": "ar_bi_test"})  # fmt: skip
+    _typed_warehouse(settings, ["I1", "I2"])
+    publication = publish_marts(settings, run_id="run-1", as_of_date=AS_OF)
+    assert publication.postgres_schema == "ar_bi_test" and publication.model_version == "7"
+    assert _pg_rows(bi_database, "SELECT invoice_id FROM ar_bi_test.fct_example ORDER BY 1") == [("I1",), ("I2",)]
+    row = _pg_rows(bi_database, "SELECT * FROM ar_bi_test.collection_worklist")[0]
+    assert row[:6] == (AS_OF, "C1", 1, Decimal("1234.56"), dt.datetime(2026, 4, 1, 9, 30), True)
+    assert row[6:] == ('["a", "b"]', "陈明您好")
+    columns = (
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'ar_bi_test' AND table_name = 'collection_worklist'"
+    )
+    types = dict(_pg_rows(bi_database, columns))
+    assert types["priority_score"] == "numeric" and types["as_of_date"] == "date"
+    manifest = _pg_rows(
+        bi_database,
+        "SELECT run_id, table_name, row_count, model_version, data_quality_status "
+        "FROM ar_bi_test.meta_publication ORDER BY table_name",
+    )
+    assert manifest == [
+        ("run-1", "collection_worklist", 1, "7", "not_checked"),
+        ("run-1", "fct_example", 2, "7", "not_checked"),
+        ("run-1", "model_card", 1, "7", "not_checked"),
+    ]
+
+
+def test_postgres_publication_swaps_whole_and_a_failure_keeps_both_previous_publications(
+    tiny_settings, bi_database, monkeypatch
+):
+    import psycopg
+
+    from ar_risk.config import load_settings
+    from ar_risk.publish import postgres
+
+    env = {"AR_HOME": str(tiny_settings.home), "AR_BI_POSTGRES_URL": bi_database}
+    settings = load_settings(env)
+    _typed_warehouse(settings, ["I1"])
+    publish_marts(settings, run_id="run-1", as_of_date=AS_OF)
+
+    # A reader inside one transaction keeps its snapshot while the next run swaps the schema in.
+    reader = psycopg.connect(bi_database)
+    reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    assert reader.execute("SELECT count(*) FROM ar_bi.fct_example").fetchone() == (1,)
+    reader.commit()
+    _typed_warehouse(settings, ["I1", "I2", "I3"])
+    publish_marts(settings, run_id="run-2", as_of_date=AS_OF)
+    assert reader.execute("SELECT count(*) FROM ar_bi.fct_example").fetchone() == (3,)
+    reader.close()
+    schemas = {r[0] for r in _pg_rows(bi_database, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ar_bi%'")}
+    assert schemas == {"ar_bi"}  # no incoming or previous schema left behind
+
+    # The next run dies while loading PostgreSQL: nothing changes there, nor in serving.duckdb.
+    before = _digest(settings.serving_path)
+    _typed_warehouse(settings, ["I1", "I2", "I3", "I4"])
+
+    def broken(_value):
+        raise ValueError("cannot convert (simulated)")
+
+    monkeypatch.setattr(postgres, "_cell", broken)
+    with pytest.raises(ValueError, match="simulated"):
+        publish_marts(settings, run_id="run-3", as_of_date=AS_OF)
+    assert _pg_rows(bi_database, "SELECT DISTINCT run_id FROM ar_bi.meta_publication") == [("run-2",)]
+    assert _pg_rows(bi_database, "SELECT count(*) FROM ar_bi.fct_example") == [(3,)]
+    assert _digest(settings.serving_path) == before
+
+    # An unreachable PostgreSQL is a clear error naming the target, without the password.
+    monkeypatch.undo()
+    unreachable = load_settings({**env, "AR_BI_POSTGRES_URL": "postgresql://bi:secret@127.0.0.1:9/bi"})
+    with pytest.raises(postgres.PostgresPublicationError, match=r"bi:\*\*\*|//\*\*\*@127.0.0.1:9/bi") as error:
+        publish_marts(unreachable, run_id="run-4", as_of_date=AS_OF)
+    assert "secret" not in str(error.value)
+    assert _digest(settings.serving_path) == before

@@ -265,8 +265,21 @@ def _with_model_marts(settings) -> None:
            AS d(as_of_date, model_version, feature, psi, status, is_alert)"""
     )
     con.execute(
-        """CREATE TABLE marts.collection_worklist AS SELECT DATE '2026-10-31' AS as_of_date,
-             'C1' AS customer_id, 1 AS priority, 'call' AS next_action"""
+        """CREATE TABLE marts.collection_worklist AS SELECT * FROM (VALUES
+             (DATE '2026-10-31', 2, 'Bravo', 'Formal dunning letter', '正式催款函', 'low', 'Li Rep', 'letter',
+              DATE '2026-11-02', 500.00, 150.0, 1, 'scheduled'),
+             (DATE '2026-10-31', 1, 'Alpha', 'Call by the sales rep', '销售代表电话催收', 'extreme', 'Li Rep', 'phone',
+              DATE '2026-11-02', 5000.00, 4500.0, 2, 'scheduled'),
+             (DATE '2026-10-30', 1, 'Old day', 'Friendly reminder', '友好提醒', 'low', 'Li Rep', 'email',
+              DATE '2026-10-31', 9.00, 1.0, 1, 'scheduled'))
+           AS w(as_of_date, worklist_rank, customer_name, action_label_en, action_label_zh, risk_level, owner_name,
+                channel, contact_date, target_amount_rc, priority_score, invoice_count, contact_status)"""
+    )
+    con.execute(
+        """CREATE TABLE marts.alerts AS SELECT * FROM (VALUES
+             (DATE '2026-10-31', 'newly_overdue', 'warning'), (DATE '2026-10-31', 'newly_overdue', 'warning'),
+             (DATE '2026-10-31', 'risk_raised', 'critical'))
+           AS a(as_of_date, alert_type, severity)"""
     )
     con.close()
 
@@ -297,11 +310,10 @@ def test_the_demo_run_wrote_the_report_and_the_summary_names_it(demo_run):
         for stem in (AS_OF.isoformat(), "latest"):
             assert (settings.reports_dir / f"ar_health_{stem}.{lang}.html").stat().st_size > 1_000_000
     assert f"health report   {settings.reports_dir / 'ar_health_2026-10-31.zh-CN.html'}" in stdout
-    # the demo trains and scores a model: its sections show real data; only the worklist is still to come
+    # the demo trains and scores a model and builds the worklist: every section shows real data
     page = (settings.reports_dir / "ar_health_latest.en.html").read_text()
-    for key in ("risk", "forecast", "model"):
+    for key in ("risk", "forecast", "model", "worklist"):
         assert "data-unavailable" not in _section(page, key), key
-    assert 'data-unavailable="true"' in _section(page, "worklist")
 
 
 def test_files_per_language_and_a_latest_copy_written_atomically(absent_report):
@@ -380,8 +392,11 @@ def test_model_forecast_and_worklist_sections_when_their_marts_exist(present_rep
     assert "<b>0.812</b>" in model and "<b>7</b>" in model and "2026-07-01 – 2026-09-30" in model
     assert "<span>Features with a drift alert</span><b>1</b>" in model and 'data-chart="drift"' in model
     worklist = _section(en, "worklist")
-    assert "<th>next_action</th>" in worklist and "<td>call</td>" in worklist
-    assert "模型卡片" in zh and "预期损失合计" in zh
+    assert "<span>Worklist entries</span><b>2</b>" in worklist  # the as-of date's rows only
+    assert "<span>Target amount</span><b>5,500.00 CNY</b>" in worklist
+    assert worklist.index("<td>Alpha</td>") < worklist.index("<td>Bravo</td>")  # by rank
+    assert "<td>newly_overdue</td><td>warning</td><td>2</td>" in re.sub(r">\s+<", "><", worklist)
+    assert "销售代表电话催收" in _section(zh, "worklist") and "模型卡片" in zh and "预期损失合计" in zh
 
 
 def test_a_date_the_publication_does_not_hold_fails_clearly(absent_report):

@@ -49,6 +49,9 @@ class Settings:
     duckdb_memory_limit: str
     # The sources configuration (ar_risk.extract.sources); None: the landing folder only.
     sources_file: Path | None = None
+    # A PostgreSQL database BI tools read, published beside serving.duckdb (None: not published there).
+    bi_postgres_url: str | None = None
+    bi_postgres_schema: str = "ar_bi"
     # An MLflow tracking server shared by every worker (http://mlflow:5000 in docker-compose.yml);
     # None: the SQLite store under mlflow_dir, for one machine.
     mlflow_server_uri: str | None = None
@@ -142,8 +145,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dbt_threads=int(threads_raw),
         duckdb_memory_limit=memory_limit,
         sources_file=_path(env, "AR_SOURCES_FILE", None),
+        bi_postgres_url=env.get("AR_BI_POSTGRES_URL", "").strip() or None,
+        bi_postgres_schema=_bi_schema(env),
         mlflow_server_uri=mlflow_server,
     )
+
+
+def _bi_schema(env: Mapping[str, str]) -> str:
+    schema = env.get("AR_BI_POSTGRES_SCHEMA", "ar_bi").strip()
+    # The publication renames <schema>__incoming to <schema>: leave room for the suffix (63 bytes).
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,40}", schema):
+        raise ConfigError(
+            f"AR_BI_POSTGRES_SCHEMA={schema!r} must be a lower-case PostgreSQL identifier of at most 41 characters"
+        )
+    return schema
 
 
 def resolve_as_of_date(

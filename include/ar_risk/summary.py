@@ -47,6 +47,37 @@ def _model_lines(con, as_of) -> list[str]:
     ]
 
 
+def _collection_lines(con, as_of, currency: str) -> list[str]:
+    """The day's worklist and alerts, when the publication holds them (docs/collections.md)."""
+    rows = con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()
+    if not {"collection_worklist", "alerts"} <= {name for (name,) in rows}:
+        return []
+    entries, scheduled, target = con.execute(
+        """SELECT count(*), count(*) FILTER (WHERE contact_status = 'scheduled'), coalesce(sum(target_amount_rc), 0)
+           FROM marts.collection_worklist WHERE as_of_date = ?""",
+        [as_of],
+    ).fetchone()
+    top = con.execute(
+        """SELECT worklist_rank, customer_id, customer_name, action_code, owner_name, contact_date, target_amount_rc
+           FROM marts.collection_worklist WHERE as_of_date = ? ORDER BY worklist_rank LIMIT 3""",
+        [as_of],
+    ).fetchall()
+    severities = con.execute(
+        "SELECT severity, count(*) FROM marts.alerts WHERE as_of_date = ? GROUP BY ALL ORDER BY 2 DESC, 1", [as_of]
+    ).fetchall()
+    lines = [
+        "",
+        f"Collection worklist 催收任务: {entries:,} rows, {scheduled:,} contacts scheduled, "
+        f"target 目标回款 {_money(target)} {currency}",
+    ]
+    for rank, customer_id, name, action, owner, contact_date, amount in top:
+        when = contact_date or "no contact"
+        lines.append(f"  {rank}. {customer_id:<10} {name}  {action} by {owner} on {when}: {_money(amount)} {currency}")
+    alerts = ", ".join(f"{severity} {n:,}" for severity, n in severities) or "none"
+    lines.append(f"Alerts 预警: {alerts}")
+    return lines
+
+
 def render_summary(settings: Settings) -> str:
     con = connect_serving(settings)
     try:
@@ -81,6 +112,7 @@ def render_summary(settings: Settings) -> str:
             [as_of],
         ).fetchall()
         model = _model_lines(con, as_of)
+        collections = _collection_lines(con, as_of, totals[4] or settings.reporting_currency)
     finally:
         con.close()
 
@@ -110,6 +142,7 @@ def render_summary(settings: Settings) -> str:
     if risk_grades:
         lines.append("Customers by risk grade 客户风险等级: " + ", ".join(f"{g} {n:,}" for g, n in risk_grades))
     lines += model
+    lines += collections
     lines += ["", "Top 5 overdue customers 逾期金额前五的客户:"]
     for rank, (customer_id, name, amount, max_dpd) in enumerate(top_overdue, start=1):
         lines.append(f"  {rank}. {customer_id:<10} {name}  {_money(amount)} {currency}, max {max_dpd} days past due")

@@ -16,6 +16,7 @@ from typing import Any
 from ar_risk_ml.config import ModelConfigError
 from ar_risk_ml.errors import NoChampionError, ScoringError, TrainingDataError
 
+from ar_risk.collections.strategy import StrategyConfigError
 from ar_risk.config import ConfigError, load_settings, resolve_as_of_date
 from ar_risk.extract.landing import LandingError
 from ar_risk.extract.mapping import MappingError
@@ -37,7 +38,9 @@ DATA_ERRORS = (
     NoChampionError,
     ScoringError,
     TrainingDataError,
+    StrategyConfigError,
 )
+# PostgresPublicationError is not a data error: a BI database that blinked is retried.
 
 
 @contextmanager
@@ -160,12 +163,16 @@ def hand_over_raw(context: Mapping[str, Any], reports: list[dict], *, as_of: dt.
 
 
 def dbt_build(context: Mapping[str, Any]) -> dict:
+    from ar_risk.collections.strategy import validate_strategy
     from ar_risk.transform.dbt import build
 
     with fail_fast_on_data_errors():
         as_of = as_of_from_context(context)
         full_refresh = bool((context.get("params") or {}).get("full_refresh", False))
-        counts = build(load_settings(), as_of, full_refresh=full_refresh)
+        settings = load_settings()
+        # A bad edit of the collection strategy stops the day here, not after scoring.
+        validate_strategy(settings.dbt_project_dir / "seeds")
+        counts = build(settings, as_of, full_refresh=full_refresh)
     _hand_over(context, MARTS_ASSET, as_of_date=as_of.isoformat())
     return {"as_of_date": as_of.isoformat(), "results": counts}
 
@@ -200,6 +207,15 @@ def retrain_model(context: Mapping[str, Any]) -> dict:
             "champion_version": result.champion_version, "challenger_version": result.challenger_version}  # fmt: skip
 
 
+def build_collection_marts(context: Mapping[str, Any]) -> dict:
+    from ar_risk.collections.build import build_collections
+
+    with fail_fast_on_data_errors():
+        as_of = as_of_from_context(context)
+        result = build_collections(load_settings(), as_of)
+    return {"as_of_date": as_of.isoformat(), "calendar_rows": result.calendar_rows, "results": result.statuses}
+
+
 def publish_serving(context: Mapping[str, Any]) -> dict:
     from ar_risk.publish.serving import publish_marts
 
@@ -207,7 +223,9 @@ def publish_serving(context: Mapping[str, Any]) -> dict:
         as_of = as_of_from_context(context)
         publication = publish_marts(load_settings(), run_id=context["run_id"], as_of_date=as_of)
     _hand_over(context, SERVING_ASSET, as_of_date=as_of.isoformat())
-    return {"as_of_date": as_of.isoformat(), "row_counts": publication.row_counts}
+    return {"as_of_date": as_of.isoformat(), "row_counts": publication.row_counts,
+            "model_version": publication.model_version, "data_quality_status": publication.data_quality_status,
+            "postgres_schema": publication.postgres_schema}  # fmt: skip
 
 
 def write_report(context: Mapping[str, Any]) -> dict:

@@ -14,7 +14,8 @@ import yaml
 
 from ar_risk.config import PROJECT_DIR
 
-MARTS_MODELS_DIR = PROJECT_DIR / "dbt_project" / "models" / "marts"
+# Every models folder: the marts and the collections marts (alerts, worklist) both declare exposures.
+MARTS_MODELS_DIR = PROJECT_DIR / "dbt_project" / "models"
 START, END = "<!-- bi-contract:start (generated: ar-risk bi-contract) -->", "<!-- bi-contract:end -->"
 
 

@@ -35,6 +35,9 @@ class Publication:
     run_id: str
     as_of_date: dt.date
     row_counts: dict[str, int]
+    model_version: str | None = None
+    data_quality_status: str = "not_checked"
+    postgres_schema: str | None = None
 
 
 def _fsync(path: Path) -> None:
@@ -86,8 +89,33 @@ def _copy_data_quality(con: duckdb.DuckDBPyConnection, as_of_date: dt.date) -> N
         )
 
 
+def _model_version(con: duckdb.DuckDBPyConnection, tables: list[str], as_of_date: dt.date) -> str | None:
+    """The champion version that scored the as-of date (marts.model_card), if the model ran."""
+    if "model_card" not in tables:
+        return None
+    row = con.execute(
+        f"SELECT max(model_version) FROM {MARTS_SCHEMA}.model_card WHERE as_of_date = ?", [as_of_date]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _data_quality_status(con: duckdb.DuckDBPyConnection) -> str:
+    """passed / warnings (rows quarantined) / not_checked (nothing came through the gate that day)."""
+    checked, failed = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE NOT success) FROM {MANIFEST_SCHEMA}.data_quality"
+    ).fetchone()
+    if not checked:
+        return "not_checked"
+    return "warnings" if failed else "passed"
+
+
 def publish_marts(settings: Settings, *, run_id: str, as_of_date: dt.date) -> Publication:
-    """Copy every table and view of ``marts`` into a fresh serving file and swap it in."""
+    """Copy every table and view of ``marts`` into a fresh serving file and swap it in.
+
+    With ``AR_BI_POSTGRES_URL`` set, the same tables also go to PostgreSQL
+    (ar_risk.publish.postgres), before the file is swapped in: when
+    PostgreSQL fails, neither target changes.
+    """
     serving = settings.serving_path
     serving.parent.mkdir(parents=True, exist_ok=True)
     safe_run = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in run_id)[:80]
@@ -121,21 +149,31 @@ def publish_marts(settings: Settings, *, run_id: str, as_of_date: dt.date) -> Pu
                 con.execute(f"CREATE TABLE {target} AS SELECT * FROM {source} ORDER BY ALL")
                 row_counts[table] = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
             con.execute(f"CREATE SCHEMA {MANIFEST_SCHEMA}")
+            _copy_data_quality(con, as_of_date)
+            model_version = _model_version(con, tables, as_of_date)
+            quality_status = _data_quality_status(con)
             con.execute(
                 f"CREATE TABLE {MANIFEST_SCHEMA}.publication (run_id VARCHAR, as_of_date DATE, "
-                "published_at TIMESTAMP, table_name VARCHAR, row_count BIGINT)"
+                "published_at TIMESTAMP, table_name VARCHAR, row_count BIGINT, model_version VARCHAR, "
+                "data_quality_status VARCHAR)"
             )
             published_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             con.executemany(
-                f"INSERT INTO {MANIFEST_SCHEMA}.publication VALUES (?, ?, ?, ?, ?)",
-                [[run_id, as_of_date, published_at, t, n] for t, n in row_counts.items()],
+                f"INSERT INTO {MANIFEST_SCHEMA}.publication VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [run_id, as_of_date, published_at, t, n, model_version, quality_status]
+                    for t, n in row_counts.items()
+                ],
             )
-            _copy_data_quality(con, as_of_date)
             con.execute("DETACH warehouse")
             con.execute("CHECKPOINT")
         finally:
             con.close()
         _fsync(tmp)
+        if settings.bi_postgres_url:
+            from ar_risk.publish.postgres import publish_to_postgres
+
+            publish_to_postgres(tmp, settings.bi_postgres_url, settings.bi_postgres_schema)
         os.replace(tmp, serving)  # the atomic step
         _fsync(serving.parent)
     except BaseException:
@@ -143,7 +181,15 @@ def publish_marts(settings: Settings, *, run_id: str, as_of_date: dt.date) -> Pu
         tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
         raise
     log.info("published %s tables to %s for %s", len(row_counts), serving, as_of_date)
-    return Publication(serving_path=serving, run_id=run_id, as_of_date=as_of_date, row_counts=row_counts)
+    return Publication(
+        serving_path=serving,
+        run_id=run_id,
+        as_of_date=as_of_date,
+        row_counts=row_counts,
+        model_version=model_version,
+        data_quality_status=quality_status,
+        postgres_schema=settings.bi_postgres_schema if settings.bi_postgres_url else None,
+    )
 
 
 def connect_serving(settings: Settings) -> duckdb.DuckDBPyConnection:

@@ -315,13 +315,38 @@ def load_model_card(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict | No
     return {"card": card, "drift": drift}
 
 
-def load_worklist(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame | None:
-    """The first rows of the collection worklist for ``as_of``; None without collection_worklist."""
+WORKLIST_TOP = 20
+
+
+def load_worklist(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict | None:
+    """The worklist's size and top rows for ``as_of``, and the day's alerts by type and severity.
+
+    None without marts.collection_worklist (a publication from before the collections step).
+    """
     if not table_exists(con, MARTS, "collection_worklist"):
         return None
-    columns = {r[0] for r in con.execute(f"DESCRIBE {MARTS}.collection_worklist").fetchall()}
-    where = "WHERE as_of_date = ?" if "as_of_date" in columns else ""
-    return _df(con, f"SELECT * FROM {MARTS}.collection_worklist {where} LIMIT 20", [as_of] if where else [])
+    totals = con.execute(
+        f"""SELECT count(*), coalesce(sum(target_amount_rc), 0), count(*) FILTER (WHERE contact_status = 'scheduled')
+            FROM {MARTS}.collection_worklist WHERE as_of_date = ?""",
+        [as_of],
+    ).fetchone()
+    top = _df(
+        con,
+        f"""SELECT worklist_rank, customer_name, action_label_en, action_label_zh, risk_level, owner_name,
+                   channel, contact_date, target_amount_rc, priority_score, invoice_count
+            FROM {MARTS}.collection_worklist WHERE as_of_date = ?
+            ORDER BY worklist_rank LIMIT {WORKLIST_TOP}""",
+        [as_of],
+    )
+    alerts = None
+    if table_exists(con, MARTS, "alerts"):
+        alerts = _df(
+            con,
+            f"""SELECT alert_type, severity, count(*) AS alerts FROM {MARTS}.alerts
+                WHERE as_of_date = ? GROUP BY ALL ORDER BY alerts DESC, alert_type, severity""",
+            [as_of],
+        )
+    return {"rows": totals[0], "target_rc": totals[1], "scheduled": totals[2], "top": top, "alerts": alerts}
 
 
 def load_data_quality(con: duckdb.DuckDBPyConnection) -> dict | None:

@@ -369,7 +369,7 @@ def build_sections(con, as_of: dt.date, lang: str, currency: str) -> tuple[list[
         sections.append(fc)
 
     sections.append(_model_section(data.load_model_card(con, as_of), lang))
-    sections.append(_worklist_section(data.load_worklist(con, as_of), lang))
+    sections.append(_worklist_section(data.load_worklist(con, as_of), lang, currency))
     sections.append(_quality_section(data.load_data_quality(con), lang))
     return sections, cards, overall
 
@@ -407,14 +407,43 @@ def _date(value) -> str:
     return "?" if _missing(value) else str(value)[:10]
 
 
-def _worklist_section(worklist: pd.DataFrame | None, lang: str) -> Section:
+def _worklist_section(worklist: dict | None, lang: str, currency: str) -> Section:
     if worklist is None:
         return _missing_section("worklist", lang, "marts.collection_worklist")
     section = Section("worklist", t("sec_worklist", lang))
-    section.facts = [(t("worklist_rows", lang), f"{len(worklist):,}" + ("+" if len(worklist) == 20 else ""))]
-    section.tables.append(
-        _table("", list(worklist.columns), [[_cell(v) for v in row] for row in worklist.itertuples(index=False)])
-    )
+    section.facts = [
+        (t("worklist_rows", lang), f"{worklist['rows']:,}"),
+        (t("worklist_scheduled", lang), f"{worklist['scheduled']:,}"),
+        (t("worklist_target", lang), f"{fmt_money(worklist['target_rc'], lang)} {currency}"),
+    ]
+    top = worklist["top"]
+    if top.empty:
+        section.notes.append(t("no_rows", lang))
+    else:
+        action = "action_label_zh" if lang == "zh-CN" else "action_label_en"
+        heads = _heads(lang, currency, "wl_rank", "customer", "wl_action", "wl_risk", "wl_owner", "wl_channel",
+                       "wl_contact_date", "$wl_target", "wl_priority", "wl_invoices")  # fmt: skip
+        rows = [
+            [
+                str(r.worklist_rank),
+                str(r.customer_name),
+                str(getattr(r, action)),
+                t_code("risk", str(r.risk_level), lang),
+                str(r.owner_name),
+                str(r.channel),
+                _date(r.contact_date),
+                fmt_money(r.target_amount_rc, lang),
+                fmt_number(r.priority_score, lang, 0),
+                str(r.invoice_count),
+            ]
+            for r in top.itertuples(index=False)
+        ]
+        section.tables.append(_table(t("worklist_top", lang, n=len(top)), heads, rows))
+    alerts = worklist["alerts"]
+    if alerts is not None and not alerts.empty:
+        heads = _heads(lang, currency, "alert_type", "alert_severity", "alert_count")
+        rows = [[str(r.alert_type), str(r.severity), f"{int(r.alerts):,}"] for r in alerts.itertuples(index=False)]
+        section.tables.append(_table(t("alerts_today", lang), heads, rows))
     return section
 
 

@@ -7,6 +7,7 @@ of the worker, and its exit code and run_results.json say what failed.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -30,6 +31,9 @@ class DbtBuildError(RuntimeError):
 
 # The model's training set: rebuilt by the monthly retraining, not by the daily build.
 TRAINING_FEATURES = "tag:ml_training"
+# Alerts, worklist and strategy effectiveness: built by ar_publish after scoring
+# (ar_risk.collections.build), since they read the scores of the same date.
+COLLECTIONS = "tag:collections"
 
 
 def dbt_command() -> list[str]:
@@ -116,15 +120,18 @@ def build(
     - ``full_refresh`` rebuilds incremental models (staging, daily snapshots)
       from raw; the snapshot marts then restart from this as-of date.
     - The model's training set (tag ml_training) is left to the monthly
-      retraining: ``build_training_features``.
+      retraining: ``build_training_features``; the collections marts (tag
+      collections) to ar_publish: ``ar_risk.collections.build``.
     """
-    command = ["build", "--exclude", TRAINING_FEATURES]
+    command = ["build", "--exclude", TRAINING_FEATURES, COLLECTIONS]
     if not unit_tests:
         command += ["--exclude-resource-type", "unit_test"]
     seeds = _seed_fingerprint(settings)
     if not full_refresh and _seeds_already_loaded(settings, seeds):
         command += ["--exclude", "resource_type:seed"]
         log.info("seeds unchanged since the last build of this warehouse: not reloaded")
+    else:
+        _drop_reshaped_seeds(settings)
     if full_refresh:
         command.append("--full-refresh")
     results = run_dbt(settings, command, as_of_date=as_of_date)
@@ -149,6 +156,36 @@ def build_training_features(settings: Settings, as_of_date: dt.date) -> dict[str
     for r in results.get("results", []):
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     return counts
+
+
+def _drop_reshaped_seeds(settings: Settings) -> None:
+    """Drop a seed table whose file gained or lost columns (an upgrade), so that dbt recreates it.
+
+    dbt reloads an existing seed table into its old columns and fails on a new
+    header; a full refresh would also rebuild every incremental model.
+    """
+    if settings.dbt_target != "duckdb" or not settings.warehouse_path.exists():
+        return
+    con = connect_warehouse(settings)
+    try:
+        for path in sorted((settings.dbt_project_dir / "seeds").glob("*.csv")):
+            with path.open(encoding="utf-8") as handle:
+                header = next(csv.reader(handle), [])
+            current = [
+                name
+                for (name,) in con.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'reference' AND table_name = ? ORDER BY ordinal_position",
+                    [path.stem],
+                ).fetchall()
+            ]
+            if current and current != header:
+                log.info(
+                    "seed %s changed its columns (%s -> %s): reloading it from scratch", path.stem, current, header
+                )
+                con.execute(f'DROP TABLE reference."{path.stem}" CASCADE')
+    finally:
+        con.close()
 
 
 def _seeds_marker(settings: Settings) -> Path:

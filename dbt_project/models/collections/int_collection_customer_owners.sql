@@ -1,0 +1,75 @@
+-- Who owns each role for each customer on the as-of date: the customer's
+-- sales rep and the rep's supervisor when on record (erp_sales_reps), else
+-- the person the collection_owners seed names for the customer's region,
+-- else its default ('*'). One row per customer and role.
+with
+
+customers as (
+    select * from {{ ref('dim_customers') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
+reps as (
+    select * from {{ ref('stg_erp__sales_reps') }}
+),
+
+owners as (
+    select * from {{ ref('collection_owners') }}
+),
+
+roles as (
+    select distinct owner_role from owners
+),
+
+on_record as (
+    select
+        customers.customer_id,
+        customers.region,
+        customers.sales_rep_id,
+        rep.rep_name as sales_rep_name,
+        coalesce(rep.supervisor_id, customers.supervisor_id) as supervisor_id,
+        supervisor.rep_name as supervisor_name
+    from customers
+    left join reps as rep
+        on customers.sales_rep_id = rep.sales_rep_id
+    left join reps as supervisor
+        on coalesce(rep.supervisor_id, customers.supervisor_id) = supervisor.sales_rep_id
+),
+
+final as (
+    select
+        -- ids
+        on_record.customer_id,
+        roles.owner_role,
+        coalesce(
+            case
+                when roles.owner_role = 'sales_rep' then on_record.sales_rep_id
+                when roles.owner_role = 'sales_supervisor' then on_record.supervisor_id
+            end,
+            regional.person_id,
+            fallback.person_id
+        ) as owner_id,
+        -- attributes
+        coalesce(
+            case
+                when roles.owner_role = 'sales_rep' and on_record.sales_rep_id is not null
+                    then coalesce(on_record.sales_rep_name, on_record.sales_rep_id)
+                when roles.owner_role = 'sales_supervisor' and on_record.supervisor_id is not null
+                    then coalesce(on_record.supervisor_name, on_record.supervisor_id)
+            end,
+            regional.person_name,
+            fallback.person_name
+        ) as owner_name
+    from on_record
+    cross join roles
+    left join owners as regional
+        on
+            roles.owner_role = regional.owner_role
+            and on_record.region = regional.region
+    left join owners as fallback
+        on
+            roles.owner_role = fallback.owner_role
+            and fallback.region = '*'
+)
+
+select * from final

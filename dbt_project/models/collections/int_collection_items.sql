@@ -1,0 +1,262 @@
+-- One row per open invoice the collection strategy looks at on the as-of date:
+-- invoices in a collection stage (the prevention stage: due within N days,
+-- and every later stage), with the model's risk, the customer's tier and
+-- archetype, and what the strategy decides for it:
+--   - collection_stage: by days past due (seed collection_stages); a promise
+--     broken within broken_promise_lookback_days moves the customer's
+--     invoices one stage up (escalation_steps = 1);
+--   - action and channel: the most specific matching rule of the strategy
+--     matrix (seed collection_strategy), except that a disputed invoice goes
+--     to dispute_resolution;
+--   - owner: the action's own owner role, else the escalation ladder by days
+--     past due (a broken promise moves one step up);
+--   - worklist_status: worklisted, paused_by_promise (an active promise until
+--     its promised date plus promise_tolerance_days), below_prevention_risk
+--     (a pre-due invoice under prevention_min_risk_level);
+--   - priority_points = overdue probability x open amount x severity weight
+--     of the stage: its share of the worklist row's priority score.
+with
+
+params as (
+    select * from {{ ref('int_collection_parameters') }}
+),
+
+open_items as (
+    select * from {{ ref('fct_ar_open_items') }}
+    where
+        as_of_date = {{ as_of_date() }}
+        and document_type in ('invoice', 'debit_note')
+        and open_amount_rc > 0
+),
+
+scores as (
+    select * from {{ source('scores', 'invoice_risk_scores') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
+customers as (
+    select * from {{ ref('dim_customers') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
+stages as (
+    select * from {{ ref('collection_stages') }}
+),
+
+ladder as (
+    select * from {{ ref('escalation_ladder') }}
+),
+
+strategy as (
+    select * from {{ ref('collection_strategy') }}
+),
+
+actions as (
+    select * from {{ ref('collection_actions') }}
+),
+
+promises as (
+    select * from {{ ref('int_promises_evaluated') }}
+),
+
+-- An active promise pauses dunning of its invoice (or of all the customer's
+-- invoices when made on account) until the promised date plus tolerance.
+pauses as (
+    select
+        open_items.invoice_id,
+        max({{ add_days('promises.promised_date', 'params.promise_tolerance_days') }}) as paused_until
+    from open_items
+    cross join params
+    inner join promises
+        on
+            open_items.customer_id = promises.customer_id
+            and (promises.invoice_id is null or open_items.invoice_id = promises.invoice_id)
+    where
+        promises.promise_status <> 'kept'
+        and {{ add_days('promises.promised_date', 'params.promise_tolerance_days') }}
+        >= {{ as_of_date() }}
+    group by open_items.invoice_id
+),
+
+-- A promise whose tolerance ran out unpaid within the lookback escalates the customer.
+broken_promises as (
+    select
+        promises.customer_id,
+        max(promises.promised_date) as last_broken_promise_date
+    from promises
+    cross join params
+    where
+        promises.promise_status = 'broken'
+        and {{ add_days('promises.promised_date', 'params.promise_tolerance_days') }}
+        < {{ as_of_date() }}
+        and {{ add_days('promises.promised_date', 'params.promise_tolerance_days') }}
+        >= {{ add_days(as_of_date(), '-1 * params.broken_promise_lookback_days') }}
+    group by promises.customer_id
+),
+
+max_stage as (
+    select max(stage_order) as max_stage_order from stages
+),
+
+max_step as (
+    select max(ladder_order) as max_ladder_order from ladder
+),
+
+items as (
+    select
+        open_items.invoice_id,
+        open_items.customer_id,
+        open_items.customer_name,
+        open_items.region,
+        open_items.currency,
+        open_items.reporting_currency,
+        open_items.open_amount,
+        open_items.open_amount_rc,
+        open_items.invoice_date,
+        open_items.due_date,
+        open_items.days_past_due,
+        open_items.is_disputed,
+        customers.country_code,
+        coalesce(customers.customer_tier, 'potential') as customer_tier,
+        customers.archetype,
+        coalesce(scores.risk_level, 'unscored') as risk_level,
+        {{ risk_level_order('scores.risk_level') }} as risk_level_order,
+        coalesce(scores.overdue_probability, 0) as overdue_probability,
+        scores.reason_code_1,
+        scores.reasons_en as model_reasons_en,
+        scores.reasons_zh as model_reasons_zh,
+        stages.stage_order as base_stage_order,
+        pauses.paused_until,
+        broken_promises.last_broken_promise_date,
+        case when broken_promises.customer_id is null then 0 else 1 end as escalation_steps
+    from open_items
+    inner join stages
+        on
+            open_items.days_past_due >= stages.min_days_past_due
+            and (stages.max_days_past_due is null or open_items.days_past_due <= stages.max_days_past_due)
+    left join scores
+        on open_items.invoice_id = scores.invoice_id
+    left join customers
+        on open_items.customer_id = customers.customer_id
+    left join pauses
+        on open_items.invoice_id = pauses.invoice_id
+    left join broken_promises
+        on open_items.customer_id = broken_promises.customer_id
+),
+
+staged as (
+    select
+        items.*,
+        stages.collection_stage,
+        stages.severity_weight,
+        ladder.ladder_order as base_ladder_order
+    from items
+    cross join max_stage
+    inner join stages
+        on stages.stage_order = least(items.base_stage_order + items.escalation_steps, max_stage.max_stage_order)
+    inner join ladder
+        on
+            (ladder.min_days_past_due is null or items.days_past_due >= ladder.min_days_past_due)
+            and (ladder.max_days_past_due is null or items.days_past_due <= ladder.max_days_past_due)
+),
+
+matched as (
+    select
+        staged.invoice_id,
+        strategy.rule_id,
+        strategy.action_code,
+        strategy.channel,
+        row_number() over (
+            partition by staged.invoice_id
+            order by
+                (case when strategy.risk_level = '*' then 0 else 1 end)
+                + (case when strategy.customer_tier = '*' then 0 else 1 end)
+                + (case when strategy.archetype = '*' then 0 else 1 end) desc,
+                strategy.rule_id
+        ) as match_rank
+    from staged
+    inner join strategy
+        on
+            staged.collection_stage = strategy.collection_stage
+            and strategy.risk_level in ('*', staged.risk_level)
+            and strategy.customer_tier in ('*', staged.customer_tier)
+            and strategy.archetype in ('*', coalesce(staged.archetype, '*'))
+),
+
+decided as (
+    select
+        staged.*,
+        case when staged.is_disputed then 'DISPUTE' else matched.rule_id end as rule_id,
+        case when staged.is_disputed then 'dispute_resolution' else matched.action_code end as action_code,
+        case when staged.is_disputed then 'internal' else matched.channel end as strategy_channel
+    from staged
+    left join matched
+        on
+            staged.invoice_id = matched.invoice_id
+            and matched.match_rank = 1
+),
+
+final as (
+    select
+        -- ids
+        {{ as_of_date() }} as as_of_date,
+        decided.invoice_id,
+        decided.customer_id,
+        -- attributes
+        decided.customer_name,
+        decided.region,
+        decided.country_code,
+        decided.customer_tier,
+        decided.archetype,
+        decided.risk_level,
+        decided.risk_level_order,
+        decided.collection_stage,
+        decided.escalation_steps,
+        decided.is_disputed,
+        decided.rule_id,
+        decided.action_code,
+        actions.action_order,
+        decided.strategy_channel,
+        coalesce(nullif(actions.owner_role, ''), owner_step.owner_role) as owner_role,
+        owner_step.ladder_order,
+        decided.reason_code_1,
+        decided.model_reasons_en,
+        decided.model_reasons_zh,
+        case
+            when decided.paused_until is not null and not decided.is_disputed then 'paused_by_promise'
+            when
+                decided.days_past_due <= 0
+                and params.prevention_min_risk_level <> 'all'
+                and decided.risk_level_order < {{ risk_level_order('params.prevention_min_risk_level') }}
+                then 'below_prevention_risk'
+            else 'worklisted'
+        end as worklist_status,
+        -- amounts
+        decided.currency,
+        decided.reporting_currency,
+        decided.open_amount,
+        decided.open_amount_rc,
+        decided.overdue_probability,
+        cast(round(decided.overdue_probability * decided.open_amount_rc, 2) as decimal(18, 2)) as expected_loss_rc,
+        decided.severity_weight,
+        cast(
+            round(decided.overdue_probability * decided.open_amount_rc * decided.severity_weight, 2) as decimal(18, 2)
+        ) as priority_points,
+        -- dates
+        decided.invoice_date,
+        decided.due_date,
+        decided.days_past_due,
+        decided.paused_until,
+        decided.last_broken_promise_date
+    from decided
+    cross join params
+    cross join max_step
+    inner join actions
+        on decided.action_code = actions.action_code
+    inner join ladder as owner_step
+        on
+            owner_step.ladder_order
+            = least(decided.base_ladder_order + decided.escalation_steps, max_step.max_ladder_order)
+)
+
+select * from final

@@ -1,0 +1,421 @@
+-- Alerts of the as-of date (docs/collections.md, "Alerts"): one row per
+-- triggering event. Types: due_soon (prevention), newly_overdue (response),
+-- aging_escalation (monitoring), overdue_cross_department (sales and finance),
+-- credit_utilisation (80 / 90 / 100 %), promise_broken, risk_raised,
+-- score_drift and data_quality. Events that happen on a day (became overdue,
+-- crossed into a bucket, a promise's tolerance ran out) are detected between
+-- the previous as-of date of fct_ar_open_items and this one, so a gap of
+-- several days loses nothing. Each event alerts once: a candidate is dropped
+-- when the same event_key alerted at the same or a higher level within
+-- alert_repeat_after_days before this as-of date (a condition that still
+-- holds after that alerts again; an escalation alerts at once). Incremental
+-- by as_of_date: a rerun of a date replaces it and gives the same rows.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='as_of_date',
+        post_hook=["{{ prune_collection_history() }}"],
+    )
+}}
+
+with
+
+params as (
+    select * from {{ ref('int_collection_parameters') }}
+),
+
+rules as (
+    select * from {{ ref('alert_rules') }}
+),
+
+open_items as (
+    select * from {{ ref('fct_ar_open_items') }}
+    where
+        as_of_date = {{ as_of_date() }}
+        and document_type in ('invoice', 'debit_note')
+        and open_amount_rc > 0
+),
+
+-- The previous run's date: events since then belong to this run.
+previous_run as (
+    select
+        coalesce(max(as_of_date), {{ add_days(as_of_date(), -1) }}) as previous_as_of_date
+    from {{ ref('fct_ar_open_items') }}
+    where as_of_date < {{ as_of_date() }}
+),
+
+gap as (
+    -- date minus date is a number of days on DuckDB and PostgreSQL
+    select {{ as_of_date() }} - previous_run.previous_as_of_date as days_since_previous_run
+    from previous_run
+),
+
+invoice_scores as (
+    select * from {{ source('scores', 'invoice_risk_scores') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
+customer_scores as (
+    select * from {{ source('scores', 'customer_risk_scores') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
+previous_scoring as (
+    select max(as_of_date) as previous_scored_date
+    from {{ source('scores', 'customer_risk_scores') }}
+    where as_of_date < {{ as_of_date() }}
+),
+
+previous_customer_scores as (
+    select customer_scores.*
+    from {{ source('scores', 'customer_risk_scores') }} as customer_scores
+    inner join previous_scoring
+        on customer_scores.as_of_date = previous_scoring.previous_scored_date
+),
+
+drift as (
+    select * from {{ source('scores', 'model_drift') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
+quality as (
+    select * from {{ source('quality', '_validation_results') }}
+),
+
+exposure as (
+    select * from {{ ref('credit_exposure') }}
+),
+
+utilisation_flags as (
+    select * from {{ ref('credit_utilisation_thresholds') }}
+),
+
+buckets as (
+    select * from {{ ref('aging_buckets') }}
+),
+
+prevention_stage as (
+    select stage_list.min_days_past_due
+    from {{ ref('collection_stages') }} as stage_list
+    where
+        stage_list.stage_order = (
+            select min(first_stage.stage_order) from {{ ref('collection_stages') }} as first_stage
+        )
+),
+
+promises as (
+    select * from {{ ref('int_promises_evaluated') }}
+),
+
+customers as (
+    select * from {{ ref('dim_customers') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
+customer_owners as (
+    select * from {{ ref('int_collection_customer_owners') }}
+),
+
+default_owners as (
+    select * from {{ ref('collection_owners') }}
+    where region = '*'
+),
+
+items as (
+    select
+        open_items.*,
+        coalesce(invoice_scores.risk_level, 'unscored') as risk_level,
+        {{ risk_level_order('invoice_scores.risk_level') }} as risk_level_order
+    from open_items
+    left join invoice_scores
+        on open_items.invoice_id = invoice_scores.invoice_id
+),
+
+{% set invoice_values = {
+    'invoice_id': 'items.invoice_id', 'amount': 'items.open_amount_rc', 'currency': 'items.reporting_currency',
+    'due_date': 'items.due_date', 'days_past_due': 'items.days_past_due', 'risk_level': 'items.risk_level',
+} %}
+
+candidates as (
+    -- prevention: due within the prevention stage's days, at prevention_min_risk_level or worse
+    select
+        'due_soon' as alert_type,
+        items.risk_level as alert_level,
+        0 as level_order,
+        'due_soon|' || items.invoice_id || '|' || cast(items.due_date as {{ dbt.type_string() }}) as event_key,
+        items.customer_id,
+        items.customer_name,
+        {{ alert_candidate_columns(invoice_values) }}
+    from items
+    cross join params
+    cross join prevention_stage
+    where
+        items.days_past_due between prevention_stage.min_days_past_due and 0
+        and (
+            params.prevention_min_risk_level = 'all'
+            or items.risk_level_order >= {{ risk_level_order('params.prevention_min_risk_level') }}
+        )
+
+    union all
+
+    -- response: became overdue since the previous run
+    select
+        'newly_overdue' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'newly_overdue|' || items.invoice_id || '|' || cast(items.due_date as {{ dbt.type_string() }}) as event_key,
+        items.customer_id,
+        items.customer_name,
+        {{ alert_candidate_columns(invoice_values) }}
+    from items
+    cross join gap
+    where items.days_past_due between 1 and gap.days_since_previous_run
+
+    union all
+
+    -- monitoring: crossed into a worse aging bucket (31-60 and beyond) since the previous run
+    select
+        'aging_escalation' as alert_type,
+        buckets.aging_bucket as alert_level,
+        buckets.bucket_order as level_order,
+        'aging_escalation|' || items.invoice_id || '|' || cast(items.due_date as {{ dbt.type_string() }}) as event_key,
+        items.customer_id,
+        items.customer_name,
+        {{ alert_candidate_columns(dict(
+            invoice_values, level_label_en='buckets.label_en', level_label_zh='buckets.label_zh'
+        )) }}
+    from items
+    cross join gap
+    inner join buckets
+        on
+            buckets.bucket_order >= 2
+            and items.days_past_due >= buckets.min_days_past_due
+            and items.days_past_due - gap.days_since_previous_run < buckets.min_days_past_due
+
+    union all
+
+    -- escalation: cross_department_days past due, sales and finance together
+    select
+        'overdue_cross_department' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'overdue_cross_department|'
+        || items.invoice_id
+        || '|'
+        || cast(items.due_date as {{ dbt.type_string() }}) as event_key,
+        items.customer_id,
+        items.customer_name,
+        {{ alert_candidate_columns(invoice_values) }}
+    from items
+    cross join gap
+    cross join params
+    where
+        items.days_past_due >= params.cross_department_days
+        and items.days_past_due - gap.days_since_previous_run < params.cross_department_days
+
+    union all
+
+    -- credit: utilisation at 80 / 90 / 100 % (credit_utilisation_thresholds) of a customer or group
+    select
+        'credit_utilisation' as alert_type,
+        exposure.utilisation_flag as alert_level,
+        utilisation_flags.flag_order as level_order,
+        'credit_utilisation|' || exposure.exposure_level || '|' || exposure.party_id as event_key,
+        exposure.party_id as customer_id,
+        exposure.party_name as customer_name,
+        {{ alert_candidate_columns({'amount': 'exposure.exposure_rc', 'currency': 'exposure.reporting_currency',
+                      'utilisation_pct': 'exposure.utilisation_pct',
+                      'level_label_en': 'utilisation_flags.label_en',
+                      'level_label_zh': 'utilisation_flags.label_zh'}) }}
+    from exposure
+    inner join utilisation_flags
+        on exposure.utilisation_flag = utilisation_flags.utilisation_flag
+    where utilisation_flags.flag_order >= 1
+
+    union all
+
+    -- response: a promise whose tolerance ran out unpaid since the previous run
+    select
+        'promise_broken' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'promise_broken|' || promises.promise_id as event_key,
+        promises.customer_id,
+        customers.customer_name,
+        {{ alert_candidate_columns({'invoice_id': 'promises.invoice_id',
+                      'amount': 'promises.promised_amount - promises.paid_amount',
+                      'currency': "'" ~ var('reporting_currency') ~ "'",
+                      'due_date': 'promises.promised_date'}) }}
+    from promises
+    cross join params
+    cross join previous_run
+    left join customers
+        on promises.customer_id = customers.customer_id
+    where
+        promises.promise_status = 'broken'
+        and {{ add_days('promises.promised_date', 'params.promise_tolerance_days') }} < {{ as_of_date() }}
+        and {{ add_days('promises.promised_date', 'params.promise_tolerance_days') }}
+        >= previous_run.previous_as_of_date
+
+    union all
+
+    -- monitoring: the customer's risk level rose to high or extreme since the previous scoring
+    select
+        'risk_raised' as alert_type,
+        customer_scores.risk_level as alert_level,
+        {{ risk_level_order('customer_scores.risk_level') }} as level_order,
+        'risk_raised|' || customer_scores.customer_id as event_key,
+        customer_scores.customer_id,
+        customers.customer_name,
+        {{ alert_candidate_columns({'amount': 'customer_scores.open_amount_rc',
+                                    'currency': "'" ~ var('reporting_currency') ~ "'",
+                      'risk_level': 'customer_scores.risk_level'}) }}
+    from customer_scores
+    cross join previous_scoring
+    left join previous_customer_scores
+        on customer_scores.customer_id = previous_customer_scores.customer_id
+    left join customers
+        on customer_scores.customer_id = customers.customer_id
+    where
+        previous_scoring.previous_scored_date is not null
+        and customer_scores.risk_level in ('high', 'extreme')
+        and {{ risk_level_order('customer_scores.risk_level') }}
+        > {{ risk_level_order('previous_customer_scores.risk_level') }}
+
+    union all
+
+    -- model: a feature or the score drifted from the training population (PSI above the alert level)
+    select
+        'score_drift' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'score_drift|' || drift.feature as event_key,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as customer_name,
+        {{ alert_candidate_columns({'feature': 'drift.feature', 'psi': 'drift.psi'}) }}
+    from drift
+    where drift.is_alert
+
+    union all
+
+    -- data quality: a warning-level check failed on this as-of date's extraction (rows quarantined)
+    select
+        'data_quality' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'data_quality|'
+        || quality.table_name
+        || '|'
+        || quality.rule
+        || '|'
+        || coalesce(quality.column_name, '') as event_key,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as customer_name,
+        {{ alert_candidate_columns({'table_name': 'quality.table_name', 'rule': 'quality.rule',
+                                    'column_name': 'quality.column_name',
+                      'unexpected_count': 'quality.unexpected_count'}) }}
+    from quality
+    where
+        substr(quality.batch_id, 1, 12) = '{{ as_of_date_text() }}__'
+        and not quality.success
+        and quality.severity <> 'critical'
+),
+
+{% if is_incremental() %}
+already_alerted as (
+    select
+        history.event_key,
+        max(history.level_order) as level_order
+    from {{ this }} as history
+    cross join params
+    where
+        history.as_of_date < {{ as_of_date() }}
+        and history.as_of_date >= {{ add_days(as_of_date(), '-1 * params.alert_repeat_after_days') }}
+    group by history.event_key
+),
+{% endif %}
+
+new_events as (
+    select candidates.*
+    from candidates
+    {% if is_incremental() %}
+        left join already_alerted
+            on candidates.event_key = already_alerted.event_key
+        where already_alerted.event_key is null or candidates.level_order > already_alerted.level_order
+    {% endif %}
+),
+
+ruled as (
+    select
+        new_events.*,
+        rules.category,
+        rules.severity,
+        rules.owner_role,
+        rules.notify_roles,
+        rules.rule_version,
+        rules.message_en as template_en,
+        rules.message_zh as template_zh,
+        row_number() over (
+            partition by new_events.event_key, new_events.alert_level
+            order by case when rules.alert_level = '*' then 1 else 0 end
+        ) as rule_rank
+    from new_events
+    inner join rules
+        on
+            new_events.alert_type = rules.alert_type
+            and rules.alert_level in ('*', new_events.alert_level)
+),
+
+{% set message_values = {
+    'customer_name': 'ruled.customer_name', 'invoice_id': 'ruled.invoice_id', 'amount': 'ruled.amount',
+    'currency': 'ruled.currency', 'due_date': 'ruled.due_date', 'days_past_due': 'ruled.days_past_due',
+    'risk_level': 'ruled.risk_level', 'utilisation_pct': 'ruled.utilisation_pct',
+    'level_label_en': 'ruled.level_label_en', 'level_label_zh': 'ruled.level_label_zh', 'feature': 'ruled.feature',
+    'psi': 'ruled.psi', 'table_name': 'ruled.table_name', 'rule': 'ruled.rule', 'column_name': 'ruled.column_name',
+    'unexpected_count': 'ruled.unexpected_count',
+} %}
+
+final as (
+    select
+        -- ids
+        md5(
+            ruled.event_key || '|' || ruled.alert_level || '|' || cast({{ as_of_date() }} as {{ dbt.type_string() }})
+        ) as alert_id,
+        {{ as_of_date() }} as as_of_date,
+        ruled.event_key,
+        ruled.customer_id,
+        ruled.invoice_id,
+        -- attributes
+        ruled.alert_type,
+        ruled.alert_level,
+        cast(ruled.level_order as integer) as level_order,
+        ruled.category,
+        ruled.severity,
+        ruled.customer_name,
+        ruled.owner_role,
+        coalesce(customer_owners.owner_id, default_owners.person_id) as owner_id,
+        coalesce(customer_owners.owner_name, default_owners.person_name) as owner_name,
+        ruled.notify_roles,
+        cast(ruled.rule_version as integer) as rule_version,
+        {{ fill_template('ruled.template_en', message_values) }} as message_en,
+        {{ fill_template('ruled.template_zh', message_values) }} as message_zh,
+        -- amounts
+        ruled.amount,
+        ruled.currency,
+        ruled.days_past_due,
+        ruled.utilisation_pct,
+        ruled.psi,
+        -- dates
+        ruled.due_date
+    from ruled
+    left join customer_owners
+        on
+            ruled.customer_id = customer_owners.customer_id
+            and ruled.owner_role = customer_owners.owner_role
+    left join default_owners
+        on ruled.owner_role = default_owners.owner_role
+    where ruled.rule_rank = 1
+)
+
+select * from final

@@ -1,0 +1,365 @@
+"""The collection strategy tables a finance manager edits, checked before any run uses them.
+
+The tables are dbt seeds (``dbt_project/seeds``): the strategy matrix, escalation
+ladder, owners, actions, channels, contact policies, message templates, alert
+rules and parameters. dbt loads them as they are; this module reads the same
+files first and stops the run with the file, row and column of a bad edit
+(a typo in an action code, a contact window inside quiet hours, a template
+placeholder the pipeline does not fill), instead of a wrong worklist.
+
+docs/collections.md describes every table and rule.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import itertools
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+RISK_LEVELS = ("low", "medium", "high", "extreme")
+OWNER_ROLES = ("sales_rep", "sales_supervisor", "finance_manager", "legal", "data_team")
+CONTACT_CHANNELS = ("phone", "email", "sms", "wechat", "visit", "letter", "internal")
+STRATEGY_CHANNELS = (*CONTACT_CHANNELS, "preferred")
+ALERT_TYPES = (
+    "due_soon", "newly_overdue", "aging_escalation", "overdue_cross_department", "credit_utilisation",
+    "promise_broken", "risk_raised", "score_drift", "data_quality",
+)  # fmt: skip
+SEVERITIES = ("info", "warning", "critical")
+LANGUAGES = ("en", "zh-CN")
+
+# What the SQL fills in a worklist message / an alert message (macros/collections.sql).
+WORKLIST_PLACEHOLDERS = frozenset(
+    {
+        "customer_name", "contact_name", "invoice_count", "amount", "currency", "oldest_due_date",
+        "days_past_due", "target_amount", "target_date", "owner_name", "discount_pct", "discount_days",
+    }
+)  # fmt: skip
+ALERT_PLACEHOLDERS = frozenset(
+    {
+        "customer_name", "invoice_id", "amount", "currency", "due_date", "days_past_due", "risk_level",
+        "utilisation_pct", "level_label_en", "level_label_zh", "feature", "psi", "table_name", "rule",
+        "column_name", "unexpected_count",
+    }
+)  # fmt: skip
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+TIME_OF_DAY = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class StrategyConfigError(ValueError):
+    """A strategy table has a value the pipeline cannot use; the message names file, row and column."""
+
+
+@dataclass(frozen=True)
+class Row:
+    file: str
+    number: int  # the line in the file, header = 1, as a spreadsheet shows it
+    values: dict[str, str]
+
+    def where(self, column: str) -> str:
+        return f"{self.file} row {self.number}, column {column}"
+
+    def get(self, column: str) -> str:
+        return (self.values.get(column) or "").strip()
+
+
+def read_table(seeds_dir: Path, name: str, columns: Iterable[str]) -> list[Row]:
+    path = seeds_dir / f"{name}.csv"
+    if not path.exists():
+        raise StrategyConfigError(f"{path.name} is missing from {seeds_dir}")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise StrategyConfigError(f"{path.name}: missing column(s) {missing}; header is {reader.fieldnames}")
+        rows = [Row(path.name, i, dict(r)) for i, r in enumerate(reader, start=2)]
+    if not rows:
+        raise StrategyConfigError(f"{path.name} has no rows")
+    return rows
+
+
+def _one_of(row: Row, column: str, allowed: Iterable[str], *, wildcard: bool = False) -> str:
+    value = row.get(column)
+    options = (*allowed, "*") if wildcard else tuple(allowed)
+    if value not in options:
+        raise StrategyConfigError(f"{row.where(column)}: {value!r} is not one of {', '.join(options)}")
+    return value
+
+
+def _number(row: Row, column: str, *, optional: bool = False, low: float | None = None, high: float | None = None):
+    text = row.get(column)
+    if not text:
+        if optional:
+            return None
+        raise StrategyConfigError(f"{row.where(column)}: a number is required")
+    try:
+        value = float(text)
+    except ValueError:
+        raise StrategyConfigError(f"{row.where(column)}: {text!r} is not a number") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise StrategyConfigError(f"{row.where(column)}: {text} is outside {low}..{high}")
+    return value
+
+
+def _boolean(row: Row, column: str) -> bool:
+    value = row.get(column).lower()
+    if value not in ("true", "false"):
+        raise StrategyConfigError(f"{row.where(column)}: {row.get(column)!r} must be true or false")
+    return value == "true"
+
+
+def _time(row: Row, column: str, *, optional: bool = False) -> dt.time | None:
+    text = row.get(column)
+    if not text and optional:
+        return None
+    if not TIME_OF_DAY.match(text):
+        raise StrategyConfigError(f"{row.where(column)}: {text!r} is not a time of day HH:MM (00:00-23:59)")
+    return dt.time.fromisoformat(text)
+
+
+def _unique(rows: list[Row], key: Callable[[Row], tuple], what: str) -> None:
+    seen: dict[tuple, int] = {}
+    for row in rows:
+        k = key(row)
+        if k in seen:
+            raise StrategyConfigError(f"{row.file} row {row.number}: duplicate {what} {k} (first on row {seen[k]})")
+        seen[k] = row.number
+
+
+def _placeholders(row: Row, column: str, allowed: frozenset[str]) -> None:
+    for name in PLACEHOLDER.findall(row.get(column)):
+        if name not in allowed:
+            raise StrategyConfigError(
+                f"{row.where(column)}: placeholder {{{name}}} is not filled by the pipeline; "
+                f"use one of {', '.join(sorted(allowed))}"
+            )
+    if row.get(column).count("{") != row.get(column).count("}"):
+        raise StrategyConfigError(f"{row.where(column)}: unbalanced braces in the template")
+
+
+def _contiguous(rows: list[Row], order_col: str, what: str) -> None:
+    """Day ranges (min/max days past due) sorted by order must not overlap nor leave gaps; the last is open."""
+    ordered = sorted(rows, key=lambda r: _number(r, order_col))
+    for previous, row in itertools.pairwise(ordered):
+        high = _number(previous, "max_days_past_due", optional=True)
+        low = _number(row, "min_days_past_due", optional=True)
+        if high is None or low is None or low != high + 1:
+            raise StrategyConfigError(
+                f"{row.where('min_days_past_due')}: {what} must follow on from row {previous.number} "
+                f"(max {high}) without gap or overlap; min is {low}"
+            )
+    if _number(ordered[-1], "max_days_past_due", optional=True) is not None:
+        raise StrategyConfigError(f"{ordered[-1].where('max_days_past_due')}: the last {what} must be open-ended")
+
+
+def load_parameters(seeds_dir: Path) -> dict[str, object]:
+    rows = read_table(seeds_dir, "collection_parameters", ("parameter", "value"))
+    _unique(rows, lambda r: (r.get("parameter"),), "parameter")
+    by_name = {r.get("parameter"): r for r in rows}
+    days = ("cross_department_days", "alert_repeat_after_days", "promise_tolerance_days",
+            "broken_promise_lookback_days", "pay_habit_window_days", "pay_habit_min_payments",
+            "pay_habit_tolerance_days", "pay_habit_lead_days", "effectiveness_window_days",
+            "worklist_history_days")  # fmt: skip
+    ratios = ("pay_habit_min_share", "success_min_collected_share")
+    texts = ("prevention_min_risk_level", "quiet_hours_start", "quiet_hours_end", "company_timezone",
+             "company_country")  # fmt: skip
+    unknown = sorted(set(by_name) - set(days) - set(ratios) - set(texts))
+    if unknown:
+        row = by_name[unknown[0]]
+        raise StrategyConfigError(f"{row.where('parameter')}: unknown parameter {unknown[0]!r}")
+    missing = sorted({*days, *ratios, *texts} - set(by_name))
+    if missing:
+        raise StrategyConfigError(f"collection_parameters.csv: missing parameter(s) {missing}")
+    params: dict[str, object] = {}
+    for name in days:
+        value = _number(by_name[name], "value", low=0, high=3660)
+        if value != int(value):
+            raise StrategyConfigError(f"{by_name[name].where('value')}: {name} must be a whole number")
+        params[name] = int(value)
+    for name in ratios:
+        params[name] = _number(by_name[name], "value", low=0, high=1)
+    params["prevention_min_risk_level"] = _one_of(by_name["prevention_min_risk_level"], "value", (*RISK_LEVELS, "all"))
+    start = _time(by_name["quiet_hours_start"], "value")
+    end = _time(by_name["quiet_hours_end"], "value")
+    if not end < start:
+        raise StrategyConfigError(
+            f"{by_name['quiet_hours_end'].where('value')}: quiet hours must run overnight "
+            f"(end {end:%H:%M} before start {start:%H:%M})"
+        )
+    params["quiet_hours_start"], params["quiet_hours_end"] = start, end
+    tz = by_name["company_timezone"].get("value")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise StrategyConfigError(f"{by_name['company_timezone'].where('value')}: unknown time zone {tz!r}") from None
+    params["company_timezone"] = tz
+    country = by_name["company_country"].get("value")
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise StrategyConfigError(f"{by_name['company_country'].where('value')}: {country!r} is not ISO 3166 alpha-2")
+    params["company_country"] = country
+    return params
+
+
+def validate_strategy(seeds_dir: Path) -> dict[str, object]:
+    """Check every collections table; return the parameters. Raises StrategyConfigError naming the cell."""
+    params = load_parameters(seeds_dir)
+    # Tiers and archetypes are defined by their own seeds (one place per concept).
+    tiers = [r.get("customer_tier") for r in read_table(seeds_dir, "customer_tiers", ("customer_tier",))]
+    archetypes = [r.get("archetype") for r in read_table(seeds_dir, "customer_archetypes", ("archetype",))]
+
+    stages = read_table(seeds_dir, "collection_stages", ("collection_stage", "stage_order", "min_days_past_due",
+                                                          "max_days_past_due", "severity_weight"))  # fmt: skip
+    _unique(stages, lambda r: (r.get("collection_stage"),), "collection_stage")
+    for row in stages:
+        _number(row, "severity_weight", low=0, high=100)
+    _contiguous(stages, "stage_order", "collection stage")
+    first = min(stages, key=lambda r: _number(r, "stage_order"))
+    if not (
+        -90 <= _number(first, "min_days_past_due") <= 0 and _number(first, "max_days_past_due", optional=True) == 0
+    ):
+        raise StrategyConfigError(
+            f"{first.where('min_days_past_due')}: the first stage is the prevention stage: "
+            "min_days_past_due between -90 and 0 (due within that many days) and max_days_past_due 0"
+        )
+    stage_codes = [r.get("collection_stage") for r in stages]
+
+    ladder = read_table(seeds_dir, "escalation_ladder", ("owner_role", "ladder_order", "min_days_past_due",
+                                                          "max_days_past_due"))  # fmt: skip
+    for row in ladder:
+        _one_of(row, "owner_role", OWNER_ROLES)
+    _unique(ladder, lambda r: (r.get("owner_role"),), "owner_role")
+    _contiguous(ladder, "ladder_order", "ladder step")
+    if _number(min(ladder, key=lambda r: _number(r, "ladder_order")), "min_days_past_due", optional=True) is not None:
+        raise StrategyConfigError(
+            "escalation_ladder.csv: the first step must have no min_days_past_due (it owns pre-due)"
+        )
+
+    owners = read_table(seeds_dir, "collection_owners", ("owner_role", "region", "person_id", "person_name"))
+    for row in owners:
+        _one_of(row, "owner_role", OWNER_ROLES)
+        if not row.get("person_id"):
+            raise StrategyConfigError(f"{row.where('person_id')}: a person id is required")
+    _unique(owners, lambda r: (r.get("owner_role"), r.get("region")), "owner_role and region")
+    defaults = {r.get("owner_role") for r in owners if r.get("region") == "*"}
+    for role in sorted(set(OWNER_ROLES) - defaults):
+        raise StrategyConfigError(
+            f"collection_owners.csv: no default row (region *) for owner_role {role!r}: "
+            "it is who gets the work when nobody else is on record"
+        )
+
+    actions = read_table(seeds_dir, "collection_actions", ("action_code", "action_order", "contacts_customer",
+                                                            "owner_role", "target_days", "discount_rate",
+                                                            "discount_days",
+                                                            "follows_pay_habit", "label_en", "label_zh"))  # fmt: skip
+    _unique(actions, lambda r: (r.get("action_code"),), "action_code")
+    for row in actions:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", row.get("action_code")):
+            raise StrategyConfigError(
+                f"{row.where('action_code')}: {row.get('action_code')!r} is not a snake_case code"
+            )
+        _number(row, "action_order", low=0)
+        if row.get("owner_role"):  # empty: the escalation ladder decides
+            _one_of(row, "owner_role", OWNER_ROLES)
+        _boolean(row, "contacts_customer")
+        _boolean(row, "follows_pay_habit")
+        _number(row, "target_days", low=0, high=365)
+        rate = _number(row, "discount_rate", optional=True, low=0, high=0.2)
+        if (rate is None) != (_number(row, "discount_days", optional=True, low=1, high=90) is None):
+            raise StrategyConfigError(f"{row.where('discount_days')}: discount_rate and discount_days go together")
+        for label in ("label_en", "label_zh"):
+            if not row.get(label):
+                raise StrategyConfigError(f"{row.where(label)}: a label is required")
+    action_codes = [r.get("action_code") for r in actions]
+    if "dispute_resolution" not in action_codes:
+        raise StrategyConfigError("collection_actions.csv: action dispute_resolution is required (disputed invoices)")
+
+    channels = read_table(seeds_dir, "contact_channels", ("channel", "window_start", "window_end", "contacts_customer"))
+    _unique(channels, lambda r: (r.get("channel"),), "channel")
+    quiet_start, quiet_end = params["quiet_hours_start"], params["quiet_hours_end"]
+    for row in channels:
+        _one_of(row, "channel", CONTACT_CHANNELS)
+        if not _boolean(row, "contacts_customer"):
+            continue
+        start, end = _time(row, "window_start"), _time(row, "window_end")
+        if not start < end:
+            raise StrategyConfigError(f"{row.where('window_end')}: the window must end after it starts")
+        # Windows are clipped to the allowed hours; one that lies wholly in quiet hours can never be used.
+        if not (max(start, quiet_end) < min(end, quiet_start)):
+            raise StrategyConfigError(
+                f"{row.where('window_start')}: {start:%H:%M}-{end:%H:%M} lies within quiet hours "
+                f"({quiet_start:%H:%M}-{quiet_end:%H:%M}): no contact could ever be scheduled"
+            )
+    missing_channels = sorted(set(CONTACT_CHANNELS) - {r.get("channel") for r in channels})
+    if missing_channels:
+        raise StrategyConfigError(f"contact_channels.csv: missing channel(s) {missing_channels}")
+
+    policies = read_table(seeds_dir, "contact_policies", ("customer_tier", "max_contacts_per_week"))
+    _unique(policies, lambda r: (r.get("customer_tier"),), "customer_tier")
+    for row in policies:
+        _one_of(row, "customer_tier", tiers, wildcard=True)
+        cap = _number(row, "max_contacts_per_week", low=1, high=50)
+        if cap != int(cap):
+            raise StrategyConfigError(f"{row.where('max_contacts_per_week')}: a whole number is required")
+    if "*" not in {r.get("customer_tier") for r in policies}:
+        raise StrategyConfigError("contact_policies.csv: a default row (customer_tier *) is required")
+
+    strategy = read_table(seeds_dir, "collection_strategy", ("rule_id", "collection_stage", "risk_level",
+                                                              "customer_tier", "archetype", "action_code",
+                                                              "channel"))  # fmt: skip
+    _unique(strategy, lambda r: (r.get("rule_id"),), "rule_id")
+    _unique(strategy, lambda r: tuple(r.get(c) for c in ("collection_stage", "risk_level", "customer_tier",
+                                                         "archetype")), "condition")  # fmt: skip
+    for row in strategy:
+        _one_of(row, "collection_stage", stage_codes)
+        _one_of(row, "risk_level", RISK_LEVELS, wildcard=True)
+        _one_of(row, "customer_tier", tiers, wildcard=True)
+        _one_of(row, "archetype", archetypes, wildcard=True)
+        _one_of(row, "action_code", action_codes)
+        _one_of(row, "channel", STRATEGY_CHANNELS)
+    for stage in stage_codes:
+        if not any(r.get("collection_stage") == stage and r.get("risk_level") == r.get("customer_tier")
+                   == r.get("archetype") == "*" for r in strategy):  # fmt: skip
+            raise StrategyConfigError(
+                f"collection_strategy.csv: stage {stage!r} needs a catch-all rule (risk_level, customer_tier "
+                "and archetype all *) so that every invoice gets an action"
+            )
+
+    templates = read_table(seeds_dir, "message_templates", ("template_code", "action_code", "min_days_past_due",
+                                                             "language", "subject", "body"))  # fmt: skip
+    _unique(templates, lambda r: (r.get("action_code"), r.get("min_days_past_due"), r.get("language")),
+            "action_code, min_days_past_due and language")  # fmt: skip
+    for row in templates:
+        _one_of(row, "action_code", action_codes, wildcard=True)
+        _one_of(row, "language", LANGUAGES)
+        _number(row, "min_days_past_due", low=-999, high=3650)
+        _placeholders(row, "subject", WORKLIST_PLACEHOLDERS)
+        _placeholders(row, "body", WORKLIST_PLACEHOLDERS)
+    for language in LANGUAGES:
+        if not any(r.get("action_code") == "*" and _number(r, "min_days_past_due") <= -7
+                   and r.get("language") == language for r in templates):  # fmt: skip
+            raise StrategyConfigError(
+                f"message_templates.csv: a default template (action_code *, min_days_past_due <= -7) "
+                f"in {language} is required"
+            )
+
+    rule_columns = ("alert_type", "alert_level", "category", "severity", "owner_role", "notify_roles", "rule_version",
+                    "message_en", "message_zh")  # fmt: skip
+    rules = read_table(seeds_dir, "alert_rules", rule_columns)
+    _unique(rules, lambda r: (r.get("alert_type"), r.get("alert_level")), "alert_type and alert_level")
+    for row in rules:
+        _one_of(row, "alert_type", ALERT_TYPES)
+        _one_of(row, "severity", SEVERITIES)
+        _one_of(row, "owner_role", OWNER_ROLES)
+        for role in row.get("notify_roles").split(";"):
+            if role not in OWNER_ROLES:
+                raise StrategyConfigError(
+                    f"{row.where('notify_roles')}: {role!r} is not one of {', '.join(OWNER_ROLES)}"
+                )
+        _number(row, "rule_version", low=1)
+        _placeholders(row, "message_en", ALERT_PLACEHOLDERS)
+        _placeholders(row, "message_zh", ALERT_PLACEHOLDERS)
+    return params

@@ -1,0 +1,296 @@
+"""Alerts, collection worklist, contact rules and strategy tables (docs/collections.md).
+
+The scenario (tests/collections_support.py, tests/fixtures/landing_collections) runs the
+real dbt project for 2026-09-22 and then 2026-09-23, with hand-set model scores.
+Worked by hand for 2026-09-23 (severity weights: due_soon 0.5, dpd_1_30 1.0, dpd_31_60 1.5):
+
+C1 Alpha (key account -> core tier, at most 1 contact a week; contacted 2026-09-18):
+  I11 1000 due 09-28, p 0.60 high -> due_soon; I12 2000 due 09-22, p 0.40 medium -> dpd_1_30;
+  both friendly_reminder (R01, R04): priority 0.60 x 1000 x 0.5 + 0.40 x 2000 x 1.0 = 1100.00.
+  The cap is used up until 09-18 + 7 = 09-25, the Mid-Autumn Festival (Friday) -> Monday 09-28;
+  e-mail (the contact's preferred channel) 09:00-10:00 Shanghai = 01:00-02:00 UTC.
+C2 Bravo (US, core; contact in New York, no phone on record):
+  I21 5000 dpd 3, p 0.90 extreme -> call_by_rep (R06): 4500.00, rank 1; no phone -> a letter,
+  09:00 New York (EDT) = 13:00 UTC on Thursday 09-24.
+  I22 3000 disputed -> dispute_resolution, internal: 0.50 x 3000 x 1.5 = 2250.00.
+  I23 500 dpd 31, p 0.20 low -> formal_letter (R08): 150.00; the second contact of the week
+  for a core customer waits a week: 09-23 + 8 = 10-01.
+C3 Charlie: I31 under a promise (09-22 + 3 days tolerance >= 09-23): paused, not worklisted.
+C4 Delta: I41 1500 dpd 10, p 0.40; its promise of 09-19 broke on 09-22 -> one stage up
+  (dpd_31_60: formal_letter) and one ladder step up (the supervisor R0): 0.40 x 1500 x 1.5 = 900.00.
+C5 Echo: every contact do_not_contact -> listed, no contact date, no message.
+C6 Foxtrot: pays on the 30th (6 receipts) -> reminded 5 days before: 09-25 -> holiday -> 09-28.
+C7 Golf: credit limit 10000; 9500 open on 09-22 (95 %: warning), 10500 on 09-23 (105 %: over limit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from collections_support import AS_OF, PREVIOUS, prepare, rows
+
+from ar_risk.collections.build import build_collections
+from ar_risk.collections.calendar import country_calendar
+from ar_risk.collections.strategy import StrategyConfigError, validate_strategy
+from ar_risk.config import PROJECT_DIR
+
+SEEDS = PROJECT_DIR / "dbt_project" / "seeds"
+D = dt.date
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    return prepare(tmp_path_factory.mktemp("collections") / "ar_home")
+
+
+def _worklist(settings, as_of=AS_OF) -> dict[tuple[str, str], dict]:
+    found = rows(settings, "SELECT * FROM marts.collection_worklist WHERE as_of_date = ?", [as_of])
+    return {(r["customer_id"], r["action_code"]): r for r in found}
+
+
+def _alerts(settings, as_of) -> dict[tuple[str, str | None], dict]:
+    found = rows(settings, "SELECT * FROM marts.alerts WHERE as_of_date = ?", [as_of])
+    return {(r["alert_type"], r["invoice_id"] or r["customer_id"]): r for r in found}
+
+
+# -- worklist ------------------------------------------------------------------------------
+
+
+def test_worklist_rows_priorities_and_ranks(scenario):
+    worklist = _worklist(scenario)
+    expected = [  # rank, customer, action, priority, invoices
+        (1, "C2", "call_by_rep", "4500.00", "I21"),
+        (2, "C2", "dispute_resolution", "2250.00", "I22"),
+        (3, "C1", "friendly_reminder", "1100.00", "I12,I11"),
+        (4, "C4", "formal_letter", "900.00", "I41"),
+        (5, "C5", "friendly_reminder", "360.00", "I51"),
+        (6, "C2", "formal_letter", "150.00", "I23"),
+        (7, "C6", "friendly_reminder", "105.00", "I61"),
+    ]
+    got = sorted(
+        (r["worklist_rank"], c, a, str(r["priority_score"]), r["invoices_covered"]) for (c, a), r in worklist.items()
+    )
+    assert got == expected
+    assert ("C3", "call_by_rep") not in worklist  # paused by the active promise
+
+
+def test_contact_dates_follow_caps_holidays_habits_and_time_zones(scenario):
+    worklist = _worklist(scenario)
+    alpha = worklist[("C1", "friendly_reminder")]
+    assert (alpha["contacts_last_7_days"], alpha["max_contacts_per_week"]) == (1, 1)
+    assert alpha["contact_date"] == D(2026, 9, 28)  # cap frees 09-25, a holiday -> Monday
+    assert alpha["channel"] == "email"
+    assert alpha["contact_window_start_local"] == dt.datetime(2026, 9, 28, 9, 0)
+    assert alpha["contact_window_start_utc"] == dt.datetime(2026, 9, 28, 1, 0)
+    assert alpha["target_amount_rc"] == Decimal("3000.00") and alpha["target_date"] == D(2026, 10, 5)
+
+    bravo_call = worklist[("C2", "call_by_rep")]
+    assert bravo_call["channel"] == "letter"  # no phone on record
+    assert bravo_call["contact_date"] == D(2026, 9, 24)
+    assert bravo_call["contact_window_start_utc"] == dt.datetime(2026, 9, 24, 13, 0)  # 09:00 EDT
+    assert worklist[("C2", "formal_letter")]["contact_date"] == D(2026, 10, 1)  # the week's one contact is taken
+    assert worklist[("C2", "dispute_resolution")]["contact_status"] == "internal"
+    assert worklist[("C2", "dispute_resolution")]["contact_date"] is None
+
+    foxtrot = worklist[("C6", "friendly_reminder")]
+    assert foxtrot["pay_habit_day"] == 30
+    assert foxtrot["contact_date"] == D(2026, 9, 28)  # reminder on the 25th, a holiday
+    assert foxtrot["channel"] == "wechat" and foxtrot["contact_window_start_local"].time() == dt.time(10, 0)
+
+    echo = worklist[("C5", "friendly_reminder")]
+    assert echo["contact_status"] == "do_not_contact"
+    assert echo["contact_date"] is None and echo["message_en"] is None
+
+
+def test_broken_promise_escalates_stage_and_owner(scenario):
+    delta = _worklist(scenario)[("C4", "formal_letter")]
+    assert delta["collection_stage"] == "dpd_31_60" and delta["max_days_past_due"] == 10
+    assert (delta["owner_role"], delta["owner_id"], delta["owner_name"]) == (
+        "sales_supervisor", "R0", "Wang Supervisor",
+    )  # fmt: skip
+    assert "broken_promise" in delta["reason_codes"].split(";")
+    assert "Wang Supervisor" in delta["message_en"] and "1500.00 CNY" in delta["message_en"]
+    assert "逾期10天" in delta["message_zh"]
+
+
+def test_messages_and_masked_contacts(scenario):
+    alpha = _worklist(scenario)[("C1", "friendly_reminder")]
+    assert alpha["message_en"] == (
+        "Dear Chen Ming, 2 invoice(s) of Alpha Machinery for 3000.00 CNY are now 1 day(s) past due "
+        "(due 2026-09-22). Please arrange payment by 2026-10-05."
+    )
+    assert alpha["message_subject_zh"] == "付款已逾期"
+    assert alpha["phone_masked"] == "+86*******1111"
+    assert alpha["email_masked"] == "c***@alpha.example.cn"
+    published = {r["column_name"] for r in rows(
+        scenario, "SELECT column_name FROM information_schema.columns WHERE table_name = 'collection_worklist'"
+    )}  # fmt: skip
+    assert not {"phone", "email"} & published  # personal data only masked
+
+
+# -- alerts --------------------------------------------------------------------------------
+
+
+def test_every_alert_type_fires_once_on_its_day(scenario):
+    previous = _alerts(scenario, PREVIOUS)
+    assert set(previous) == {
+        ("due_soon", "I11"), ("due_soon", "I12"), ("due_soon", "I61"), ("credit_utilisation", "C7"),
+    }  # fmt: skip
+    today = _alerts(scenario, AS_OF)
+    assert set(today) == {
+        ("newly_overdue", "I12"),
+        ("aging_escalation", "I23"),
+        ("overdue_cross_department", "I21"),
+        ("credit_utilisation", "C7"),  # escalated: 95 % -> 105 %
+        ("promise_broken", "I41"),
+        ("risk_raised", "C2"),
+        ("score_drift", None),
+        ("data_quality", None),
+    }
+    # due_soon alerted yesterday and does not repeat; the credit alert repeats only because it escalated
+    assert today[("credit_utilisation", "C7")]["alert_level"] == "over_limit"
+    assert today[("credit_utilisation", "C7")]["severity"] == "critical"
+    assert previous[("credit_utilisation", "C7")]["alert_level"] == "warning"
+    assert today[("aging_escalation", "I23")]["alert_level"] == "dpd_31_60"
+    cross = today[("overdue_cross_department", "I21")]
+    assert cross["notify_roles"] == "sales_rep;finance_manager" and cross["owner_id"] == "R1"
+    assert today[("risk_raised", "C2")]["owner_id"] == "FIN-MGR"
+    assert "2 unexpected row(s)" in today[("data_quality", None)]["message_en"]
+    assert today[("promise_broken", "I41")]["message_zh"] == "Delta Textiles承诺于2026-09-19前支付1500.00CNY，未兑现。"
+
+
+def test_rerun_of_a_date_gives_identical_tables(scenario):
+    query = {
+        "alerts": "SELECT * EXCLUDE (as_of_date) FROM marts.alerts WHERE as_of_date = ? ORDER BY alert_id",
+        "worklist": "SELECT * FROM marts.collection_worklist WHERE as_of_date = ? ORDER BY worklist_rank",
+        "effectiveness": "SELECT * FROM marts.strategy_effectiveness WHERE as_of_date = ? ORDER BY ALL",
+    }
+    before = {name: rows(scenario, sql, [AS_OF]) for name, sql in query.items()}
+    ids = [r["alert_id"] for r in before["alerts"]]
+    build_collections(scenario, AS_OF)
+    after = {name: rows(scenario, sql, [AS_OF]) for name, sql in query.items()}
+    assert after == before
+    assert len(ids) == 8 and len(set(ids)) == 8
+
+
+# -- contact rules and the calendar ----------------------------------------------------------
+
+
+def test_contact_slot_edges_unit_test(scenario):
+    """21:59 / 22:00 / 08:00, a holiday and a foreign time zone: dbt unit test on the real model."""
+    from ar_risk.transform.dbt import run_dbt
+
+    results = run_dbt(scenario, ["test", "--select", "int_collection_contact_slots,test_type:unit"], as_of_date=AS_OF)[
+        "results"
+    ]
+    assert [r["status"] for r in results if r["unique_id"].startswith("unit_test.")] == ["pass"]
+
+
+def test_china_calendar_knows_holidays_and_make_up_working_days():
+    frame, source = country_calendar("CN", D(2026, 9, 24), D(2026, 10, 12))
+    by_day = frame.set_index("calendar_date")
+    assert source.startswith("holidays")
+    assert not by_day.loc[D(2026, 9, 25), "is_working_day"]  # Mid-Autumn Festival
+    assert by_day.loc[D(2026, 9, 25), "next_working_date"] == D(2026, 9, 28)
+    assert by_day.loc[D(2026, 10, 1), "next_working_date"] == D(2026, 10, 8)  # National Day week
+    assert by_day.loc[D(2026, 10, 10), "is_working_day"]  # a Saturday worked in exchange (调休)
+    unknown, source = country_calendar("ZZ", D(2026, 9, 25), D(2026, 9, 28))
+    assert source == "weekends only" and list(unknown.is_working_day) == [True, False, False, True]
+
+
+# -- the strategy tables a finance manager edits -----------------------------------------------
+
+
+def test_shipped_strategy_tables_are_valid():
+    params = validate_strategy(SEEDS)
+    assert params["quiet_hours_start"] == dt.time(22) and params["quiet_hours_end"] == dt.time(8)
+
+
+def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    path = seeds / f"{name}.csv"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return seeds
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "message"),
+    [
+        (
+            "collection_strategy",
+            "R05,dpd_1_30,high,*,*,call_by_rep",
+            "R05,dpd_1_30,high,*,*,call_by_reps",
+            "collection_strategy.csv row 6, column action_code: 'call_by_reps' is not one of",
+        ),
+        (
+            "collection_strategy",
+            "R01,due_soon,*,*,*",
+            "R01,due_soon,low,*,*",
+            "stage 'due_soon' needs a catch-all rule",
+        ),
+        (
+            "contact_channels",
+            "sms,10:00,20:00",
+            "sms,22:00,23:00",
+            "contact_channels.csv row 4, column window_start: 22:00-23:00 lies within quiet hours",
+        ),
+        (
+            "contact_channels",
+            "sms,10:00,20:00",
+            "sms,10h,20:00",
+            "contact_channels.csv row 4, column window_start: '10h' is not a time of day",
+        ),
+        (
+            "message_templates",
+            "{customer_name} for {amount}",
+            "{customer} for {amount}",
+            "placeholder {customer} is not filled by the pipeline",
+        ),
+        (
+            "collection_stages",
+            "dpd_31_60,2,31,60",
+            "dpd_31_60,2,32,60",
+            "collection_stages.csv row 4, column min_days_past_due: collection stage must follow on from row 3",
+        ),
+        ("escalation_ladder", "legal,4,91,", "legal,4,91,120", "the last ladder step must be open-ended"),
+        ("contact_policies", "core,1,", "core,one,", "contact_policies.csv row 2, column max_contacts_per_week"),
+        ("collection_parameters", "quiet_hours_end,08:00", "quiet_hours_end,23:00", "quiet hours must run overnight"),
+        (
+            "collection_parameters",
+            "company_timezone,Asia/Shanghai",
+            "company_timezone,Asia/Beijing",
+            "unknown time zone 'Asia/Beijing'",
+        ),
+        (
+            "alert_rules",
+            "due_soon,*,prevention,info",
+            "due_soon,*,prevention,urgent",
+            "alert_rules.csv row 2, column severity: 'urgent' is not one of",
+        ),
+        (
+            "collection_owners",
+            "legal,*,LEGAL-01",
+            "legal,East China,LEGAL-01",
+            "no default row (region *) for owner_role 'legal'",
+        ),
+    ],
+)
+def test_bad_strategy_edits_are_named(tmp_path, name, old, new, message):
+    with pytest.raises(StrategyConfigError, match=None) as error:
+        validate_strategy(_edited(tmp_path, name, old, new))
+    assert message in str(error.value)
+
+
+def test_a_window_ending_at_2159_or_starting_at_0800_is_allowed(tmp_path):
+    # Edges of quiet hours: 21:59 may be used, 22:00 not; 08:00 may be used.
+    validate_strategy(_edited(tmp_path, "contact_channels", "sms,10:00,20:00", "sms,21:00,21:59"))
+    validate_strategy(_edited(tmp_path / "b", "contact_channels", "sms,10:00,20:00", "sms,08:00,08:01"))
+    with pytest.raises(StrategyConfigError, match="lies within quiet hours"):
+        validate_strategy(_edited(tmp_path / "c", "contact_channels", "sms,10:00,20:00", "sms,07:00,08:00"))
