@@ -218,11 +218,13 @@ def _run_day(settings: Settings, as_of: dt.date, *, publish: bool) -> None:
     """One day of the pipeline after extraction, as ar_transform, ar_score and ar_publish run it."""
     from ar_risk_ml.score import score
 
+    from ar_risk.collections.build import build_collections
     from ar_risk.publish.serving import publish_marts
     from ar_risk.transform.dbt import build
 
     build(settings, as_of)
     score(settings, as_of)
+    build_collections(settings, as_of)  # ar_publish's first task
     if publish:
         publish_marts(settings, run_id=f"test__{as_of}", as_of_date=as_of)
 
