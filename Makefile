@@ -53,3 +53,11 @@ clean:  ## remove $$AR_HOME (generated data, warehouse, publication, Airflow met
 
 distclean: clean  ## also remove the environment (.venv) and the bootstrapped uv (.tools)
 	rm -rf .venv .tools
+
+SCALES ?= S
+.PHONY: bench deploy-check
+bench: install  ## benchmarks: generate, extract, dbt build, train, score, publish, next day through Airflow (SCALES="S M L")
+	$(VENV_BIN)/python benchmarks/run_all.py --scales $(SCALES)
+
+deploy-check: install  ## docker-compose.yml through the Compose parser, and the DAGs on Celery/PostgreSQL/Redis as local processes
+	$(VENV_BIN)/python -m pytest tests/test_deployment_compose.py tests/test_deployment_celery.py

@@ -52,6 +52,9 @@ class Settings:
     # A PostgreSQL database BI tools read, published beside serving.duckdb (None: not published there).
     bi_postgres_url: str | None = None
     bi_postgres_schema: str = "ar_bi"
+    # An MLflow tracking server shared by every worker (http://mlflow:5000 in docker-compose.yml);
+    # None: the SQLite store under mlflow_dir, for one machine.
+    mlflow_server_uri: str | None = None
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -63,7 +66,7 @@ class Settings:
 
     @property
     def mlflow_tracking_uri(self) -> str:
-        return f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+        return self.mlflow_server_uri or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
 
     def today(self) -> dt.date:
         """Today's date in the company's time zone."""
@@ -120,6 +123,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory_limit, flags=re.IGNORECASE):
         raise ConfigError(f"AR_DUCKDB_MEMORY_LIMIT={memory_limit!r} must look like 4GB or 512MB")
 
+    mlflow_server = env.get("AR_MLFLOW_TRACKING_URI", "").strip() or None
+    if mlflow_server is not None and not re.fullmatch(r"https?://\S+", mlflow_server):
+        raise ConfigError(
+            f"AR_MLFLOW_TRACKING_URI={mlflow_server!r} must be an MLflow server URL such as http://mlflow:5000"
+        )
+
     return Settings(
         home=home,
         landing_dir=_path(env, "AR_LANDING_DIR", home / "landing"),
@@ -138,6 +147,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sources_file=_path(env, "AR_SOURCES_FILE", None),
         bi_postgres_url=env.get("AR_BI_POSTGRES_URL", "").strip() or None,
         bi_postgres_schema=_bi_schema(env),
+        mlflow_server_uri=mlflow_server,
     )
 
 

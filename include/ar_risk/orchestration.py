@@ -7,10 +7,13 @@ DAG files stay thin: they wire tasks and call the package. Heavy imports
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 import pendulum
 from airflow.sdk import Asset, Param
+
+from ar_risk.task_alerts import on_task_failure, on_task_retry
 
 OWNER = "ar-data-engineering"
 START_DATE = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
@@ -19,8 +22,12 @@ DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
     # Retries are for passing faults (a locked file, a source that blinked).
     # Bad data fails at once: ar_risk.tasks raises AirflowFailException for it.
-    "retries": 2,
-    "retry_delay": dt.timedelta(minutes=2),
+    # AR_TASK_RETRIES / AR_TASK_RETRY_DELAY_SECONDS change them (the failure tests use 2 / 1 s).
+    "retries": int(os.environ.get("AR_TASK_RETRIES", "2")),
+    "retry_delay": dt.timedelta(seconds=int(os.environ.get("AR_TASK_RETRY_DELAY_SECONDS", "120"))),
+    # A JSON line under $AR_HOME/alerts for every failed try; a webhook for the final failure.
+    "on_failure_callback": on_task_failure,
+    "on_retry_callback": on_task_retry,
 }
 
 # The hand-over points between DAGs. Each event carries the as-of date in its

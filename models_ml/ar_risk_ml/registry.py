@@ -15,12 +15,14 @@ CHAMPION, CHALLENGER = "champion", "challenger"
 
 
 def use_mlflow(settings: Settings) -> MlflowClient:
-    """Point MLflow at the project's tracking store (SQLite under $AR_HOME/mlflow, local artifacts)."""
+    """Point MLflow at the tracking store: AR_MLFLOW_TRACKING_URI's server, else SQLite under $AR_HOME/mlflow."""
     settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     mlflow.set_registry_uri(settings.mlflow_tracking_uri)
     if mlflow.get_experiment_by_name(EXPERIMENT) is None:
-        mlflow.create_experiment(EXPERIMENT, artifact_location=(settings.mlflow_dir / "artifacts").as_uri())
+        # A tracking server keeps the artifacts itself (its artifact store); the SQLite store beside them.
+        local = None if settings.mlflow_server_uri else (settings.mlflow_dir / "artifacts").as_uri()
+        mlflow.create_experiment(EXPERIMENT, artifact_location=local)
     mlflow.set_experiment(EXPERIMENT)
     return MlflowClient()
 
