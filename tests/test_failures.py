@@ -34,7 +34,7 @@ from deploy_support import BIN, assert_same_marts, closed_port, marts_and_manife
 
 from ar_risk.config import Settings
 from ar_risk.runner import PipelineError, airflow_env, prepare_airflow, run_dag
-from ar_risk.transform.dbt import DbtBuildError, dbt_paths
+from ar_risk.transform.dbt import dbt_paths
 
 from conftest import settings_for
 
@@ -229,42 +229,28 @@ def _run_day(settings: Settings, as_of: dt.date, *, publish: bool) -> None:
         publish_marts(settings, run_id=f"test__{as_of}", as_of_date=as_of)
 
 
-# The collections marts that came with the merge of main (2026-11-30) and depend on the order
-# in which dates are built: on the backfill path (2026-10-30 first, then 10-28 and 10-29) their
-# rows differ from the daily runs'. Every other mart is equal. Found by this test; reported.
-ORDER_DEPENDENT_MARTS = {"alerts", "strategy_effectiveness"}
+# Alerts (sent once per event) and strategy_effectiveness read the earlier dates' rows, so a
+# backfill runs every date from the first missing one up to the newest, in date order, the newest
+# again included (docs/collections.md, "Backfills"). The collections build refuses a date the
+# warehouse was not last built for.
+COLLECTIONS_MARTS = {"alerts", "collection_worklist", "strategy_effectiveness"}
 _paths: dict[str, object] = {}
 
 
 def backfill_and_daily_marts(tmp_path_factory, demo: Settings) -> tuple[dict, dict, set, list]:
-    """Both paths, built once for the two tests below: backfill marts, daily marts, history dates, dates.
-
-    Also found after the merge, intermittently: the collections dbt build on the backfill path can
-    stop with DuckDB's "INTERNAL Error: dict-surviving cache: global dictionary column ... changed
-    identity" (int_customer_pay_habits, int_collection_contacts' tests). It is raised in each test
-    (DbtBuildError), where the xfail markers name it.
-    """
-    if "error" in _paths:
-        raise _paths["error"]
+    """Both paths, built once for the two tests below: backfill marts, daily marts, history dates, dates."""
     if "result" not in _paths:
         tmp_path = tmp_path_factory.mktemp("backfill")
         dates = [AS_OF - dt.timedelta(days=n) for n in range(BACKFILL_DAYS, 0, -1)]  # the days before the demo's
-        try:
-            daily = copy_demo_home(demo, tmp_path / "daily")
-            for day in dates:  # as the schedule ran them: one a day, each published
-                _run_day(daily, day, publish=True)
-            # The operator was away: today's run (the newest date) happened first, then the backfill
-            # of the days before it, oldest first, then the publication is refreshed.
-            backfill = copy_demo_home(demo, tmp_path / "backfill")
-            _run_day(backfill, dates[-1], publish=True)
-            for day in dates[:-1]:
-                _run_day(backfill, day, publish=False)
-        except DbtBuildError as exc:
-            _paths["error"] = exc
-            raise
-        from ar_risk.publish.serving import publish_marts
-
-        publish_marts(backfill, run_id="test__backfill", as_of_date=dates[-1])
+        daily = copy_demo_home(demo, tmp_path / "daily")
+        for day in dates:  # as the schedule ran them: one a day, each published
+            _run_day(daily, day, publish=True)
+        # The operator was away: today's run (the newest date) happened first; the backfill then
+        # runs the missing days and the newest again, oldest first, and publishes the newest.
+        backfill = copy_demo_home(demo, tmp_path / "backfill")
+        _run_day(backfill, dates[-1], publish=True)
+        for day in dates:
+            _run_day(backfill, day, publish=day == dates[-1])
         con = duckdb.connect(str(daily.serving_path), read_only=True)
         history = {r[0] for r in con.execute("SELECT DISTINCT as_of_date FROM marts.fct_ar_open_items").fetchall()}
         con.close()
@@ -273,22 +259,21 @@ def backfill_and_daily_marts(tmp_path_factory, demo: Settings) -> tuple[dict, di
     return _paths["result"]
 
 
-@pytest.mark.xfail(raises=DbtBuildError, strict=False, reason="intermittent DuckDB internal error, collections build")
 def test_a_backfill_of_past_dates_equals_the_daily_runs(tmp_path_factory, demo_settings):
     backfill, daily, history, dates = backfill_and_daily_marts(tmp_path_factory, demo_settings)
     # Every as-of table keeps its history: each of the dates (and the demo's own day) is there.
     assert history == {*dates, AS_OF}
-    assert set(daily) >= ORDER_DEPENDENT_MARTS, "the collections marts are published"
-    core = sorted(set(daily) - ORDER_DEPENDENT_MARTS)
+    core = sorted(set(daily) - COLLECTIONS_MARTS)
     assert_same_marts({t: backfill[t] for t in core}, {t: daily[t] for t in core},
                       f"backfill of {len(dates)} dates vs daily runs")  # fmt: skip
 
 
-@pytest.mark.xfail(strict=True, reason="alerts and strategy_effectiveness depend on the order dates are built")
 def test_a_backfill_gives_the_daily_collections_marts(tmp_path_factory, demo_settings):
     backfill, daily, _, _ = backfill_and_daily_marts(tmp_path_factory, demo_settings)
-    marts = sorted(ORDER_DEPENDENT_MARTS)
+    assert set(daily) >= COLLECTIONS_MARTS, "the collections marts are published"
+    marts = sorted(COLLECTIONS_MARTS)
     assert_same_marts({t: backfill[t] for t in marts}, {t: daily[t] for t in marts}, "collections marts")
+    assert daily["alerts"] and daily["collection_worklist"], "the comparison is not between empty tables"
 
 
 def test_source_database_down_retries_then_fails_naming_it_and_alerts(home, monkeypatch):
