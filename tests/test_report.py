@@ -275,6 +275,7 @@ def _with_model_marts(settings) -> None:
            AS w(as_of_date, worklist_rank, customer_name, action_label_en, action_label_zh, risk_level, owner_name,
                 channel, contact_date, target_amount_rc, priority_score, invoice_count, contact_status)"""
     )
+    con.execute("DROP TABLE IF EXISTS marts.alerts")  # the demo publishes its own
     con.execute(
         """CREATE TABLE marts.alerts AS SELECT * FROM (VALUES
              (DATE '2026-10-31', 'newly_overdue', 'warning'), (DATE '2026-10-31', 'newly_overdue', 'warning'),
