@@ -396,7 +396,7 @@ def test_model_forecast_and_worklist_sections_when_their_marts_exist(present_rep
     assert "<span>Worklist entries</span><b>2</b>" in worklist  # the as-of date's rows only
     assert "<span>Target amount</span><b>5,500.00 CNY</b>" in worklist
     assert worklist.index("<td>Alpha</td>") < worklist.index("<td>Bravo</td>")  # by rank
-    assert "<td>newly_overdue</td><td>warning</td><td>2</td>" in re.sub(r">\s+<", "><", worklist)
+    assert '<td>newly_overdue</td><td>warning</td><td class="num">2</td>' in re.sub(r">\s+<", "><", worklist)
     assert "销售代表电话催收" in _section(zh, "worklist") and "模型卡片" in zh and "预期损失合计" in zh
 
 
