@@ -78,6 +78,40 @@ def _collection_lines(con, as_of, currency: str) -> list[str]:
     return lines
 
 
+def _quarantine_lines(con) -> list[str]:
+    """Rows the gate quarantined in the publication's newest batch, per table and reason."""
+    present = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'meta'"
+        ).fetchall()
+    }
+    if not {"quarantine_reasons", "quarantine_counts", "data_quality"} <= present:
+        return []
+    batch = con.execute(
+        "SELECT batch_id FROM meta.data_quality ORDER BY validated_at DESC, batch_id DESC LIMIT 1"
+    ).fetchone()
+    if batch is None:
+        return []
+    tables = con.execute(
+        "SELECT table_name, sum(rows_quarantined) FROM meta.quarantine_counts WHERE batch_id = ? "
+        "GROUP BY ALL ORDER BY 1",
+        batch,
+    ).fetchall()
+    if not tables:
+        return ["", "Quarantined rows 隔离行数: none 无"]
+    reasons = con.execute(
+        """SELECT table_name, column_name, rule, rows_quarantined FROM meta.quarantine_reasons
+           WHERE batch_id = ? ORDER BY table_name, rows_quarantined DESC, column_name, rule""",
+        batch,
+    ).fetchall()
+    lines = ["", "Quarantined rows 隔离行数 (raw._quarantine; fix at the source and send again 请在源头更正后重发):"]
+    for table, rows in tables:
+        detail = ", ".join(f"{column} {rule} {n:,}" for t, column, rule, n in reasons if t == table)
+        lines.append(f"  {table:<26} {rows:>8,}  ({detail})")
+    return lines
+
+
 def render_summary(settings: Settings) -> str:
     con = connect_serving(settings)
     try:
@@ -112,6 +146,7 @@ def render_summary(settings: Settings) -> str:
             [as_of],
         ).fetchall()
         model = _model_lines(con, as_of)
+        quality = _quarantine_lines(con)
         collections = _collection_lines(con, as_of, totals[4] or settings.reporting_currency)
     finally:
         con.close()
@@ -143,6 +178,7 @@ def render_summary(settings: Settings) -> str:
         lines.append("Customers by risk grade 客户风险等级: " + ", ".join(f"{g} {n:,}" for g, n in risk_grades))
     lines += model
     lines += collections
+    lines += quality
     lines += ["", "Top 5 overdue customers 逾期金额前五的客户:"]
     for rank, (customer_id, name, amount, max_dpd) in enumerate(top_overdue, start=1):
         lines.append(f"  {rank}. {customer_id:<10} {name}  {_money(amount)} {currency}, max {max_dpd} days past due")

@@ -127,6 +127,8 @@ def summarize_extraction(reports: list[dict]) -> dict:
                 "rows_loaded": load.get("rows_loaded", 0),
                 "rows_already_present": load.get("rows_already_present", 0),
                 "rows_quarantined": load.get("rows_quarantined", 0),
+                "quarantine_reasons": load.get("quarantine_reasons") or {},
+                "rows_released_from_quarantine": load.get("rows_released_from_quarantine", 0),
                 "rows_tombstoned": load.get("rows_tombstoned", 0),
                 "mode": load.get("mode") or "files",
                 "watermark": load.get("watermark_after"),

@@ -52,6 +52,7 @@ from ar_risk.extract.raw import (
     check_and_type_batch,
     ensure_raw_tables,
     merge_batch,
+    recheck_quarantine,
 )
 from ar_risk.extract.sources import EXTRACTION_ORDER, DatabaseSource, SourceConfigError, TableOptions
 from ar_risk.extract.watermarks import Watermark, current_watermark, ensure_watermarks_table, record_extraction
@@ -83,6 +84,8 @@ class TableExtract:
     rows_loaded: int = 0
     rows_already_present: int = 0
     rows_quarantined: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)  # "column rule" -> rows
+    rows_released_from_quarantine: int = 0  # quarantined earlier, loaded now that their reference arrived
     rows_tombstoned: int = 0
     # A full extract over a raw table that already had rows looks for hard deletes.
     detects_hard_deletes: bool = False
@@ -627,6 +630,8 @@ def _merge_chunk(
     result.rows_loaded += merged.rows_loaded
     result.rows_already_present += merged.rows_already_present
     result.rows_quarantined += merged.rows_quarantined
+    for reason, count in merged.quarantine_reasons.items():
+        result.quarantine_reasons[reason] = result.quarantine_reasons.get(reason, 0) + count
     result.extra_columns = sorted(set(result.extra_columns) | set(typed.extras))
     result.type_changes = sorted(set(result.type_changes) | set(typed.type_changes))
 
@@ -667,6 +672,11 @@ def extract_database(
                     force_full_refresh=force_full_refresh,
                     after_chunk=after_chunk,
                 )
+            # Rows quarantined earlier for a missing reference load now if it arrived.
+            for name, count in recheck_quarantine(con, batch_id=batch_id, gate=gate).items():
+                if name in report.tables:
+                    report.tables[name].rows_released_from_quarantine += count
+                    report.tables[name].rows_loaded += count
         finally:
             con.close()
     finally:

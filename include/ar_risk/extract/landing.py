@@ -42,6 +42,7 @@ from ar_risk.extract.raw import (
     ensure_raw_tables,
     first_lines,
     merge_batch,
+    recheck_quarantine,
 )
 from ar_risk.quality.errors import QualityGateError
 from ar_risk.quality.gate import QualityGate, gate_for, record_validation_results
@@ -70,6 +71,7 @@ class TableLoad:
     type_changes: list[str] = field(default_factory=list)  # schema drift: "column: source type (contract type)"
     source_table: str = ""  # the landing folder read (differs from `table` under a mapping)
     quarantine_reasons: dict[str, int] = field(default_factory=dict)  # "column rule" -> rows
+    rows_released_from_quarantine: int = 0  # quarantined earlier, loaded now that their reference arrived
 
 
 @dataclass
@@ -94,6 +96,7 @@ class ExtractReport:
             "quality": {
                 "rows_quarantined": self.rows_quarantined,
                 "quarantined_by_table": {k: v.rows_quarantined for k, v in self.tables.items() if v.rows_quarantined},
+                "quarantine_reasons": {k: v.quarantine_reasons for k, v in self.tables.items() if v.quarantine_reasons},
                 "type_changes": {k: v.type_changes for k, v in self.tables.items() if v.type_changes},
                 "data_docs": self.data_docs,
             },
@@ -440,6 +443,11 @@ def load_landing(
             if not load.available:
                 log.warning("%s: no landing files; features that need it are unavailable", table.name)
             report.tables[table.name] = load
+        # Rows quarantined earlier for a missing reference load now if it arrived (files seen before are skipped).
+        for name, count in recheck_quarantine(con, batch_id=batch_id, gate=gate).items():
+            if name in report.tables:
+                report.tables[name].rows_released_from_quarantine += count
+                report.tables[name].rows_loaded += count
         for view in ("landing_batch", "landing_mapped", "landing_source"):
             con.execute(f"DROP VIEW IF EXISTS {view}")
     finally:

@@ -12,18 +12,23 @@ file (or a DB chunk) and its bookkeeping commit together or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from ar_risk.contract import TABLES, Table
+from ar_risk.contract import EXTRACTION_ORDER, TABLES, Column, Table
 from ar_risk.warehouse import quote_ident
 
 if TYPE_CHECKING:
     from ar_risk.quality.gate import QualityGate
 
+log = logging.getLogger(__name__)
+
 RAW_SCHEMA = "raw"
+EXACT_SUFFIX = "__exact"  # <money column>__exact: the value has at most 2 decimals (ar_risk.quality.gate)
 SOFT_DELETE_COLUMN = "is_deleted"  # optional on every table (source contract, "Deletes")
 # Columns the loader adds to every raw table; they never come from a source.
 METADATA_COLUMNS = {
@@ -82,14 +87,20 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_quality_tables(con)  # raw._quarantine and raw._validation_results
 
 
-def row_hash_sql(columns: list[str]) -> str:
+def row_hash_sql(columns: list[str], *, deleted_column: str | None = None) -> str:
     """SQL for ``_row_hash``: an md5 of the contract values only (NULL as ``\\N``).
 
     So the same row from CSV, Parquet or a database hashes the same; the quality gate's
-    batch (``QualityGate.materialise``) computes the same expression.
+    batch (``QualityGate.materialise``) computes the same expression. A soft delete
+    (``deleted_column`` true) hashes apart from the live row with the same values, so a delete
+    re-sent with an unchanged ``updated_at`` is not skipped as "already present"; live rows
+    hash as before.
     """
     values = ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '\\N')" for c in columns)
-    return f"md5(concat_ws('|', {values}))"
+    live = f"md5(concat_ws('|', {values}))"
+    if deleted_column is None:
+        return live
+    return f"CASE WHEN coalesce({quote_ident(deleted_column)}, false) THEN md5({live} || '|deleted') ELSE {live} END"
 
 
 def cast_expr(column: str, duckdb_type: str) -> str:
@@ -99,6 +110,13 @@ def cast_expr(column: str, duckdb_type: str) -> str:
         # Offsets in the source (+08:00, Z) are honoured, then stored as UTC.
         return f"TRY_CAST(TRY_CAST({ident} AS TIMESTAMPTZ) AS TIMESTAMP)"
     return f"TRY_CAST({ident} AS {duckdb_type})"
+
+
+def _blank_free(column: Column) -> str:
+    """Booleans: an empty or blank cell is a missing value, not an invalid one."""
+    if column.type != "bool":
+        return "TRUE"
+    return f"trim(CAST({quote_ident(column.name)} AS VARCHAR)) <> ''"
 
 
 def first_lines(exc: Exception) -> str:
@@ -171,18 +189,22 @@ def check_and_type_batch(
 
     # A value that is present but does not parse is an error, not a silent NULL. One pass over
     # the batch counts its rows and finds the first bad row of every column; reading every
-    # row also surfaces shape and encoding errors.
+    # row also surfaces shape and encoding errors. is_deleted is checked like a contract
+    # column: 'X' is not "not deleted" but an error.
+    checked = list(table.columns)
+    if SOFT_DELETE_COLUMN in found:
+        checked.append(Column(SOFT_DELETE_COLUMN, "bool", nullable=True))
     probes = ", ".join(
         f"min(_source_row) FILTER (WHERE {quote_ident(c.name)} IS NOT NULL "
-        f"AND {cast_expr(c.name, c.duckdb_type)} IS NULL)"
-        for c in table.columns
+        f"AND {_blank_free(c)} AND {cast_expr(c.name, c.duckdb_type)} IS NULL)"
+        for c in checked
     )
     try:
         rows_in_batch, *first_bad_rows = con.execute(f"SELECT count(*), {probes} FROM {source_relation}").fetchone()
     except duckdb.Error as exc:
         invalid = f"{table.name}: {source_label} is not a valid contract {source_kind}: {first_lines(exc)}"
         raise RawLoadError(invalid) from exc
-    for col, bad_row in zip(table.columns, first_bad_rows, strict=True):
+    for col, bad_row in zip(checked, first_bad_rows, strict=True):
         if bad_row is None:
             continue
         value = con.execute(
@@ -199,6 +221,15 @@ def check_and_type_batch(
         if SOFT_DELETE_COLUMN in found
         else f"CAST(NULL AS BOOLEAN) AS {quote_ident(SOFT_DELETE_COLUMN)}"
     )
+    # Money has cents: a value with more decimals (0.004) would be rounded silently by the cast, so
+    # the gate gets <column>__exact and quarantines it (rule amount_in_cents). Float noise from a
+    # typed source (0.30000000000000004) is not a sub-cent amount: compared at 6 decimals.
+    select += [
+        f"round(TRY_CAST({quote_ident(c.name)} AS DECIMAL(38,10)), 6) = {cast_expr(c.name, c.duckdb_type)} "
+        f"AS {quote_ident(c.name + EXACT_SUFFIX)}"
+        for c in table.columns
+        if c.duckdb_type == "DECIMAL(18,2)"
+    ]
     select += [f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in extras]
     select.append("CAST(_source_row AS BIGINT) AS _source_row")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {typed_view} AS SELECT {', '.join(select)} FROM {source_relation}")
@@ -218,6 +249,7 @@ def merge_batch(
     gate: QualityGate | None = None,
     row_word: str = "row",
     row_offset: int = 0,
+    stop_when_mostly_quarantined: bool = True,
 ) -> BatchResult:
     """Gate the batch in ``relation`` (typed to the contract), then insert it into ``raw.<table>``.
 
@@ -229,7 +261,9 @@ def merge_batch(
     ``source_label`` names the source in messages; ``source_file`` (default: the label) is
     what ``_source_file`` stores (landing files store their name, messages show the path);
     rows are named ``<row_word> <_source_row + row_offset>`` (CSV: "line", 1). ``gate``
-    defaults to a process-wide gate built from the settings.
+    defaults to a process-wide gate built from the settings. A batch of which most rows would be
+    quarantined is refused (expectations/gate.yml), unless ``stop_when_mostly_quarantined`` is False
+    (the quarantine's own re-check, whose rows are expected to wait again).
     """
     from ar_risk.quality.gate import run_gate
 
@@ -246,6 +280,7 @@ def merge_batch(
         gate=gate,
         row_word=row_word,
         row_offset=row_offset,
+        stop_when_mostly_quarantined=stop_when_mostly_quarantined,
     )
     # The batch table holds distinct rows with their _row_hash (contract values only, so the same
     # row from CSV, Parquet or a database is the same row) and gate-only lookup columns.
@@ -268,3 +303,121 @@ def merge_batch(
         rows_quarantined=outcome.quarantined_rows,
         quarantine_reasons=outcome.quarantine_reasons,
     )
+
+
+# Reasons that can pass later without the row being sent again: the reference (customer, document,
+# FX rate) arrives, or the rows that held a delete back are gone. A row quarantined for anything
+# else (a negative amount, a bad code) waits for a corrected re-send.
+RECHECKED_RULES = ("reference_known", "still_referenced", "fx_rate_on_document_date", "currency_known")
+
+
+def recheck_quarantine(con: duckdb.DuckDBPyConnection, *, batch_id: str, gate: QualityGate | None = None) -> dict:
+    """Gate again every quarantined row that waits only for other data; load the ones that pass now.
+
+    Run after a source's tables are loaded, so a payment quarantined for an unknown customer is
+    loaded on the day the customer arrives, even when the payments file itself is not new (its hash
+    is known, so it is never read again). A loaded row keeps its quarantine rows, marked
+    ``released_at`` / ``released_batch_id``: nothing quarantined is ever silently gone. A row still
+    failing for the same reasons keeps its quarantine rows as they are; one failing for other
+    reasons now gets new quarantine rows and its old ones are released. Passes repeat while they
+    free rows (a customer's delete waits for its invoices' deletes). Returns rows loaded per table.
+    The caller owns no transaction: each source's re-check commits on its own.
+    """
+    from ar_risk.quality.gate import QUARANTINE_TABLE, ensure_quality_tables
+
+    ensure_quality_tables(con)
+    loaded: dict[str, int] = {}
+    rules = ", ".join(f"'{r}'" for r in RECHECKED_RULES)
+    for _ in range(len(TABLES)):
+        freed = 0
+        for table_name in EXTRACTION_ORDER:
+            groups = con.execute(
+                f"""SELECT batch_id, source, coalesce(any_value(row_offset), 0) FROM {QUARANTINE_TABLE}
+                    WHERE table_name = ? AND released_at IS NULL
+                      -- this run's own rows were just judged against today's data (references load first)
+                      AND batch_id <> ? AND NOT starts_with(batch_id, ? || '__recheck_')
+                    GROUP BY batch_id, source
+                    HAVING bool_or(rule IN ({rules})) ORDER BY min(quarantined_at), batch_id, source""",
+                [table_name, batch_id, batch_id],
+            ).fetchall()
+            for old_batch, source, offset in groups:
+                # Its own batch id per re-check, so the gate's new quarantine rows never mix with the old ones.
+                recheck_batch = f"{batch_id}__recheck_{uuid.uuid4().hex[:8]}"
+                count = _recheck_source(con, TABLES[table_name], old_batch, source, offset, recheck_batch, gate, rules)
+                if count:
+                    loaded[table_name] = loaded.get(table_name, 0) + count
+                    freed += count
+        if not freed:
+            break
+    return loaded
+
+
+def _recheck_source(con, table: Table, old_batch: str, source: str, offset: int, batch_id: str, gate, rules) -> int:
+    from ar_risk.quality.gate import QUARANTINE_TABLE
+
+    # One row per quarantined source row whose every reason can pass later.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _recheck_rows AS
+            SELECT source_row, any_value(row_json) AS row_json, list_sort(list(DISTINCT rule)) AS rules
+            FROM {QUARANTINE_TABLE}
+            WHERE table_name = ? AND batch_id = ? AND source = ? AND released_at IS NULL
+            GROUP BY source_row HAVING bool_and(rule IN ({rules}))""",
+        [table.name, old_batch, source],
+    )
+    if not con.execute("SELECT count(*) FROM _recheck_rows").fetchone()[0]:
+        return 0
+    names = [*table.column_names, SOFT_DELETE_COLUMN]
+    text_columns = ", ".join(f"json_extract_string(row_json, '$.{name}') AS {quote_ident(name)}" for name in names)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _recheck_source AS SELECT {text_columns}, "
+        f"source_row - {int(offset)} AS _source_row FROM _recheck_rows"
+    )
+    label = source
+    row_word = "line" if offset == 1 and source.lower().endswith(".csv") else "row"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        typed = check_and_type_batch(
+            con, table, source_relation="_recheck_source", typed_view="_recheck_typed", source_label=label,
+            row_word=row_word, row_offset=offset,
+        )  # fmt: skip
+        result = merge_batch(
+            con, table, relation="_recheck_typed", batch_id=batch_id, source_label=label,
+            rows_in_batch=typed.rows_in_batch, extras=[], source_file=label.rsplit("/", 1)[-1],
+            gate=gate, row_word=row_word, row_offset=offset, stop_when_mostly_quarantined=False,
+        )  # fmt: skip
+        # What the gate said now, per row: the same reasons as before -> keep the old quarantine rows and
+        # drop the new copies; other reasons -> keep the new rows; loaded -> release the old ones.
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _recheck_outcome AS
+                SELECT o.source_row, o.rules AS old_rules,
+                       coalesce(list_sort(list(DISTINCT q.rule) FILTER (WHERE q.rule IS NOT NULL)), []) AS new_rules
+                FROM _recheck_rows AS o
+                LEFT JOIN {QUARANTINE_TABLE} AS q ON q.table_name = ? AND q.batch_id = ? AND q.source = ?
+                     AND q.source_row = o.source_row AND q.released_at IS NULL
+                GROUP BY o.source_row, o.rules""",
+            [table.name, batch_id, source],
+        )
+        con.execute(
+            f"""DELETE FROM {QUARANTINE_TABLE} AS q USING _recheck_outcome AS o
+                WHERE q.table_name = ? AND q.batch_id = ? AND q.source = ? AND q.source_row = o.source_row
+                  AND o.new_rules = o.old_rules""",
+            [table.name, batch_id, source],
+        )
+        con.execute(
+            f"""UPDATE {QUARANTINE_TABLE} AS q SET released_at = now()::TIMESTAMP, released_batch_id = ?
+                FROM _recheck_outcome AS o
+                WHERE q.table_name = ? AND q.batch_id = ? AND q.source = ? AND q.source_row = o.source_row
+                  AND q.released_at IS NULL AND o.new_rules IS DISTINCT FROM o.old_rules""",
+            [batch_id, table.name, old_batch, source],
+        )
+        released = con.execute("SELECT count(*) FROM _recheck_outcome WHERE len(new_rules) = 0").fetchone()[0]
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    if released:
+        log.info(
+            "%s: %s quarantined row(s) of %s passed the gate now and were loaded (%s new in raw)",
+            table.name, released, source, result.rows_loaded,
+        )  # fmt: skip
+    return released

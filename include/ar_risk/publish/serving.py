@@ -74,16 +74,32 @@ def _copy_data_quality(con: duckdb.DuckDBPyConnection, as_of_date: dt.date) -> N
         f"CREATE TABLE {MANIFEST_SCHEMA}.quarantine_counts "
         "(batch_id VARCHAR, table_name VARCHAR, rows_quarantined BIGINT)"
     )
+    con.execute(
+        f"CREATE TABLE {MANIFEST_SCHEMA}.quarantine_reasons "
+        "(batch_id VARCHAR, table_name VARCHAR, column_name VARCHAR, rule VARCHAR, rows_quarantined BIGINT)"
+    )
     if VALIDATION_RESULTS_TABLE in present:
         con.execute(
             f"""INSERT INTO {MANIFEST_SCHEMA}.data_quality BY NAME
-                SELECT * FROM warehouse.{VALIDATION_RESULTS_TABLE} WHERE starts_with(batch_id, ?) ORDER BY ALL""",
+                SELECT * REPLACE (split_part(batch_id, '__recheck_', 1) AS batch_id)
+                FROM warehouse.{VALIDATION_RESULTS_TABLE} WHERE starts_with(batch_id, ?) ORDER BY ALL""",
             [prefix],
         )
     if QUARANTINE_TABLE in present:
         con.execute(
+            # Rows, not rule failures: raw._quarantine has one row per rule a source row failed. The
+            # re-check of waiting rows runs under "<batch>__recheck_<n>": it counts as its day's batch.
             f"""INSERT INTO {MANIFEST_SCHEMA}.quarantine_counts
-                SELECT batch_id, table_name, count(*) FROM warehouse.{QUARANTINE_TABLE}
+                SELECT split_part(batch_id, '__recheck_', 1), table_name, count(DISTINCT (source, source_row))
+                FROM warehouse.{QUARANTINE_TABLE}
+                WHERE starts_with(batch_id, ?) GROUP BY ALL ORDER BY ALL""",
+            [prefix],
+        )
+        con.execute(
+            f"""INSERT INTO {MANIFEST_SCHEMA}.quarantine_reasons
+                SELECT split_part(batch_id, '__recheck_', 1), table_name, column_name, rule,
+                       count(DISTINCT (source, source_row))
+                FROM warehouse.{QUARANTINE_TABLE}
                 WHERE starts_with(batch_id, ?) GROUP BY ALL ORDER BY ALL""",
             [prefix],
         )

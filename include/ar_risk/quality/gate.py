@@ -34,7 +34,11 @@ import pandas as pd
 
 from ar_risk.config import PROJECT_DIR, Settings
 from ar_risk.contract import TABLES, Table
+from ar_risk.extract.raw import EXACT_SUFFIX  # computed by check_and_type_batch: the value fits in cents
+from ar_risk.quality import ledger
 from ar_risk.quality.errors import QualityGateError
+from ar_risk.quality.ledger import live_sql
+from ar_risk.quality.limits import GateLimits, load_gate_limits
 from ar_risk.warehouse import quote_ident, sql_literal
 
 log = logging.getLogger(__name__)
@@ -44,7 +48,8 @@ SEVERITIES = ("critical", "warning")
 CHUNK_ROWS = 200_000
 QUARANTINE_TABLE = "raw._quarantine"
 VALIDATION_RESULTS_TABLE = "raw._validation_results"
-LOOKUP_SUFFIX = "__known"
+LOOKUP_SUFFIX = "__known"  # computed by the gate: is the referenced key (or FX rate) there?
+CHECK_SUFFIXES = (LOOKUP_SUFFIX, EXACT_SUFFIX)
 # The date whose FX rate converts a document to the reporting currency (as in dbt's conversion).
 DOCUMENT_DATES = {"erp_invoices": "invoice_date", "erp_payments": "payment_date"}
 # Rows in a quarantine or error message: enough to act on, short enough to read.
@@ -61,6 +66,10 @@ def ensure_quality_tables(con: duckdb.DuckDBPyConnection) -> None:
             table_name VARCHAR, batch_id VARCHAR, source VARCHAR, source_row BIGINT, rule VARCHAR,
             column_name VARCHAR, reason VARCHAR, row_json VARCHAR, quarantined_at TIMESTAMP)"""
     )
+    # Later columns (a warehouse made before them gains them): a row waiting for a reference is
+    # re-checked and, once loaded, marked released, never deleted (ar_risk.extract.raw.recheck_quarantine).
+    for column, typ in (("row_offset", "INTEGER"), ("released_at", "TIMESTAMP"), ("released_batch_id", "VARCHAR")):
+        con.execute(f"ALTER TABLE {QUARANTINE_TABLE} ADD COLUMN IF NOT EXISTS {column} {typ}")
     con.execute(
         f"""CREATE TABLE IF NOT EXISTS {VALIDATION_RESULTS_TABLE} (
             batch_id VARCHAR, table_name VARCHAR, source VARCHAR, rule VARCHAR, expectation_type VARCHAR,
@@ -99,7 +108,10 @@ def load_suite_specs(suites_dir: Path = SUITES_DIR) -> dict[str, dict]:
 
 def _expectation_column(kwargs: dict) -> str:
     if "column" in kwargs:
-        return str(kwargs["column"]).removesuffix(LOOKUP_SUFFIX)
+        column = str(kwargs["column"])
+        for suffix in CHECK_SUFFIXES:
+            column = column.removesuffix(suffix)
+        return column
     if "column_A" in kwargs:
         return str(kwargs["column_A"])
     if "column_list" in kwargs:
@@ -142,8 +154,10 @@ class QualityGate:
         data_docs_dir: Path | None = None,
         suites_dir: Path = SUITES_DIR,
         chunk_rows: int = CHUNK_ROWS,
+        limits: GateLimits | None = None,
     ):
         self.reporting_currency = reporting_currency
+        self.limits = limits or load_gate_limits()
         self.data_docs_dir = data_docs_dir
         self.chunk_rows = chunk_rows
         self.specs = load_suite_specs(suites_dir)
@@ -205,7 +219,10 @@ class QualityGate:
     # --- the gate -----------------------------------------------------------------------------
     def _parameters(self, con: duckdb.DuckDBPyConnection) -> dict:
         rated = [r[0] for r in con.execute("SELECT DISTINCT currency FROM raw.erp_fx_rates").fetchall() if r[0]]
-        return {"known_currencies": sorted({self.reporting_currency, *rated})}
+        return {
+            "known_currencies": sorted({self.reporting_currency, *rated}),
+            "amount_ceiling": self.limits.amount_ceiling,
+        }
 
     def materialise(self, con: duckdb.DuckDBPyConnection, table: Table, relation: str, rows: int) -> tuple[str, int]:
         """Copy the batch (one row per distinct content) into temp table ``_gate_batch`` with lookups.
@@ -216,16 +233,19 @@ class QualityGate:
         present = {r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall()}
         from ar_risk.extract.raw import row_hash_sql  # raw imports this module: import here
 
-        row_hash = row_hash_sql([c for c in table.column_names if c in present])
+        deleted = "is_deleted" if "is_deleted" in present else None
+        row_hash = row_hash_sql([c for c in table.column_names if c in present], deleted_column=deleted)
         lookups = []
         for column, ref in table.references.items():
             if column not in present:
                 continue
             ref_table, ref_column = ref.split(".")
             ident = quote_ident(column)
+            # Known = live in raw: the latest version of the key, not soft-deleted (what dbt's staging keeps).
+            live = live_sql(ref_table, where=f"{quote_ident(ref_column)} IN (SELECT {ident} FROM {relation})")
             lookups.append(
                 f"CASE WHEN b.{ident} IS NULL THEN NULL ELSE b.{ident} IN "
-                f"(SELECT {quote_ident(ref_column)} FROM raw.{ref_table}) END AS {quote_ident(column + LOOKUP_SUFFIX)}"
+                f"(SELECT {quote_ident(ref_column)} FROM ({live})) END AS {quote_ident(column + LOOKUP_SUFFIX)}"
             )
         date_column = DOCUMENT_DATES.get(table.name)
         if date_column in present and "currency" in present:
@@ -388,6 +408,53 @@ def record_validation_results(con: duckdb.DuckDBPyConnection, rows: list[dict]) 
     con.execute(f"INSERT INTO {VALIDATION_RESULTS_TABLE} BY NAME SELECT * FROM frame")
 
 
+# What usually quarantines a whole batch, and what to do about it (the stop message's hint).
+LIKELY_FIXES = {
+    "fx_rate_on_document_date": "set AR_REPORTING_CURRENCY to the documents' currency, or provide erp_fx_rates "
+    "with a rate on or before each document date",
+    "currency_known": "set AR_REPORTING_CURRENCY to the documents' currency, or provide erp_fx_rates for it",
+    "reference_known": "the referenced rows are missing: send that table (it loads first), or check the mapping "
+    "of this column",
+    "value_required": "the column is empty in most rows: check the export or the mapping of this column",
+    "code_known": "map the ERP's own codes onto the contract's in a mapping file (docs/mapping.md)",
+    "date_in_range": "check the date format of the export or the mapping",
+    "currency_code": "map the ERP's currency names onto ISO 4217 codes in a mapping file (docs/mapping.md)",
+}
+
+
+def _stop_when_mostly_quarantined(
+    con: duckdb.DuckDBPyConnection,
+    gate: QualityGate,
+    table: Table,
+    outcome: GateOutcome,
+    rows_in_batch: int,
+    source_label: str,
+    batch_id: str,
+) -> None:
+    """Refuse a batch of which more than the allowed share would be quarantined (expectations/gate.yml)."""
+    limits = gate.limits
+    share = outcome.quarantined_rows / rows_in_batch if rows_in_batch else 0.0
+    if rows_in_batch < limits.quarantine_share_min_rows or share <= limits.quarantine_share_stop:
+        return
+    label, count = max(outcome.quarantine_reasons.items(), key=lambda item: (item[1], item[0]))
+    column, rule = label.split(" ", 1)
+    example = ""
+    if rule in ("fx_rate_on_document_date", "currency_known"):
+        currencies = con.execute(
+            f"SELECT string_agg(DISTINCT json_extract_string(row_json, '$.currency'), ', ') FROM {QUARANTINE_TABLE} "
+            "WHERE batch_id = ? AND source = ? AND rule = ?",
+            [batch_id, source_label, rule],
+        ).fetchone()[0]
+        example = f" (currencies: {currencies}; reporting currency {gate.reporting_currency})"
+    raise QualityGateError(
+        f"{table.name}: {outcome.quarantined_rows} of {rows_in_batch} rows ({share:.0%}) of {source_label} would be "
+        f"quarantined, more than the {limits.quarantine_share_stop:.0%} allowed (expectations/gate.yml "
+        f"quarantine_share_stop); nothing of it was loaded. Main reason: {column} {rule} ({count} rows){example}. "
+        f"Likely fix: {LIKELY_FIXES.get(rule, 'check the export against docs/source_contract.md')}",
+        results=_result_rows(outcome, table, batch_id, source_label, "stopped"),
+    )
+
+
 def run_gate(
     con: duckdb.DuckDBPyConnection,
     table: Table,
@@ -399,6 +466,7 @@ def run_gate(
     gate: QualityGate | None = None,
     row_word: str = "row",
     row_offset: int = 0,
+    stop_when_mostly_quarantined: bool = True,
 ) -> tuple[str, GateOutcome]:
     """Validate the batch; raise on a critical failure; quarantine rows failing warning rules.
 
@@ -412,7 +480,7 @@ def run_gate(
     data_columns = [
         r[0]
         for r in con.execute(f"DESCRIBE {batch}").fetchall()
-        if not r[0].endswith(LOOKUP_SUFFIX) and r[0] not in ("_chunk", "_row_hash", "_source_row")
+        if not r[0].endswith(CHECK_SUFFIXES) and r[0] not in ("_chunk", "_row_hash", "_source_row")
     ]
 
     failures = outcome.critical_failures
@@ -431,28 +499,58 @@ def run_gate(
             message += f" (also failed: {', '.join(f'{f.column} {f.rule}' for f in failures[1:])})"
         raise QualityGateError(message, results=_result_rows(outcome, table, batch_id, source_label, "stopped"))
 
-    quarantine = [
-        (row, r.rule, r.column, r.description)
-        for r in outcome.rules
-        if not r.success and r.severity != "critical"
-        for row in sorted(set(r.unexpected_rows))
-    ]
-    if quarantine:
-        frame = pd.DataFrame(quarantine, columns=["source_row", "rule", "column_name", "reason"])  # noqa: F841
+    def quarantine(findings: list[ledger.Finding]) -> None:
+        """Move rows out of the batch into raw._quarantine, one row per rule failed (the reasons)."""
+        if not findings:
+            return
+        frame = pd.DataFrame(  # noqa: F841 - read by DuckDB below
+            [(f.source_row, f.rule, f.column, f.reason) for f in findings],
+            columns=["source_row", "rule", "column_name", "reason"],
+        )
         con.execute(
-            f"""INSERT INTO {QUARANTINE_TABLE}
-                SELECT ?, ?, ?, q.source_row + ?, q.rule, q.column_name, q.reason, {_row_json_sql(data_columns)},
-                       now()::TIMESTAMP
+            f"""INSERT INTO {QUARANTINE_TABLE} BY NAME
+                SELECT ? AS table_name, ? AS batch_id, ? AS source, q.source_row + ? AS source_row, q.rule,
+                       q.column_name, q.reason, {_row_json_sql(data_columns)} AS row_json,
+                       now()::TIMESTAMP AS quarantined_at, ? AS row_offset
                 FROM frame AS q JOIN {batch} AS b ON b._source_row = q.source_row""",
-            [table.name, batch_id, source_label, row_offset],
+            [table.name, batch_id, source_label, row_offset, row_offset],
         )
-        outcome.quarantined_rows = len({row for row, *_ in quarantine})
-        for _, rule, column, _ in quarantine:
-            label = f"{column} {rule}"
+        con.execute(f"DELETE FROM {batch} WHERE _source_row IN (SELECT DISTINCT source_row FROM frame)")
+        quarantined_rows.update(f.source_row for f in findings)
+        for f in findings:
+            label = f"{f.column} {f.rule}"
             outcome.quarantine_reasons[label] = outcome.quarantine_reasons.get(label, 0) + 1
-        con.execute(
-            f"DELETE FROM {batch} WHERE _source_row IN (SELECT DISTINCT source_row FROM frame)",
-        )
+
+    quarantined_rows: set[int] = set()
+    quarantine(
+        [
+            ledger.Finding(row, r.rule, r.column, r.description)
+            for r in outcome.rules
+            if not r.success and r.severity != "critical"
+            for row in sorted(set(r.unexpected_rows))
+        ]
+    )
+    before_ledger = dict(outcome.quarantine_reasons)
+    ledger.check(con, table, batch, quarantine)
+    # Cross-row rules that fired are validation results too (the report counts rules failed).
+    for label, count in outcome.quarantine_reasons.items():
+        if count > before_ledger.get(label, 0):
+            column, rule = label.split(" ", 1)
+            outcome.rules.append(
+                RuleOutcome(
+                    rule=rule,
+                    expectation_type="ledger_rule",
+                    column=column,
+                    severity="warning",
+                    description="cross-row rule (ar_risk.quality.ledger) / 跨行规则",
+                    success=False,
+                    element_count=rows_in_batch,
+                    unexpected_count=count - before_ledger.get(label, 0),
+                )
+            )
+    # Distinct rows, not rule failures: a row failing three rules is one row quarantined.
+    outcome.quarantined_rows = len(quarantined_rows)
+    if quarantined_rows:
         log.warning(
             "%s: %s row(s) of %s quarantined in %s: %s",
             table.name,
@@ -461,5 +559,7 @@ def run_gate(
             QUARANTINE_TABLE,
             outcome.quarantine_reasons,
         )
+    if stop_when_mostly_quarantined:
+        _stop_when_mostly_quarantined(con, gate, table, outcome, rows_in_batch, source_label, batch_id)
     record_validation_results(con, _result_rows(outcome, table, batch_id, source_label, "passed"))
     return batch, outcome

@@ -365,20 +365,30 @@ def load_data_quality(con: duckdb.DuckDBPyConnection) -> dict | None:
     batch_id, validated_at = latest
     tables = _df(
         con,
-        f"""WITH per_rule AS (  -- one row per table and rule; a batch may validate several files per table
-                SELECT table_name, rule, any_value(severity) AS severity, bool_and(success) AS success,
-                       sum(element_count) AS element_count
+        # A rule is a rule code on a column (value_required on seven columns is seven rules); rows
+        # validated are each source's rows once (every rule of a source sees the same rows), summed.
+        f"""WITH per_rule AS (  -- one row per table, rule and column, over every file of the batch
+                SELECT table_name, rule, column_name, any_value(severity) AS severity, bool_and(success) AS success
                 FROM {META}.data_quality WHERE batch_id = ? GROUP BY ALL
+            ),
+            per_source AS (
+                SELECT table_name, source, max(element_count) AS rows_validated
+                FROM {META}.data_quality WHERE batch_id = ? GROUP BY ALL
+            ),
+            rows_per_table AS (
+                SELECT table_name, sum(rows_validated) AS rows_validated FROM per_source GROUP BY ALL
             )
             SELECT r.table_name, count(*) AS rules,
                    count(*) FILTER (WHERE NOT r.success) AS rules_failed,
                    count(*) FILTER (WHERE NOT r.success AND r.severity = 'critical') AS critical_failed,
-                   max(r.element_count) AS rows_validated,
+                   coalesce(any_value(v.rows_validated), 0) AS rows_validated,
                    coalesce(any_value(q.rows_quarantined), 0) AS rows_quarantined
             FROM per_rule AS r
-            LEFT JOIN {META}.quarantine_counts AS q ON q.batch_id = ? AND q.table_name = r.table_name
+            LEFT JOIN rows_per_table AS v ON v.table_name = r.table_name
+            LEFT JOIN (SELECT table_name, sum(rows_quarantined) AS rows_quarantined FROM {META}.quarantine_counts
+                       WHERE batch_id = ? GROUP BY ALL) AS q ON q.table_name = r.table_name
             GROUP BY ALL ORDER BY r.table_name""",
-        [batch_id, batch_id],
+        [batch_id, batch_id, batch_id],
     )
     tables["status"] = [
         "red" if critical else ("yellow" if failed or quarantined else "green")

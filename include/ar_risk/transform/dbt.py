@@ -103,7 +103,66 @@ def _failing_rows(settings: Settings, result: dict, limit: int = 5) -> str:
     finally:
         con.close()
     shown = "; ".join(", ".join(f"{n}={v}" for n, v in zip(names, row, strict=True)) for row in rows)
-    return f"\n    failing rows (first {limit}): {shown}" if rows else ""
+    if not rows:
+        return ""
+    return f"\n    failing rows (first {limit}): {shown}" + _raw_sources(settings, names, rows)
+
+
+def _source_place(file: str, row: int) -> str:
+    # raw._source_row is the data row; a CSV or Excel sheet has its header line above it.
+    line = f" (line {row + 1})" if str(file).lower().endswith((".csv", ".xlsx", "')")) else ""
+    return f"{file} row {row}{line}"
+
+
+def _raw_sources(settings: Settings, names: list[str], rows: list[tuple], per_key: int = 3) -> str:
+    """Where the failing rows' keys came from: the raw row's file and line, and the rows that point at it.
+
+    A failed test names a mart or staging row; the person fixing it needs the source row to correct
+    or delete (re-send with a newer updated_at or is_deleted = true), e.g. the application of 5,000,000
+    on an invoice with 663,743.10 open. Keys are matched by name to the contract tables' keys.
+    """
+    from ar_risk.contract import TABLES
+    from ar_risk.quality.ledger import live_sql
+
+    by_key = {t.key[0]: t for t in TABLES.values() if len(t.key) == 1}
+    keyed = [n for n in names if n in by_key]
+    if not keyed:
+        return ""
+    column = keyed[0]
+    table = by_key[column]
+    referencing = [
+        (other.name, ref_column, other.key[0])
+        for other in TABLES.values()
+        for ref_column, ref in other.references.items()
+        if ref == f"{table.name}.{column}" and len(other.key) == 1
+    ]
+    lines = []
+    con = connect_warehouse(settings, read_only=True)
+    try:
+        for value in dict.fromkeys(row[names.index(column)] for row in rows):
+            found = con.execute(
+                f"SELECT _source_file, _source_row FROM ({live_sql(table.name, where=f'{column} = ?')})", [value]
+            ).fetchone()
+            place = f"{table.name} {_source_place(*found)}" if found else f"not live in raw.{table.name}"
+            pointing = []
+            for other, ref_column, other_key in referencing:
+                pointing += [
+                    f"{other} {key} from {_source_place(file, row)}"
+                    for key, file, row in con.execute(
+                        f"SELECT {other_key}, _source_file, _source_row FROM "
+                        f"({live_sql(other, where=f'{ref_column} = ?')}) ORDER BY _loaded_at DESC LIMIT {per_key}",
+                        [value],
+                    ).fetchall()
+                ]
+            lines.append(
+                f"{column}={value}: {place}"
+                + (f"; latest rows pointing at it: {', '.join(pointing)}" if pointing else "")
+            )
+    except duckdb.Error:
+        return ""
+    finally:
+        con.close()
+    return "\n    source rows (fix or delete them at the source, then send them again): " + "; ".join(lines)
 
 
 def build(
