@@ -487,3 +487,24 @@ def test_a_table_quarantined_almost_whole_stops_the_run_with_the_likely_fix(case
     assert _query(settings, "SELECT count(*) FROM raw.erp_invoices") == before
     assert _query(settings, "SELECT count(*) FROM raw._quarantine") == [(0,)]
     assert _digest(settings.serving_path) == serving_digest
+
+
+def test_an_invoice_far_above_the_customers_history_is_loaded_and_flagged(case, caplog):
+    settings, _ = case
+    history = [f"H{n},C1,invoice,2026-03-0{n},2026-03-31,100.00,CNY,,,2026-03-01T00:00:00Z" for n in range(1, 5)]
+    _write(settings, "erp_invoices", "a_history.csv", _invoices(*history))  # C1: six documents, largest 1,000.00
+    _write(
+        settings,
+        "erp_invoices",
+        "b_big.csv",
+        _invoices("I30,C1,invoice,2026-03-10,2026-04-09,25000.00,CNY,,,2026-03-10T00:00:00Z"),
+    )
+    load_landing(settings, batch_id="b-history")
+    assert _query(settings, "SELECT amount FROM raw.erp_invoices WHERE invoice_id = 'I30'") == [(25000,)]
+    assert _query(
+        settings,
+        "SELECT outcome, unexpected_count FROM raw._validation_results WHERE rule = 'amount_outside_customer_history'",
+    ) == [("flagged", 1)]
+    assert (
+        "line 2: I30 of C1: 25,000.00 is more than 20x the customer's largest document so far (1,000.00)" in caplog.text
+    )

@@ -13,6 +13,7 @@ from ar_risk.contract import TABLES
 from ar_risk.extract.landing import load_landing
 from ar_risk.quality import QualityGateError
 from ar_risk.quality.gate import SEVERITIES, SUITES_DIR, QualitySuiteError, load_suite_specs
+from ar_risk.quality.limits import GateLimitsError, load_gate_limits
 
 INVOICE_HEADER = (
     "invoice_id,customer_id,document_type,invoice_date,due_date,amount,currency,order_id,sales_rep_id,updated_at"
@@ -187,3 +188,24 @@ def test_a_database_batch_without_a_contract_column_is_refused_by_the_gate(tmp_p
     )
     assert con.execute("SELECT count(*) FROM raw.erp_fx_rates").fetchone() == (0,)
     con.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("amount_ceiling: 1e12\nquarantine_share: 0.5\n", r"gate\.yml: unknown key\(s\) quarantine_share; known: "),
+        ("quarantine_share_stop: 1.5\n", r"quarantine_share_stop must be a share in \(0, 1\], not 1\.5"),
+        ("amount_ceiling: lots\n", r"amount_ceiling must be a number, not 'lots'"),
+        ("- 1\n", r"expected keys and values, found list"),
+    ],
+)
+def test_a_bad_edit_of_the_gate_limits_is_refused_naming_the_key(tmp_path, text, message):
+    path = tmp_path / "gate.yml"
+    path.write_text(text)
+    with pytest.raises(GateLimitsError, match=message):
+        load_gate_limits(path)
+
+
+def test_the_shipped_gate_limits_load():
+    limits = load_gate_limits()
+    assert limits.quarantine_share_stop == 0.5 and limits.amount_ceiling == 10_000_000_000

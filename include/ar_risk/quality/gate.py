@@ -392,7 +392,9 @@ def _result_rows(outcome: GateOutcome, table: Table, batch_id: str, source_label
             "success": r.success,
             "element_count": r.element_count,
             "unexpected_count": r.unexpected_count,
-            "outcome": "passed" if r.success else ("stopped" if r.severity == "critical" else "quarantined"),
+            "outcome": "passed"
+            if r.success
+            else {"critical": "stopped", "notice": "flagged"}.get(r.severity, "quarantined"),
             "validated_at": now,
         }
         for r in outcome.rules
@@ -548,6 +550,33 @@ def run_gate(
                     unexpected_count=count - before_ledger.get(label, 0),
                 )
             )
+    flagged = ledger.outside_customer_history(
+        con,
+        table,
+        batch,
+        multiple=gate.limits.customer_history_multiple,
+        min_documents=gate.limits.customer_history_min_documents,
+    )
+    if flagged:
+        outcome.rules.append(
+            RuleOutcome(
+                rule="amount_outside_customer_history",
+                expectation_type="ledger_rule",
+                column="amount",
+                severity="notice",  # loaded, reported: a large order may be real
+                description="far above the customer's history (expectations/gate.yml) / 远超客户历史金额",
+                success=False,
+                element_count=rows_in_batch,
+                unexpected_count=len(flagged),
+            )
+        )
+        log.warning(
+            "%s: %s row(s) of %s loaded but flagged: %s",
+            table.name,
+            len(flagged),
+            source_label,
+            "; ".join(f"{row_word} {f.source_row + row_offset}: {f.reason}" for f in flagged[:5]),
+        )
     # Distinct rows, not rule failures: a row failing three rules is one row quarantined.
     outcome.quarantined_rows = len(quarantined_rows)
     if quarantined_rows:

@@ -104,6 +104,40 @@ def check(con: duckdb.DuckDBPyConnection, table: Table, batch: str, quarantine: 
         quarantine(_amount_below_applied(con, table, batch))
 
 
+def outside_customer_history(
+    con: duckdb.DuckDBPyConnection, table: Table, batch: str, *, multiple: float, min_documents: int
+) -> list[Finding]:
+    """Invoices far above the customer's own history: loaded, but flagged (a warning, not a quarantine)."""
+    if table.name != "erp_invoices":
+        return []
+    live = live_sql("erp_invoices", where=f"customer_id IN (SELECT customer_id FROM {batch})")
+    rows = con.execute(
+        f"""WITH history AS (
+                SELECT b._source_row, b.invoice_id, b.customer_id, b.amount,
+                       max(h.amount) AS largest, count(h.invoice_id) AS documents
+                FROM {batch} AS b JOIN ({live}) AS h
+                    ON h.customer_id = b.customer_id AND h.invoice_id <> b.invoice_id
+                       AND h.document_type <> 'credit_note'
+                WHERE b.document_type <> 'credit_note' AND NOT coalesce(b.{SOFT_DELETE}, false)
+                GROUP BY ALL)
+            SELECT _source_row, invoice_id, customer_id, amount, largest FROM history
+            WHERE documents >= ? AND amount > ? * largest ORDER BY _source_row""",
+        [min_documents, multiple],
+    ).fetchall()
+    return [
+        Finding(
+            row,
+            "amount_outside_customer_history",
+            "amount",
+            f"{invoice} of {customer}: {_money(amount)} is more than {multiple:g}x the customer's largest document "
+            f"so far ({_money(largest)}): loaded; check it is not a typo"
+            f" / {customer} 的 {invoice}：{_money(amount)} 超过该客户历史最大单据"
+            f"（{_money(largest)}）的 {multiple:g} 倍：已载入，请核实是否录入错误",
+        )
+        for row, invoice, customer, amount, largest in rows
+    ]
+
+
 def _same_version_conflicts(con: duckdb.DuckDBPyConnection, table: Table, batch: str) -> list[Finding]:
     join = " AND ".join(f"r.{quote_ident(k)} = b.{quote_ident(k)}" for k in table.key)
     rows = con.execute(

@@ -21,6 +21,8 @@ class GateLimits:
     amount_ceiling: float = 10_000_000_000
     quarantine_share_stop: float = 0.5
     quarantine_share_min_rows: int = 20
+    customer_history_multiple: float = 20
+    customer_history_min_documents: int = 5
 
 
 def load_gate_limits(path: Path = LIMITS_FILE) -> GateLimits:
@@ -50,5 +52,11 @@ def load_gate_limits(path: Path = LIMITS_FILE) -> GateLimits:
     if min_rows < 1 or int(min_rows) != min_rows:
         raise GateLimitsError(
             f"{path}: quarantine_share_min_rows must be a whole number >= 1, not {limits.quarantine_share_min_rows}"
+        )
+    if limits.customer_history_multiple <= 1:
+        raise GateLimitsError(f"{path}: customer_history_multiple must be > 1, not {limits.customer_history_multiple}")
+    if limits.customer_history_min_documents < 1:
+        raise GateLimitsError(
+            f"{path}: customer_history_min_documents must be >= 1, not {limits.customer_history_min_documents}"
         )
     return limits
