@@ -261,6 +261,8 @@ def test_the_extraction_report_gives_each_table_its_source_counts_and_watermark(
         "rows_loaded": 4,
         "rows_already_present": 0,
         "rows_quarantined": 1,
+        "quarantine_reasons": {},
+        "rows_released_from_quarantine": 0,
         "rows_tombstoned": 0,
         "mode": "incremental",
         "watermark": "2026-10-31T01:00:00+00:00",
