@@ -299,10 +299,10 @@ def _load_file(
         except RawLoadError as exc:
             raise LandingError(str(exc)) from exc
         if typed.rows_in_batch == 0:
-            raise LandingError(
-                f"{table.name}: {src.label} has a header but no data rows; "
-                "remove the file if there is nothing to load for this table"
-            )
+            # A day with no new rows is a valid delta: the valid header was checked above, and
+            # the caller registers the file so that it is not read again. Nothing to gate.
+            log.info("%s: %s has a header and no rows: nothing new for this table", table.name, src.label)
+            return typed, BatchResult(rows_in_batch=0, rows_loaded=0, rows_already_present=0)
         result = merge_batch(
             con,
             table,
@@ -317,6 +317,30 @@ def _load_file(
             row_offset=src.row_offset,
         )
     return typed, result
+
+
+def _check_required_tables(
+    con: duckdb.DuckDBPyConnection,
+    required_without_files: list[str],
+    table_mappings: dict[str, TableMapping],
+    landing_dir: Path,
+) -> None:
+    """A required table needs files now or rows in raw from earlier days.
+
+    Raw is the memory, not the landing folder: loaded files may be archived (moved out of
+    the landing folder), and a day without new documents is a normal day.
+    """
+    missing_required = []
+    for name in required_without_files:
+        if con.execute(f"SELECT count(*) > 0 FROM {RAW_SCHEMA}.{name}").fetchone()[0]:
+            log.info("%s: no new landing files; the rows already in raw are used", name)
+        else:
+            missing_required.append(table_mappings[name].source_table)
+    if missing_required:
+        raise LandingError(
+            f"required table(s) {', '.join(missing_required)} have no {SUFFIXES_TEXT} files "
+            f"under {landing_dir}/<table>/ and no rows in raw from earlier loads"
+        )
 
 
 def load_order() -> list[Table]:
@@ -353,16 +377,11 @@ def load_landing(
     table_mappings = {name: mapping.for_table(name) for name in TABLES}
     if not landing_dir.is_dir():
         raise LandingError(f"landing folder {landing_dir} does not exist (set AR_LANDING_DIR, or run `make demo`)")
-    missing_required = [
-        table_mappings[t.name].source_table
+    required_without_files = [
+        t.name
         for t in TABLES.values()
         if t.required and t.name in provided and not landing_files(landing_dir, table_mappings[t.name].source_table)
     ]
-    if missing_required:
-        raise LandingError(
-            f"required table(s) {', '.join(missing_required)} have no {SUFFIXES_TEXT} files "
-            f"under {landing_dir}/<table>/"
-        )
     gate = gate or gate_for(settings)
 
     report = ExtractReport(batch_id=batch_id, tables={})
@@ -371,6 +390,7 @@ def load_landing(
     con = connect_warehouse(settings)
     try:
         ensure_raw_tables(con)
+        _check_required_tables(con, required_without_files, table_mappings, landing_dir)
         done = {
             (r[0], r[1])
             for r in con.execute(f"SELECT table_name, file_sha256 FROM {RAW_SCHEMA}._ingested_files").fetchall()
