@@ -129,6 +129,17 @@ def has_champion(settings: Settings) -> bool:
 def run_pipeline(
     settings: Settings, as_of: dt.date, *, echo=print, train_first_champion: bool = True
 ) -> list[DagRunResult]:
+    """Run the DAG chain for ``as_of`` under the home's run lock (a second run stops at once)."""
+    from ar_risk.run_lock import RunLockedError, run_lock
+
+    try:
+        with run_lock(settings, as_of):
+            return _run_chain(settings, as_of, echo=echo, train_first_champion=train_first_champion)
+    except RunLockedError as exc:
+        raise PipelineError(str(exc)) from exc
+
+
+def _run_chain(settings: Settings, as_of: dt.date, *, echo, train_first_champion: bool) -> list[DagRunResult]:
     prepare_airflow(settings)
     results = []
     for dag_id in PIPELINE:
