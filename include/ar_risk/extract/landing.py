@@ -13,7 +13,10 @@ Guarantees:
 - extra source columns are kept in raw as text and reported; a column whose
   type changed (Parquet) is reported, never silently coerced;
 - an absent optional table gets an empty raw table, and the run reports it
-  as unavailable instead of faking its content.
+  as unavailable instead of faking its content;
+- raw is the memory, not the landing folder: a required table needs new files
+  only while raw has none of its rows (loaded files may be archived), and a
+  file with only its header row loads 0 rows (a day with no new data).
 """
 
 from __future__ import annotations
@@ -162,15 +165,16 @@ def _check_header(names: list[str], label: str, table: str) -> None:
 
 
 def _may_span_lines(path: Path) -> bool:
-    """Whether a record can start on a line other than its number + 1: a quote (a field with a
-    newline inside) or a blank line (skipped) somewhere in the file. Bytes only, so it is cheap."""
-    tail = b""
+    """Whether a record can start on a line other than its number + 1: a line with an odd
+    number of quotes (a quoted field goes on past its end; doubled quotes inside a field keep
+    the count even) or a blank line (DuckDB skips it). Bytes only, so it is cheap."""
+    carry = b""
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
-            window = tail + block
-            if b'"' in block or b"\n\n" in window or b"\n\r\n" in window:
+            lines = (carry + block).split(b"\n")
+            carry = lines.pop()  # the unfinished last line goes on in the next block
+            if any(line.count(b'"') & 1 or line in (b"", b"\r") for line in lines):
                 return True
-            tail = block[-2:]
     return False
 
 
