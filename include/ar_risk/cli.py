@@ -93,12 +93,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     """Run the ar_retrain DAG through Airflow for the as-of date (what the monthly schedule does)."""
-    from ar_risk.runner import RETRAIN_DAG, prepare_airflow, run_dag
+    from ar_risk.run_lock import RunLockedError, run_lock
+    from ar_risk.runner import RETRAIN_DAG, PipelineError, prepare_airflow, run_dag
 
     settings = load_settings()
     as_of = _as_of_option(args, settings)
-    prepare_airflow(settings)
-    result = run_dag(settings, RETRAIN_DAG, as_of)
+    try:
+        with run_lock(settings, as_of):  # it builds the training features into the warehouse
+            prepare_airflow(settings)
+            result = run_dag(settings, RETRAIN_DAG, as_of)
+    except RunLockedError as exc:
+        raise PipelineError(str(exc)) from exc
     print(f"{RETRAIN_DAG} succeeded in {result.seconds:.1f}s; the decision is in MLflow and in {result.log_path}")
     return 0
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -94,9 +95,37 @@ def _run_state(output: str) -> str | None:
     return None
 
 
+# The task's own message, as the traceback's last line prints it: tasks.fail_fast_on_data_errors
+# raises AirflowFailException("<ErrorClass>: <message>"). Log records quoting it start with a
+# timestamp and do not match.
+_TASK_ERROR = re.compile(r"^(?:[\w.]+\.)?AirflowFailException: (.*)$")
+_LOG_RECORD = re.compile(r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_TRACEBACK_MARKERS = ("Traceback ", "The above exception", "During handling of the above")
+_CAUSE_MAX_LINES = 10
+
+
+def _task_error(lines: list[str]) -> str | None:
+    """The last AirflowFailException's message, with its further lines (up to _CAUSE_MAX_LINES)."""
+    for index in range(len(lines) - 1, -1, -1):
+        found = _TASK_ERROR.match(lines[index].strip())
+        if found is None:
+            continue
+        message = [found.group(1)]
+        for line in lines[index + 1 : index + _CAUSE_MAX_LINES]:
+            if not line.strip() or _LOG_RECORD.match(line) or line.startswith(_TRACEBACK_MARKERS):
+                break
+            message.append(line.rstrip())
+        return "\n    ".join(message)
+    return None
+
+
 def _root_cause(output: str) -> str:
-    """The last exception line of a failed run (the task's own error, not the traceback)."""
-    for line in reversed(output.splitlines()):
+    """The task's own error message, else the last exception line of a failed run."""
+    lines = output.splitlines()
+    task_error = _task_error(lines)
+    if task_error is not None:
+        return task_error
+    for line in reversed(lines):
         stripped = line.strip()
         if ("Exception: " in stripped or "Error: " in stripped) and not stripped.startswith("File "):
             return stripped
@@ -104,7 +133,10 @@ def _root_cause(output: str) -> str:
 
 
 def run_dag(settings: Settings, dag_id: str, as_of: dt.date) -> DagRunResult:
-    log_path = settings.home / "logs" / f"{dag_id}__{as_of.isoformat()}.log"
+    # One file per run (a rerun of the date keeps the failed run's log): its start in UTC, to the ms.
+    now = dt.datetime.now(dt.UTC)
+    started_at = f"{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}Z"
+    log_path = settings.home / "logs" / f"{dag_id}__{as_of.isoformat()}__{started_at}.log"
     started = time.monotonic()
     proc = _airflow(
         settings, "dags", "test", dag_id, "--conf", json.dumps({"as_of_date": as_of.isoformat()}), log_file=log_path
@@ -129,6 +161,17 @@ def has_champion(settings: Settings) -> bool:
 def run_pipeline(
     settings: Settings, as_of: dt.date, *, echo=print, train_first_champion: bool = True
 ) -> list[DagRunResult]:
+    """Run the DAG chain for ``as_of`` under the home's run lock (a second run stops at once)."""
+    from ar_risk.run_lock import RunLockedError, run_lock
+
+    try:
+        with run_lock(settings, as_of):
+            return _run_chain(settings, as_of, echo=echo, train_first_champion=train_first_champion)
+    except RunLockedError as exc:
+        raise PipelineError(str(exc)) from exc
+
+
+def _run_chain(settings: Settings, as_of: dt.date, *, echo, train_first_champion: bool) -> list[DagRunResult]:
     prepare_airflow(settings)
     results = []
     for dag_id in PIPELINE:

@@ -166,12 +166,15 @@ def hand_over_raw(context: Mapping[str, Any], reports: list[dict], *, as_of: dt.
 
 def dbt_build(context: Mapping[str, Any]) -> dict:
     from ar_risk.collections.strategy import validate_strategy
+    from ar_risk.run_dates import start_run_date
     from ar_risk.transform.dbt import build
 
     with fail_fast_on_data_errors():
         as_of = as_of_from_context(context)
         full_refresh = bool((context.get("params") or {}).get("full_refresh", False))
         settings = load_settings()
+        # Before anything is built: rows of dates whose run never published are not history.
+        start_run_date(settings, as_of, context["run_id"])
         # A bad edit of the collection strategy stops the day here, not after scoring.
         validate_strategy(settings.dbt_project_dir / "seeds")
         counts = build(settings, as_of, full_refresh=full_refresh)

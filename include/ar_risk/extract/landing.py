@@ -13,7 +13,10 @@ Guarantees:
 - extra source columns are kept in raw as text and reported; a column whose
   type changed (Parquet) is reported, never silently coerced;
 - an absent optional table gets an empty raw table, and the run reports it
-  as unavailable instead of faking its content.
+  as unavailable instead of faking its content;
+- raw is the memory, not the landing folder: a required table needs new files
+  only while raw has none of its rows (loaded files may be archived), and a
+  file with only its header row loads 0 rows (a day with no new data).
 """
 
 from __future__ import annotations
@@ -137,6 +140,94 @@ def _csv_header(path: Path, encoding: str) -> list[str]:
     return next(csv.reader([text]), [])
 
 
+def _check_header(names: list[str], label: str, table: str) -> None:
+    """Header mistakes a person can fix, named by column position, before DuckDB sees them.
+
+    DuckDB would answer with binder errors about its own SQL ("Positional argument cannot
+    follow named arguments", "Duplicate named argument"), and a name with a trailing space
+    would look like a missing column.
+    """
+    seen: dict[str, tuple[int, str]] = {}
+    for position, name in enumerate(names, start=1):
+        if not name.strip():
+            hint = " (a trailing comma at the end of the header line?)" if position == len(names) else ""
+            raise LandingError(f"{table}: {label}: header column {position} has no name{hint}")
+        if name != name.strip():
+            raise LandingError(
+                f"{table}: {label}: header column {position} {name!r} has spaces before or after the name; "
+                f"rename it to {name.strip()!r}"
+            )
+        earlier = seen.get(name.lower())
+        if earlier is not None:
+            problem = "repeats" if earlier[1] == name else "differs only in upper/lower case from"
+            raise LandingError(
+                f"{table}: {label}: header column {position} {name!r} {problem} column {earlier[0]} "
+                f"{earlier[1]!r}; column names must be unique, whatever their case"
+            )
+        seen[name.lower()] = (position, name)
+
+
+def _may_span_lines(path: Path) -> bool:
+    """Whether a record can start on a line other than its number + 1: a line with an odd
+    number of quotes (a quoted field goes on past its end; doubled quotes inside a field keep
+    the count even) or a blank line (DuckDB skips it). Bytes only, so it is cheap."""
+    carry = b""
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            lines = (carry + block).split(b"\n")
+            carry = lines.pop()  # the unfinished last line goes on in the next block
+            if any(line.count(b'"') & 1 or line in (b"", b"\r") for line in lines):
+                return True
+    return False
+
+
+def _record_start_lines(path: Path, encoding: str) -> list[int] | None:
+    """The physical line on which each data record starts, when that is not simply record + 1.
+
+    A CSV field may hold a newline inside quotes, and DuckDB skips blank lines: then "line N"
+    computed from the record number would point at the wrong line of the file. Python's csv
+    module reads the same dialect (comma, double quote, doubled quote as escape).
+    """
+    if not _may_span_lines(path):
+        return None
+    py_encoding = "utf-8-sig" if encoding.replace("-", "").lower() == "utf8" else encoding
+    starts: list[int] = []
+    try:
+        with path.open(encoding=py_encoding, newline="") as fh:
+            reader = csv.reader(fh)
+            previous_end = 0
+            for record in reader:
+                if record:  # a blank line is no record for DuckDB either
+                    starts.append(previous_end + 1)
+                previous_end = reader.line_num
+    except UnicodeDecodeError:
+        return None  # not text in this encoding: DuckDB's read reports it, with the encoding hint
+    data_starts = starts[1:]  # the header is the first record
+    if all(line == number + 1 for number, line in enumerate(data_starts, start=1)):
+        return None
+    return data_starts
+
+
+def _not_text_error(path: Path, encoding: str, label: str, table: str) -> LandingError | None:
+    """The encoding hint for a file that is not in the configured encoding, naming the first bad line."""
+    py_encoding = "utf-8-sig" if encoding.replace("-", "").lower() == "utf8" else encoding
+    try:
+        decoder = codecs.getincrementaldecoder(py_encoding)()
+    except LookupError:
+        return None
+    with path.open("rb") as fh:
+        for line_no, raw_line in enumerate(fh, start=1):
+            try:
+                decoder.decode(raw_line)
+            except UnicodeDecodeError:
+                # "Line: N" as DuckDB words it, so that the message reads the same from either reader.
+                return LandingError(
+                    f"{table}: {label} is not a valid contract file: Line: {line_no} is not {encoding} text; "
+                    f"not {encoding}: set AR_CSV_ENCODING, e.g. gb18030 (or `encoding:` in the mapping file)"
+                )
+    return None
+
+
 # Encodings DuckDB's CSV reader decodes itself; others (GB18030, GBK, Shift-JIS...) are
 # transcoded to UTF-8 first, streaming, because its `encodings` extension is a download.
 DUCKDB_NATIVE_ENCODINGS = {"utf-8", "utf8", "utf-16", "utf16", "latin-1", "latin1"}
@@ -164,13 +255,17 @@ def _utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
     return target
 
 
-def _xlsx_to_csv(path: Path, sheet: str | None, workdir: Path) -> tuple[Path, str]:
+def _xlsx_to_csv(
+    path: Path, sheet: str | None, workdir: Path, expected_columns: Collection[str] = ()
+) -> tuple[Path, str]:
     """Stream an Excel sheet (header in row 1) into a UTF-8 CSV copy; returns (copy, sheet name).
 
     openpyxl's read-only mode reads row by row, so memory stays bounded. Cells keep their
     Excel types: dates become YYYY-MM-DD (a time other than midnight is kept), numbers are
     written exactly as stored, booleans as true/false. The copy carries ``_source_row``, the
     Excel row number minus the header row, so messages name the row a user sees in Excel.
+    A sheet with none of ``expected_columns`` in row 1 (a cover or notes sheet) is an error
+    naming the workbook's sheets and the mapping option that picks one.
     """
     import openpyxl
 
@@ -186,6 +281,16 @@ def _xlsx_to_csv(path: Path, sheet: str | None, workdir: Path) -> tuple[Path, st
         header = list(next(rows, None) or [])
         while header and header[-1] is None:  # formatted but empty trailing cells
             header.pop()
+        names = {str(h).strip() for h in header if h is not None}
+        if expected_columns and not names & set(expected_columns) and len(book.sheetnames) > 1:
+            missing = ", ".join(list(expected_columns)[:4]) + (", …" if len(expected_columns) > 4 else "")
+            others = [name for name in book.sheetnames if name != ws.title]
+            raise LandingError(
+                f"{path}: sheet {ws.title!r} has no contract columns (missing: {missing}); the workbook has "
+                f"sheets {book.sheetnames}: set 'sheet: {others[0]}' (the sheet that holds the data) for this "
+                "table in the mapping file (format: include/ar_risk/extract/mapping.py, README "
+                '"Exports in your ERP\'s own shape")'
+            )
         if not header:
             raise LandingError(f"{path}: sheet {ws.title!r} has no header row (row 1 is empty)")
         for index, name in enumerate(header):
@@ -249,10 +354,12 @@ class _FileSource:
     text_source: bool
 
 
-def _file_source(path: Path, encoding: str, sheet: str | None, tmp: Path) -> _FileSource:
+def _file_source(
+    path: Path, encoding: str, sheet: str | None, tmp: Path, expected_columns: Collection[str] = ()
+) -> _FileSource:
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        copy, sheet_name = _xlsx_to_csv(path, sheet, tmp)
+        copy, sheet_name = _xlsx_to_csv(path, sheet, tmp, expected_columns)
         return _FileSource(copy, "utf-8", f"{path} (sheet {sheet_name!r})", "row", 1, True, True)
     if suffix == ".parquet":
         return _FileSource(path, encoding, str(path), "row", 0, False, False)
@@ -273,13 +380,33 @@ def _load_file(
 ) -> tuple[TypedBatch, BatchResult]:
     """Stage, map, check, gate and merge one file; the caller owns the transaction."""
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        src = _file_source(path, encoding, tmap.sheet, Path(tmp))
-        numbering = "" if src.numbered else ", row_number() OVER () AS _source_row"
+        # The columns a sheet must show (contract names, or the mapping's source names).
+        expected = list(tmap.source_columns.values()) if not tmap.is_identity else table.column_names
+        src = _file_source(path, encoding, tmap.sheet, Path(tmp), expected)
+        if src.text_source:
+            _check_header(_csv_header(src.read_path, src.encoding), src.label, table.name)
+        relation = _read_file_relation(src.read_path, src.encoding)
+        start_lines = None if src.numbered or not src.text_source else _record_start_lines(src.read_path, src.encoding)
         try:
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW landing_source AS "
-                f"SELECT *{numbering} FROM {_read_file_relation(src.read_path, src.encoding)}"
-            )
+            if src.numbered:
+                source_sql = f"SELECT * FROM {relation}"
+            elif start_lines is None:
+                source_sql = f"SELECT *, row_number() OVER () AS _source_row FROM {relation}"
+            else:
+                # Records spanning lines: _source_row + 1 is the line the record starts on, as for
+                # every other CSV file, so each message names the line a person finds in an editor.
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE landing_record_lines AS "
+                    "SELECT unnest(lines) AS start_line, generate_subscripts(lines, 1) AS record "
+                    "FROM (SELECT ?::BIGINT[] AS lines)",
+                    [start_lines],
+                )
+                source_sql = (
+                    "SELECT s.* EXCLUDE (_record), r.start_line - 1 AS _source_row "
+                    f"FROM (SELECT *, row_number() OVER () AS _record FROM {relation}) AS s "
+                    "LEFT JOIN landing_record_lines AS r ON r.record = s._record"
+                )
+            con.execute(f"CREATE OR REPLACE TEMP VIEW landing_source AS {source_sql}")
         except duckdb.Error as exc:
             raise LandingError(f"{table.name}: {src.label} is not a valid contract file: {first_lines(exc)}") from exc
         try:
@@ -300,12 +427,14 @@ def _load_file(
         except LandingError:
             raise
         except RawLoadError as exc:
+            if "Invalid unicode" in str(exc):
+                raise _not_text_error(path, encoding, src.label, table.name) or LandingError(str(exc)) from exc
             raise LandingError(str(exc)) from exc
         if typed.rows_in_batch == 0:
-            raise LandingError(
-                f"{table.name}: {src.label} has a header but no data rows; "
-                "remove the file if there is nothing to load for this table"
-            )
+            # A day with no new rows is a valid delta: the valid header was checked above, and
+            # the caller registers the file so that it is not read again. Nothing to gate.
+            log.info("%s: %s has a header and no rows: nothing new for this table", table.name, src.label)
+            return typed, BatchResult(rows_in_batch=0, rows_loaded=0, rows_already_present=0)
         result = merge_batch(
             con,
             table,
@@ -320,6 +449,30 @@ def _load_file(
             row_offset=src.row_offset,
         )
     return typed, result
+
+
+def _check_required_tables(
+    con: duckdb.DuckDBPyConnection,
+    required_without_files: list[str],
+    table_mappings: dict[str, TableMapping],
+    landing_dir: Path,
+) -> None:
+    """A required table needs files now or rows in raw from earlier days.
+
+    Raw is the memory, not the landing folder: loaded files may be archived (moved out of
+    the landing folder), and a day without new documents is a normal day.
+    """
+    missing_required = []
+    for name in required_without_files:
+        if con.execute(f"SELECT count(*) > 0 FROM {RAW_SCHEMA}.{name}").fetchone()[0]:
+            log.info("%s: no new landing files; the rows already in raw are used", name)
+        else:
+            missing_required.append(table_mappings[name].source_table)
+    if missing_required:
+        raise LandingError(
+            f"required table(s) {', '.join(missing_required)} have no {SUFFIXES_TEXT} files "
+            f"under {landing_dir}/<table>/ and no rows in raw from earlier loads"
+        )
 
 
 def load_order() -> list[Table]:
@@ -356,16 +509,11 @@ def load_landing(
     table_mappings = {name: mapping.for_table(name) for name in TABLES}
     if not landing_dir.is_dir():
         raise LandingError(f"landing folder {landing_dir} does not exist (set AR_LANDING_DIR, or run `make demo`)")
-    missing_required = [
-        table_mappings[t.name].source_table
+    required_without_files = [
+        t.name
         for t in TABLES.values()
         if t.required and t.name in provided and not landing_files(landing_dir, table_mappings[t.name].source_table)
     ]
-    if missing_required:
-        raise LandingError(
-            f"required table(s) {', '.join(missing_required)} have no {SUFFIXES_TEXT} files "
-            f"under {landing_dir}/<table>/"
-        )
     gate = gate or gate_for(settings)
 
     report = ExtractReport(batch_id=batch_id, tables={})
@@ -374,6 +522,7 @@ def load_landing(
     con = connect_warehouse(settings)
     try:
         ensure_raw_tables(con)
+        _check_required_tables(con, required_without_files, table_mappings, landing_dir)
         done = {
             (r[0], r[1])
             for r in con.execute(f"SELECT table_name, file_sha256 FROM {RAW_SCHEMA}._ingested_files").fetchall()

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from ar_risk.config import MARTS_SCHEMA, Settings
+from ar_risk.run_dates import record_published
 from ar_risk.warehouse import quote_ident, sql_literal
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,8 @@ def publish_marts(settings: Settings, *, run_id: str, as_of_date: dt.date) -> Pu
         tmp.unlink(missing_ok=True)
         tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
         raise
+    # Only now is the date published: a later run keeps its rows (ar_risk.run_dates).
+    record_published(settings, as_of_date, run_id)
     log.info("published %s tables to %s for %s", len(row_counts), serving, as_of_date)
     return Publication(
         serving_path=serving,
