@@ -20,6 +20,7 @@ C4 Delta: I41 1500 dpd 10, p 0.40; its promise of 09-19 broke on 09-22 -> one st
   (dpd_31_60: formal_letter) and one ladder step up (the supervisor R0): 0.40 x 1500 x 1.5 = 900.00.
 C5 Echo: every contact do_not_contact -> listed, no contact date, no message.
 C6 Foxtrot: pays on the 30th (6 receipts) -> reminded 5 days before: 09-25 -> holiday -> 09-28.
+  Its contact's name holds a phone number and its e-mail field two addresses: all masked.
 C7 Golf: credit limit 10000; 9500 open on 09-22 (95 %: warning), 10500 on 09-23 (105 %: over limit).
 """
 
@@ -126,6 +127,13 @@ def test_messages_and_masked_contacts(scenario):
     assert alpha["message_subject_zh"] == "付款已逾期"
     assert alpha["phone_masked"] == "+86*******1111"
     assert alpha["email_masked"] == "c***@alpha.example.cn"
+    # Foxtrot's contact has two addresses in the e-mail field and a phone number typed into the name.
+    foxtrot = _worklist(scenario)[("C6", "friendly_reminder")]
+    assert foxtrot["email_masked"] == "z***@foxtrot.example.cn; z***@gmail.com"
+    assert foxtrot["message_en"].startswith("Dear Zheng Hua ***, ")
+    assert "Zheng Hua ***" in foxtrot["message_zh"]
+    for message in (foxtrot["message_en"], foxtrot["message_zh"]):
+        assert "0000-6666" not in message and "13800006666" not in message
     published = {r["column_name"] for r in rows(
         scenario, "SELECT column_name FROM information_schema.columns WHERE table_name = 'collection_worklist'"
     )}  # fmt: skip
@@ -199,6 +207,15 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
         "unit_test.ar_risk.int_collection_contact_slots.test_contact_slots_quiet_hours_and_calendar": "pass",
         "unit_test.ar_risk.strategy_effectiveness.test_strategy_effectiveness_by_hand": "pass",
     }
+
+
+def test_dbt_unit_test_of_contact_masking(scenario):
+    """Several e-mail addresses in one field, a phone number in the name (_collections__unit_tests.yml)."""
+    from ar_risk.transform.dbt import run_dbt
+
+    results = run_dbt(scenario, ["test", "--select", "int_collection_contacts,test_type:unit"], as_of_date=AS_OF)
+    statuses = {r["unique_id"]: r["status"] for r in results["results"] if r["unique_id"].startswith("unit_test.")}
+    assert statuses == {"unit_test.ar_risk.int_collection_contacts.test_contact_masking_by_hand": "pass"}
 
 
 def test_china_calendar_knows_holidays_and_make_up_working_days():

@@ -44,6 +44,13 @@ def test_generated_docs_are_up_to_date():
     assert documented == render_markdown(), "run `.venv/bin/ar-risk contract > docs/source_contract.md`"
 
 
+def test_generated_docs_name_every_landing_file_format():
+    from ar_risk.extract.landing import LANDING_SUFFIXES
+
+    for suffix in LANDING_SUFFIXES:
+        assert f"*{suffix}" in render_markdown(), f"docs/source_contract.md does not name {suffix} files"
+
+
 def test_keys_and_references_name_real_columns():
     for table in TABLES.values():
         assert set(table.key) <= set(table.column_names), table.name

@@ -21,7 +21,7 @@ from ar_risk_ml import MODEL_NAME
 from ar_risk_ml.config import ModelConfigError, load_model_config
 from ar_risk_ml.drift import psi
 from ar_risk_ml.evaluate import evaluate
-from ar_risk_ml.registry import NoChampionError, use_mlflow
+from ar_risk_ml.registry import CHAMPION, NoChampionError, load_champion, use_mlflow
 from ar_risk_ml.score import MODEL_MARTS, ScoringError, cash_forecast, score
 from ar_risk_ml.train import _decide, load_training_frame, split_by_time, train_and_promote
 
@@ -254,3 +254,33 @@ def test_cash_forecast_periods_mid_month():
         ("2027-01-01", "2027-01-31", 0.0),
         ("2027-02-01", "2027-02-28", 0.0),
     ]
+
+
+class _HalfOfFirstColumn(mlflow.pyfunc.PythonModel):
+    """A stand-in champion, instant to log: the relocation test needs a registered model, not a good one."""
+
+    def predict(self, context, model_input, params=None):
+        return model_input.iloc[:, 0] * 0.5
+
+
+def test_a_moved_home_keeps_its_champion_and_logs_into_the_new_place(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where MLflow would put the Default experiment's ./mlruns
+    old = settings_for(tmp_path / "old" / "ar_home")
+    client = use_mlflow(old)
+    assert client.get_experiment("0").artifact_location == f"{(old.mlflow_dir / 'artifacts').as_uri()}/0"
+    with mlflow.start_run():
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=_HalfOfFirstColumn(), registered_model_name=MODEL_NAME, pip_requirements=[]
+        )
+    client.set_registered_model_alias(MODEL_NAME, CHAMPION, info.registered_model_version)
+
+    shutil.move(tmp_path / "old" / "ar_home", tmp_path / "moved_home")  # the old path is gone
+    moved = settings_for(tmp_path / "moved_home")
+    model, version = load_champion(moved)
+    assert version.version == info.registered_model_version
+    assert list(model.predict(pd.DataFrame({"open_amount": [2.0, 4.0]}))) == [1.0, 2.0]
+    # New runs of the moved home go to its own artifacts folder, never back to the old place.
+    with mlflow.start_run() as run:
+        mlflow.log_dict({"moved": True}, "check.json")
+    assert run.info.artifact_uri.startswith((moved.mlflow_dir / "artifacts").as_uri() + "/")
+    assert not (tmp_path / "old" / "ar_home").exists() and not (tmp_path / "mlruns").exists()

@@ -9,6 +9,7 @@ import logging
 import sys
 
 from ar_risk.config import ConfigError, load_settings, parse_date, resolve_as_of_date
+from ar_risk.redact import install_log_redaction, redact
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -123,7 +124,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         report = write_report(settings, as_of)
     except ReportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(exc)}", file=sys.stderr)
         return 2
     for lang, path in {**report.files, **{f"{k} (latest)": v for k, v in report.latest.items()}}.items():
         print(f"{lang:<16} {path}")
@@ -209,17 +210,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (ConfigError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(exc)}", file=sys.stderr)
         return 2
     except Exception as exc:
         from ar_risk.runner import PipelineError
 
         if isinstance(exc, PipelineError):
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {redact(exc)}", file=sys.stderr)
             return 1
         raise
 

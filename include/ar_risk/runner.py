@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ar_risk.config import WAREHOUSE_POOL, Settings
+from ar_risk.redact import redact
 
 PIPELINE: tuple[str, ...] = ("ar_extract", "ar_transform", "ar_score", "ar_publish")
 RETRAIN_DAG = "ar_retrain"
@@ -64,9 +65,11 @@ def airflow_env(settings: Settings) -> dict[str, str]:
 def _airflow(settings: Settings, *args: str, log_file: Path | None = None) -> subprocess.CompletedProcess:
     cmd = [str(Path(sys.executable).with_name("airflow")), *args]
     proc = subprocess.run(cmd, env=airflow_env(settings), capture_output=True, text=True, check=False)
+    # The tasks' output can quote a connection string: what is kept and shown is masked.
+    proc.stdout, proc.stderr = redact(proc.stdout), redact(proc.stderr)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        log_file.write_text(f"$ {' '.join(cmd)}\n{proc.stdout}\n--- stderr ---\n{proc.stderr}")
+        log_file.write_text(redact(f"$ {' '.join(cmd)}\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"))
     return proc
 
 
@@ -145,9 +148,11 @@ def run_dag(settings: Settings, dag_id: str, as_of: dt.date) -> DagRunResult:
     state = _run_state(proc.stdout + proc.stderr)
     if proc.returncode != 0 or state not in (None, "success"):
         raise PipelineError(
-            f"DAG {dag_id} failed for as_of_date {as_of} (state={state}).\n"
-            f"  cause: {_root_cause(proc.stdout + proc.stderr)}\n"
-            f"  full log: {log_path}"
+            redact(
+                f"DAG {dag_id} failed for as_of_date {as_of} (state={state}).\n"
+                f"  cause: {_root_cause(proc.stdout + proc.stderr)}\n"
+                f"  full log: {log_path}"
+            )
         )
     return DagRunResult(dag_id=dag_id, seconds=seconds, log_path=log_path)
 

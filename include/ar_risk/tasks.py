@@ -24,6 +24,7 @@ from ar_risk.extract.raw import RawLoadError
 from ar_risk.extract.sources import SourceConfigError
 from ar_risk.orchestration import MARTS_ASSET, RAW_ASSET, SCORES_ASSET, SERVING_ASSET
 from ar_risk.publish.serving import PublicationError
+from ar_risk.redact import install_log_redaction, redact, share_with_airflow_masker
 from ar_risk.transform.dbt import DbtBuildError
 
 DATA_ERRORS = (
@@ -42,15 +43,24 @@ DATA_ERRORS = (
 )
 # PostgresPublicationError is not a data error: a BI database that blinked is retried.
 
+# Every task imports this module when it starts, after Airflow configured the task's logging:
+# from here on a credential in any log line of the process is masked.
+install_log_redaction()
+share_with_airflow_masker()
+
 
 @contextmanager
 def fail_fast_on_data_errors(extra: tuple[type[Exception], ...] = ()) -> Iterator[None]:
     from airflow.sdk.exceptions import AirflowFailException
 
+    install_log_redaction()  # again: Airflow may have set up new handlers for this task
     try:
         yield
     except DATA_ERRORS + extra as exc:
-        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+        message = f"{type(exc).__name__}: {exc}"
+        masked = redact(message)
+        # The chained traceback would print the original message, secret and all: drop it then.
+        raise AirflowFailException(masked) from (exc if masked == message else None)
 
 
 def as_of_from_context(context: Mapping[str, Any]) -> dt.date:

@@ -1,9 +1,11 @@
 -- The contact to reach per customer: the first contact not marked
 -- do_not_contact (one with a phone or e-mail first, then by contact_id),
--- with the phone and e-mail masked for the worklist and the time zone checked
--- (unknown or missing: the company's). customer_do_not_contact is true when
--- every contact on record says do_not_contact. Personal data stays here:
--- the published worklist carries only the masked forms.
+-- with the phone and every e-mail address of the field masked for the
+-- worklist, phone numbers typed into the name masked (macros/masking.sql),
+-- and the time zone checked (unknown or missing: the company's).
+-- customer_do_not_contact is true when every contact on record says
+-- do_not_contact. Personal data stays here: the published worklist carries
+-- only the masked forms.
 with
 
 params as (
@@ -40,21 +42,12 @@ final as (
         ranked.customer_id,
         ranked.contact_id,
         -- attributes
-        ranked.contact_name,
+        -- a phone number typed into the name would reach the worklist's messages: masked here
+        {{ mask_phone_numbers('ranked.contact_name') }} as contact_name,
         ranked.preferred_channel,
         ranked.customer_do_not_contact,
-        case
-            when ranked.phone is null then null
-            when length(ranked.phone) <= 4 then repeat('*', length(ranked.phone))
-            else
-                left(ranked.phone, least(3, length(ranked.phone) - 4))
-                || repeat('*', greatest(length(ranked.phone) - 7, 1))
-                || right(ranked.phone, 4)
-        end as phone_masked,
-        case
-            when ranked.email is null or strpos(ranked.email, '@') < 2 then null
-            else left(ranked.email, 1) || '***' || substr(ranked.email, strpos(ranked.email, '@'))
-        end as email_masked,
+        {{ mask_phone('ranked.phone') }} as phone_masked,
+        {{ mask_emails('ranked.email') }} as email_masked,
         ranked.phone is not null as has_phone,
         ranked.email is not null as has_email,
         case when known_zones.name is null then params.company_timezone else ranked.timezone end as contact_timezone,

@@ -56,6 +56,7 @@ from ar_risk.extract.raw import (
 )
 from ar_risk.extract.sources import EXTRACTION_ORDER, DatabaseSource, SourceConfigError, TableOptions
 from ar_risk.extract.watermarks import Watermark, current_watermark, ensure_watermarks_table, record_extraction
+from ar_risk.redact import redact, remember_secret
 from ar_risk.warehouse import connect_warehouse, quote_ident
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,8 @@ class _SourceConnection:
 
     def scrub(self, text: str) -> str:
         """Messages from drivers never carry the password, even if a driver were to echo it."""
-        return text.replace(self.password, "***") if self.password else text
+        text = text.replace(self.password, "***") if self.password else text
+        return redact(text)  # and no other credential form either (a DSN, a URL's ?password=)
 
     def describe(self) -> str:
         return f"connection {self.conn_id!r} ({self.where})"
@@ -197,11 +199,12 @@ def open_source_connection(conn_id: str) -> _SourceConnection:
         raise SourceConfigError(f"connection {conn_id!r} ({where}): no database hook for it: {exc}") from None
     if not isinstance(hook, DbApiHook):
         raise SourceConfigError(f"connection {conn_id!r} ({where}) is a {conn.conn_type} connection, not a database")
+    remember_secret(conn.password)  # masked literally in every later log line and alert of the process
     started = time.monotonic()
     try:
         dbapi = hook.get_conn()
     except Exception as exc:
-        message = str(exc).replace(conn.password, "***") if conn.password else str(exc)
+        message = redact(str(exc).replace(conn.password, "***") if conn.password else str(exc))
         raise SourceUnavailableError(
             f"source database unreachable: connection {conn_id!r} at {conn.host}:{conn.port}, database "
             f"{database!r}, user {conn.login!r} ({type(exc).__name__} after {time.monotonic() - started:.1f}s: "

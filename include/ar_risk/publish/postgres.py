@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from ar_risk.config import MARTS_SCHEMA
+from ar_risk.redact import redact, url_secrets
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +113,15 @@ def publish_to_postgres(serving_file: Path, url: str, schema: str) -> dict[str, 
                 pg.execute(f"ALTER SCHEMA {_quote(incoming)} RENAME TO {_quote(schema)}")
                 pg.execute(f"DROP SCHEMA IF EXISTS {_quote(previous)} CASCADE")
         except psycopg.Error as exc:
-            host = re.sub(r"//[^@/]*@", "//***@", url)  # never log a password
-            raise PostgresPublicationError(
-                f"publishing to PostgreSQL {host} schema {schema!r} failed and was rolled back "
-                f"(the previous publication there is intact): {exc}"
-            ) from exc
+            # Every credential form of the URL (user:pw@, ?password=, ...) and the password itself masked.
+            message = redact(
+                f"publishing to PostgreSQL {url} schema {schema!r} failed and was rolled back "
+                f"(the previous publication there is intact): {exc}",
+                secrets=url_secrets(url),
+            )
+            driver_message = str(exc)
+            cause = exc if redact(driver_message, secrets=url_secrets(url)) == driver_message else None
+            raise PostgresPublicationError(message) from cause
     finally:
         source.close()
     log.info("published %s tables to PostgreSQL schema %s", len(counts), schema)
