@@ -66,6 +66,7 @@ def case(published, tmp_path):
 
 def _write(settings, table: str, name: str, text: str | bytes) -> None:
     path = settings.landing_dir / table / name
+    path.parent.mkdir(exist_ok=True)  # an optional table the fixture does not have
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
 
 
@@ -305,6 +306,16 @@ POISON_ROWS = {
         },
         "erp_payment_applications",
         [("A5", "amount_applied_within_document", "invoice_id I2 to 10,000.00, more than its 500.00")],
+    ),
+    "write-off beyond the open balance": (
+        {
+            "erp_writeoffs": _csv(
+                "writeoff_id,invoice_id,writeoff_date,amount,reason,updated_at",
+                "W1,I1,2026-03-20,500.00,bankrupt,2026-03-20T00:00:00Z",  # I1 has 300.00 open
+            )
+        },
+        "erp_writeoffs",
+        [("W1", "amount_applied_within_document", "invoice_id I1 to 500.00, more than its 300.00 available")],
     ),
     "customer deleted while its documents live": (
         {

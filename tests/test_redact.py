@@ -152,7 +152,9 @@ def test_the_runner_masks_the_log_file_and_the_pipeline_error(tmp_path, monkeypa
     message = str(raised.value)
     assert "cause: PostgresPublicationError: publishing to PostgreSQL" in message and "password=***" in message
     assert SECRET not in message
-    log_text = (tmp_path / "logs" / "ar_publish__2026-10-31.log").read_text()
+    [log_file] = (tmp_path / "logs").glob("ar_publish__2026-10-31__*.log")  # one file per run
+    assert str(log_file) in message
+    log_text = log_file.read_text()
     assert "postgresql://bi:***@bi-db:5432/bi" in log_text and "token=***" in log_text
     assert SECRET not in log_text
 

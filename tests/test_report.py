@@ -190,9 +190,13 @@ def test_the_publication_carries_the_data_quality_of_its_date(tiny_settings):
         "unexpected_count, validated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         results,
     )
-    con.executemany(
-        "INSERT INTO raw._quarantine (table_name, batch_id, rule) VALUES (?, ?, ?)",
-        [("erp_invoices", "2026-10-31__run_b", "amount_not_negative")] * 2,
+    con.executemany(  # two source rows, one of them failing two rules: 2 rows quarantined
+        "INSERT INTO raw._quarantine (table_name, batch_id, source, source_row, rule) VALUES (?, ?, ?, ?, ?)",
+        [
+            ("erp_invoices", "2026-10-31__run_b", "i.csv", 3, "amount_not_negative"),
+            ("erp_invoices", "2026-10-31__run_b", "i.csv", 4, "amount_not_negative"),
+            ("erp_invoices", "2026-10-31__run_b", "i.csv", 4, "amount_in_cents"),
+        ],
     )
     con.close()
     publish_marts(tiny_settings, run_id="publish-1", as_of_date=AS_OF)

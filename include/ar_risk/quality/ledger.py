@@ -241,18 +241,27 @@ def _over_applied(con: duckdb.DuckDBPyConnection, batch: str, *, by: str) -> lis
     if not over:
         return []
     limits = {doc: (limit_amount, amount) for doc, limit_amount, amount in over}
-    docs = list(limits)
-    rows = con.execute(
-        f"""WITH after AS ({_after_sql(table, batch, where=f"{by} IN (SELECT unnest($1::VARCHAR[]))")}),
-            replaced AS ({live_sql("erp_payment_applications", where=f"{by} IN (SELECT unnest($1::VARCHAR[]))")})
-            SELECT a.{by}, a.application_id, a.applied_date, a.amount_applied, a._batch_row,
-                   coalesce(p.amount_applied, 0) AS replaced_amount
-            FROM after AS a LEFT JOIN replaced AS p ON a._batch_row IS NOT NULL AND p.application_id = a.application_id
-                 AND p.{by} = a.{by}
-            ORDER BY a.{by}, a._batch_row IS NOT NULL, a.applied_date, a.application_id""",
+    rows = _candidate_rows(con, table, batch, list(limits), by=by, amount="amount_applied", date="applied_date")
+    return _greedy(rows, limits, rule=rule, column="amount_applied", what=by)
+
+
+def _candidate_rows(
+    con: duckdb.DuckDBPyConnection, table: Table, batch: str, docs: list, *, by: str, amount: str, date: str
+) -> list[tuple]:
+    """The live rows drawing on ``docs`` once the batch is merged, loaded rows first, for :func:`_greedy`.
+
+    Each row: (document, key, date, amount, batch source row or NULL, amount of the loaded version it replaces).
+    """
+    key = table.key[0]
+    where = f"{by} IN (SELECT unnest($1::VARCHAR[]))"
+    return con.execute(
+        f"""WITH after AS ({_after_sql(table, batch, where=where)}), replaced AS ({live_sql(table.name, where=where)})
+            SELECT a.{by}, a.{key}, a.{date}, a.{amount}, a._batch_row, coalesce(p.{amount}, 0) AS replaced_amount
+            FROM after AS a
+            LEFT JOIN replaced AS p ON a._batch_row IS NOT NULL AND p.{key} = a.{key} AND p.{by} = a.{by}
+            ORDER BY a.{by}, a._batch_row IS NOT NULL, a.{date}, a.{key}""",
         [docs],
     ).fetchall()
-    return _greedy(rows, limits, rule=rule, column="amount_applied", what=by)
 
 
 def _greedy(rows, limits: dict, *, rule: str, column: str, what: str) -> list[Finding]:
@@ -306,17 +315,7 @@ def _over_written_off(con: duckdb.DuckDBPyConnection, batch: str) -> list[Findin
     if not over:
         return []
     limits = {doc: (limit_amount, amount) for doc, limit_amount, amount in over}
-    docs = list(limits)
-    rows = con.execute(
-        f"""WITH after AS ({_after_sql(table, batch, where="invoice_id IN (SELECT unnest($1::VARCHAR[]))")}),
-            replaced AS ({live_sql("erp_writeoffs", where="invoice_id IN (SELECT unnest($1::VARCHAR[]))")})
-            SELECT a.invoice_id, a.writeoff_id, a.writeoff_date, a.amount, a._batch_row,
-                   coalesce(p.amount, 0) AS replaced_amount
-            FROM after AS a LEFT JOIN replaced AS p ON a._batch_row IS NOT NULL AND p.writeoff_id = a.writeoff_id
-                 AND p.invoice_id = a.invoice_id
-            ORDER BY a.invoice_id, a._batch_row IS NOT NULL, a.writeoff_date, a.writeoff_id""",
-        [docs],
-    ).fetchall()
+    rows = _candidate_rows(con, table, batch, list(limits), by="invoice_id", amount="amount", date="writeoff_date")
     return _greedy(rows, limits, rule="amount_applied_within_document", column="amount", what="invoice_id")
 
 
