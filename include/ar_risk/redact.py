@@ -9,7 +9,7 @@ string can carry a password in many spellings. :func:`redact` masks each of them
   access key or private key);
 - libpq / DSN ``key=value``: ``password=S3cret``, ``password='a b'``, ``password = "a b"``;
 - JSON and Python dicts, as in Airflow connection extras or ``AIRFLOW_CONN_*`` JSON:
-  ``"password": "<value>"``, ``'token': 'abc'``, and the same with escaped quotes
+  ``"password": "…"``, ``'token': 'abc'``, and the same with escaped quotes
   (``\\"password\\": \\"S3cret\\"``, JSON inside a JSON log line);
 - ``Bearer <token>``;
 - and the known secret values themselves, literally, wherever they appear: passwords of
