@@ -1,11 +1,16 @@
 """
-### AR score — the champion model scores every open invoice for the as-of date
+### AR score — each target's champion scores every open document, then dbt builds the score marts
 
-Loads `models:/ar_overdue_probability@champion` from MLflow and scores
-`ml.open_invoice_features` (built by ar_transform for the same date). Writes
-`marts.invoice_risk_scores`, `marts.customer_risk_scores`, `marts.cash_forecast`,
-`marts.model_drift` and `marts.model_card` for the date (a rerun replaces them).
-No champion, features of another date, or features that do not match the
+1. `score_open_invoices`: loads the champions of `ar_overdue_probability` (p_late),
+   `ar_paid_30d_probability` (p_paid_30d) and `ar_default_probability` (pd_default)
+   from MLflow and scores `ml.open_invoice_features` (built by ar_transform for the
+   same date). Writes predictions only: `ml_scores.invoice_predictions`,
+   `ml_scores.model_drift`, `ml_scores.model_card` for the date (a rerun replaces them).
+2. `build_score_marts`: dbt models tagged `scores` turn them into the documented marts:
+   `marts.invoice_risk_scores`, `customer_risk_scores`, `cash_forecast`,
+   `expected_credit_loss`, `model_drift`, `model_card` (docs/model.md, docs/bi.md).
+
+No pd_default champion, features of another date, or features that do not match a
 model's signature fail the run: scores are never stale.
 
 Triggered by **ar_transform** (asset `ar_warehouse_marts`); hands over to
@@ -30,14 +35,21 @@ from ar_risk.orchestration import DAG_PARAMS, DEFAULT_ARGS, MARTS_ASSET, SCORES_
     doc_md=__doc__,
 )
 def ar_score():
-    @task(pool=WAREHOUSE_POOL, outlets=[SCORES_ASSET])
+    @task(pool=WAREHOUSE_POOL)
     def score_open_invoices(**context) -> dict:
-        """Probability, risk level and reasons per open invoice; customer roll-up, cash forecast, drift."""
+        """p_late, p_paid_30d, pd_default, pay-date quantiles and reasons per open document; drift; model card."""
         from ar_risk import tasks
 
         return tasks.score_open_invoices(context)
 
-    score_open_invoices()
+    @task(pool=WAREHOUSE_POOL, outlets=[SCORES_ASSET])
+    def build_score_marts(scores: dict, **context) -> dict:
+        """dbt (tag scores): risk scores, levels, expected credit loss, cash forecast from the predictions."""
+        from ar_risk import tasks
+
+        return tasks.build_score_marts(context)
+
+    build_score_marts(score_open_invoices())
 
 
 ar_score()

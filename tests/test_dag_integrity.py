@@ -46,6 +46,7 @@ def test_every_warehouse_writer_is_in_the_one_slot_pool(dagbag):
         ("ar_extract", "extract_sources"),
         ("ar_transform", "dbt_build"),
         ("ar_score", "score_open_invoices"),
+        ("ar_score", "build_score_marts"),
         ("ar_retrain", "build_training_features"),
         ("ar_retrain", "train_and_promote"),  # a reader, but DuckDB readers in another process block the writer
         ("ar_publish", "publish_serving"),
@@ -58,7 +59,7 @@ def test_dags_hand_over_through_assets(dagbag):
     extract, transform, score, publish = (dagbag.dags[d] for d in PIPELINE)
     raw = {a.name for a in extract.get_task("extract_sources").outlets}
     marts = {a.name for a in transform.get_task("dbt_build").outlets}
-    scores = {a.name for a in score.get_task("score_open_invoices").outlets}
+    scores = {a.name for a in score.get_task("build_score_marts").outlets}
     assert raw == {"ar_warehouse_raw"} and marts == {"ar_warehouse_marts"} and scores == {"ar_warehouse_scores"}
     assert "ar_warehouse_raw" in repr(transform.timetable.asset_condition)
     assert "ar_warehouse_marts" in repr(score.timetable.asset_condition)

@@ -1,9 +1,11 @@
-"""The overdue-probability model on demo data (scale S, seed 42): quality floors,
-scorecard monotonicity, reproducibility, promotion gates, scoring and its errors.
+"""The risk models on demo data (scale S, seed 42): three targets (p_late, p_paid_30d,
+pd_default), quality floors, scorecard monotonicity, reproducibility, promotion gates,
+feature selection, scoring into ml_scores and its errors.
 
 One module fixture generates the demo data, loads it through the quality gate,
-builds the warehouse for 2026-10-31 and trains once into a throwaway MLflow store
-(about two minutes); the tests read what it produced.
+builds the warehouse for 2026-10-31 and trains once into a throwaway MLflow store;
+the tests read what it produced. The score marts dbt builds from the predictions are
+tested in tests/test_score_marts.py.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ import pytest
 from ar_risk_ml import MODEL_NAME
 from ar_risk_ml.config import ModelConfigError, load_model_config
 from ar_risk_ml.drift import psi
+from ar_risk_ml.errors import TrainingDataError
 from ar_risk_ml.evaluate import evaluate
+from ar_risk_ml.features import select_features
 from ar_risk_ml.registry import CHAMPION, NoChampionError, load_champion, use_mlflow
-from ar_risk_ml.score import MODEL_MARTS, ScoringError, cash_forecast, score
+from ar_risk_ml.score import ScoringError, score
+from ar_risk_ml.targets import TARGETS, TARGETS_BY_NAME
 from ar_risk_ml.train import _decide, load_training_frame, split_by_time, train_and_promote
 
 from ar_risk.demo.generator import generate
@@ -33,6 +38,7 @@ from conftest import settings_for
 
 AS_OF = dt.date(2026, 10, 31)
 CONFIG = load_model_config()
+CANDIDATES = ("scorecard", "gradient_boosting")
 
 
 @pytest.fixture(scope="module")
@@ -56,63 +62,110 @@ def _query(settings, sql, params=()):
         con.close()
 
 
-def test_first_champion_meets_the_quality_floors(trained):
+def _best(result):
+    return result.metrics[max(CANDIDATES, key=lambda t: result.metrics[t]["roc_auc"])]
+
+
+@pytest.mark.parametrize("target", [t.name for t in TARGETS])
+def test_each_target_gets_a_first_champion_that_meets_the_floors(trained, target):
     settings, first, _ = trained
-    assert first.promoted and first.decision == "no champion yet; challenger passes the floors"
-    champion = first.metrics[max(("scorecard", "gradient_boosting"), key=lambda t: first.metrics[t]["roc_auc"])]
-    assert champion["roc_auc"] >= 0.80
-    assert champion["brier"] < champion["brier_base_rate"]
+    assert not first.skipped
+    result = first.targets[target]
+    assert result.promoted and result.decision == "no champion yet; challenger passes the floors"
+    best = _best(result)
+    assert best["roc_auc"] >= 0.80 and best["brier"] < best["brier_base_rate"]
     # the registered champion, loaded as analysts and the scorer load it, gives the same AUC
     use_mlflow(settings)
-    model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion")
-    frame = load_training_frame(settings, CONFIG, AS_OF)
-    _, _, validation = split_by_time(frame, CONFIG, AS_OF)
-    p = model.predict(validation[CONFIG.feature_names])["overdue_probability"].to_numpy()
-    again = evaluate(validation.is_late.to_numpy(int), p, champion["threshold"])
-    assert again["roc_auc"] == pytest.approx(champion["roc_auc"], abs=1e-9)
+    model = mlflow.pyfunc.load_model(f"models:/{TARGETS_BY_NAME[target].model_name}@champion")
+    frame, _ = load_training_frame(settings, CONFIG, AS_OF)
+    _, _, validation, _ = split_by_time(frame, TARGETS_BY_NAME[target], CONFIG, AS_OF)
+    p = model.predict(validation[result.features_used])["probability"].to_numpy()
+    again = evaluate(validation[TARGETS_BY_NAME[target].label].to_numpy(int), p, best["threshold"])
+    assert again["roc_auc"] == pytest.approx(best["roc_auc"], abs=1e-9)
+
+
+def test_the_split_is_out_of_time_and_labels_are_settled(trained):
+    settings, _, _ = trained
+    frame, _ = load_training_frame(settings, CONFIG, AS_OF)
+    for target in TARGETS:
+        train, calibration, validation, window = split_by_time(frame, target, CONFIG, AS_OF)
+        # every training row's outcome was settled before the validation window starts
+        assert train.observation_date.max() < validation.observation_date.min()
+        assert calibration.observation_date.max() < validation.observation_date.min()
+        assert validation.observation_date.max() <= pd.Timestamp(AS_OF) - pd.Timedelta(days=window["label_delay_days"])
+        for part in (train, calibration, validation):
+            assert part[target.label].notna().all() and set(part[target.label].unique()) == {0, 1}
+    p_late = split_by_time(frame, TARGETS_BY_NAME["p_late"], CONFIG, AS_OF)[0]
+    assert (p_late.observation_date <= p_late.due_date).all()  # p_late is asked only before the due date
 
 
 def test_scorecard_points_are_monotonic_within_each_feature(trained):
-    settings, _, _ = trained
+    settings, first, _ = trained
     client = use_mlflow(settings)
     scorecards = [v for v in client.search_model_versions(f"name='{MODEL_NAME}'")
                   if client.get_run(v.run_id).data.tags.get("model_type") == "scorecard"]  # fmt: skip
     path = client.download_artifacts(scorecards[0].run_id, "points_table.json")
     table = pd.read_json(path, orient="split")
     binned = table[~table["bin"].isin(["Special", "Missing"])]
-    assert binned.variable.nunique() == len(CONFIG.feature_names)
+    assert binned.variable.nunique() == len(first.targets["p_late"].features_used)
     for name, rows in binned.groupby("variable"):
         steps = np.diff(rows.sort_values("bin_id").points.to_numpy(float))
         assert (steps >= -1e-9).all() or (steps <= 1e-9).all(), f"{name}: points not monotonic {rows.points.tolist()}"
 
 
-def test_retraining_reproduces_the_metrics_and_keeps_the_champion(trained):
+def test_retraining_reproduces_the_metrics_and_keeps_the_champions(trained):
     settings, first, _ = trained
     again = train_and_promote(settings, AS_OF)
-    for model_type in ("scorecard", "gradient_boosting"):
-        assert again.metrics[model_type] == pytest.approx(first.metrics[model_type], rel=1e-9)
-    # the same model again cannot beat the champion by the margin: the champion stays, and the run says why
-    assert not again.promoted and again.champion_version == first.champion_version
-    assert "< margin 0.005" in again.decision
     client = use_mlflow(settings)
-    assert str(client.get_model_version_by_alias(MODEL_NAME, "champion").version) == first.champion_version
-    assert str(client.get_model_version_by_alias(MODEL_NAME, "challenger").version) == again.challenger_version
+    for target in TARGETS:
+        before, after = first.targets[target.name], again.targets[target.name]
+        for model_type in CANDIDATES:
+            assert after.metrics[model_type] == pytest.approx(before.metrics[model_type], rel=1e-9)
+        # the same model again cannot beat the champion by the margin: it stays, and the run says why
+        assert not after.promoted and after.champion_version == before.champion_version
+        assert "< margin 0.005" in after.decision
+        model = target.model_name
+        assert str(client.get_model_version_by_alias(model, "champion").version) == before.champion_version
+        assert str(client.get_model_version_by_alias(model, "challenger").version) == after.challenger_version
 
 
 def test_a_champion_on_features_no_longer_built_does_not_block_retraining(trained, tmp_path):
     settings, _, _ = trained
-    # a copy of the warehouse and of the registry (its champion included), so the module's stay as they are
+    # a copy of the warehouse and of the registry (its champions included), so the module's stay as they are
     copy = dataclasses.replace(settings, warehouse_path=tmp_path / "warehouse.duckdb", mlflow_dir=tmp_path / "mlflow")
     shutil.copy(settings.warehouse_path, copy.warehouse_path)
     shutil.copytree(settings.mlflow_dir, copy.mlflow_dir)
     con = duckdb.connect(str(copy.warehouse_path))
     con.execute("alter table ml.invoice_features drop column rel_orders_90")
     con.close()
-    fewer = dataclasses.replace(CONFIG, features=tuple(f for f in CONFIG.features if f.name != "rel_orders_90"))
-    result = train_and_promote(copy, AS_OF, fewer)
+    result = train_and_promote(copy, AS_OF, targets=("p_late",)).targets["p_late"]
+    assert result.features_dropped["rel_orders_90"] == "column not built in ml.invoice_features"
     assert result.decision.startswith("champion version ")
     assert "needs features no longer built (['rel_orders_90']); judged on the floors alone" in result.decision
     assert result.promoted  # the new model passes the floors and replaces the incompatible champion
+
+
+def test_features_of_absent_tables_null_or_constant_are_left_out_with_the_reason():
+    features = CONFIG.features
+    frame = pd.DataFrame({f.name: np.arange(4.0) for f in features})
+    frame["hist_promises_broken"] = np.nan
+    frame["inv_due_on_weekend"] = 1.0
+    frame = frame.drop(columns=["rel_orders_90"])
+    used, dropped = select_features(frame, features, empty_tables={"crm_activities"})
+    assert dropped["hist_promises_broken"] == "null on every training row"
+    assert dropped["inv_due_on_weekend"] == "constant on every training row (1)"
+    assert dropped["rel_orders_90"] == "column not built in ml.invoice_features"
+    contacts = [f.name for f in features if "crm_activities" in f.source_tables]
+    assert contacts and all(dropped[name] == "source table crm_activities has no rows" for name in contacts)
+    assert {f.name for f in used} == {f.name for f in features} - set(dropped)
+
+
+def test_too_few_rows_is_a_named_training_data_error(trained):
+    settings, _, _ = trained
+    frame, _ = load_training_frame(settings, CONFIG, AS_OF)
+    thin = frame[frame.customer_id.isin(frame.customer_id.unique()[:3])]
+    with pytest.raises(TrainingDataError, match=r"pd_default: the (train|calibration|validation) part .* need at least"):
+        split_by_time(thin, TARGETS_BY_NAME["pd_default"], CONFIG, AS_OF)
 
 
 def test_promotion_gates():
@@ -127,68 +180,65 @@ def test_promotion_gates():
     assert not promoted and "calibration error 0.0900 > 0.05" in why
     promoted, why = _decide(CONFIG, {**good, "brier": 0.23}, None)
     assert not promoted and "not below the base-rate predictor" in why
+    # a target's own floor
+    stricter = dataclasses.replace(CONFIG, target_floors={"pd_default": {"min_roc_auc": 0.9}})
+    assert _decide(stricter, good, None, "p_late")[0]
+    promoted, why = _decide(stricter, good, None, "pd_default")
+    assert not promoted and "ROC-AUC 0.8400 < floor 0.9" in why
 
 
-def test_scores_cover_every_open_invoice_with_levels_and_reasons(trained):
+def test_predictions_cover_every_open_document_with_three_targets_and_reasons(trained):
     settings, first, scored = trained
-    assert scored.model_version == first.champion_version
-    scores = _query(settings, "select * from marts.invoice_risk_scores where as_of_date = ?", [AS_OF])
-    open_items = _query(settings, "select invoice_id, open_amount_rc from marts.fct_ar_open_items "
-                                  "where as_of_date = ? and document_type != 'credit_note'", [AS_OF])  # fmt: skip
-    assert sorted(scores.invoice_id) == sorted(open_items.invoice_id)
-    assert scores.open_amount_rc.sum() == pytest.approx(float(open_items.open_amount_rc.sum()), abs=0.01)
-    assert scores.overdue_probability.between(0, 1).all()
-    cut = CONFIG.risk_cutoffs
-    p = scores.overdue_probability
-    expected = np.select(
-        [p >= cut["extreme"], p >= cut["high"], p >= cut["medium"]], ["extreme", "high", "medium"], "low"
-    )
-    assert (scores.risk_level == expected).all()
-    assert set(scores.risk_level) == {"extreme", "high", "medium", "low"}
-    assert scores.expected_loss_rc.sum() == pytest.approx((scores.overdue_probability * scores.open_amount_rc).sum(),
-                                                          rel=1e-6)  # fmt: skip
-    # an invoice at medium risk or worse says why (a low one may have nothing raising it)
-    risky = scores[scores.risk_level != "low"]
+    assert scored.model_versions == {t: r.champion_version for t, r in first.targets.items()}
+    predictions = _query(settings, "select * from ml_scores.invoice_predictions where as_of_date = ?", [AS_OF])
+    features = _query(settings, "select * from ml.open_invoice_features where as_of_date = ?", [AS_OF])
+    assert sorted(predictions.invoice_id) == sorted(features.invoice_id) and predictions.invoice_id.is_unique
+    merged = predictions.merge(features, on="invoice_id")
+    past_due = merged.observation_date > merged.due_date
+    assert merged.p_late[past_due].isna().all() and merged.p_late[~past_due].between(0, 1).all()
+    assert merged.p_paid_30d.between(0, 1).all() and merged.pd_default.between(0, 1).all()
+    # already in default: the event has happened
+    assert (merged.pd_default[merged.in_default_at_observation == 1] == 1.0).all()
+    assert merged.pd_default[merged.in_default_at_observation == 0].lt(1.0).all()
+    # the pay-date interval is ordered and the median inside it
+    assert (merged.pay_days_p10 <= merged.pay_days_p50).all() and (merged.pay_days_p50 <= merged.pay_days_p90).all()
+    risky = merged[merged.pd_default >= 0.2]
     assert risky.reason_code_1.notna().mean() > 0.95
-    assert set(scores.reason_code_1.dropna()) <= set(CONFIG.feature_names)
-    assert (scores.predicted_pay_date > pd.Timestamp(AS_OF)).all()
-    assert (risky.reasons_zh.str.len() > 0).mean() > 0.95
-    customers = _query(settings, "select * from marts.customer_risk_scores where as_of_date = ?", [AS_OF])
-    assert customers.open_amount_rc.sum() == pytest.approx(scores.open_amount_rc.sum(), abs=1)
-    assert customers.customer_id.is_unique
+    assert set(predictions.reason_code_1.dropna()) <= set(first.targets["pd_default"].features_used)
+    for target, result in first.targets.items():
+        assert (predictions[f"model_version_{target}"] == result.champion_version).all()
 
 
-def test_cash_forecast_drift_and_model_card(trained):
+def test_drift_and_model_card_per_target_and_rerun_is_idempotent(trained):
     settings, first, _ = trained
-    forecast = _query(settings, "select * from marts.cash_forecast where as_of_date = ? order by period_type desc, "
-                                "period_number", [AS_OF])  # fmt: skip
-    weeks = forecast[forecast.period_type == "week"]
-    assert list(weeks.period_number) == list(range(1, 14))
-    assert weeks.period_start.iloc[0] == pd.Timestamp("2026-11-01")
-    assert weeks.period_end.iloc[-1] == pd.Timestamp("2027-01-30")
-    months = forecast[forecast.period_type == "month"]
-    assert [str(d.date()) for d in months.period_start] == ["2026-11-01", "2026-12-01", "2027-01-01"]
-    assert weeks.expected_collections_rc.sum() > 0
-    drift = _query(settings, "select * from marts.model_drift where as_of_date = ?", [AS_OF])
-    assert set(drift.feature) == {*CONFIG.feature_names, "overdue_probability"}
+    drift = _query(settings, "select * from ml_scores.model_drift where as_of_date = ?", [AS_OF])
+    for target, result in first.targets.items():
+        rows = drift[drift.target == target]
+        assert set(rows.feature) == {*result.features_used, "score"}
     assert (drift.is_alert == (drift.psi > CONFIG.psi_alert)).all()
     # the reference is the open items of the training date: scoring that same day shows no drift
     assert drift.psi.max() < 1e-9 and not drift.is_alert.any()
-    (card,) = _query(settings, "select * from marts.model_card where as_of_date = ?", [AS_OF]).to_dict("records")
-    assert card["model_version"] == first.champion_version and card["roc_auc"] >= 0.80
-    assert card["pay_date_mae_days"] > 0 and card["weekly_amount_wape"] >= 0
+    cards = _query(settings, "select * from ml_scores.model_card where as_of_date = ?", [AS_OF]).set_index("target")
+    assert set(cards.index) == {t.name for t in TARGETS}
+    for target, result in first.targets.items():
+        assert cards.loc[target, "model_version"] == result.champion_version and cards.loc[target, "roc_auc"] >= 0.80
+        assert cards.loc[target, "features_used"] == ",".join(result.features_used)
+    assert cards.loc["p_paid_30d", "pay_date_mae_days"] > 0
+    assert 0.5 < cards.loc["p_paid_30d", "pay_interval_coverage"] <= 1
     # scoring again for the same date replaces that date's rows (idempotent)
-    before = {t: _query(settings, f"select * from marts.{t} order by all") for t in MODEL_MARTS}
+    tables = ("invoice_predictions", "model_drift", "model_card")
+    before = {t: _query(settings, f"select * from ml_scores.{t} order by all") for t in tables}
     score(settings, AS_OF)
-    after = {t: _query(settings, f"select * from marts.{t} order by all") for t in MODEL_MARTS}
-    for table in MODEL_MARTS:
+    after = {t: _query(settings, f"select * from ml_scores.{t} order by all") for t in tables}
+    for table in tables:
         pd.testing.assert_frame_equal(before[table], after[table])
 
 
 def test_no_champion_is_a_clear_error(trained, tmp_path):
     settings, _, _ = trained
     empty = dataclasses.replace(settings, mlflow_dir=tmp_path / "mlflow")
-    with pytest.raises(NoChampionError, match=r"has no version with alias 'champion'.*run the ar_retrain DAG"):
+    with pytest.raises(NoChampionError, match=r"'ar_default_probability' has no version with alias 'champion'.*"
+                                              r"run the ar_retrain DAG"):  # fmt: skip
         score(empty, AS_OF)
 
 
@@ -200,7 +250,7 @@ def test_features_that_do_not_match_the_signature_are_a_clear_error(trained, tmp
     con.execute("alter table ml.open_invoice_features drop column cur_overdue_share")
     con.close()
     with pytest.raises(
-        ScoringError, match=r"does not match the champion's signature: missing columns \['cur_overdue_s"
+        ScoringError, match=r"does not match the p_late champion's signature: missing columns \['cur_overdue_s"
     ):
         score(copy, AS_OF)
     with pytest.raises(ScoringError, match="is built for 2026-10-31, not 2026-11-30"):
@@ -216,7 +266,7 @@ def test_psi_of_a_hand_computed_shift():
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (("  extreme: 0.80", "  extreme: 0.20"), "risk_levels must fall from extreme"),
+        (("  targets: {}", "  targets: {pd_late: {min_roc_auc: 0.8}}"), "promotion.targets.pd_late must be one of"),
         (("  min_roc_auc: 0.75", "  min_roc_auc: high"), "promotion.min_roc_auc='high' must be a number"),
         (("  validation_months: 3", "  validation_months: 0"), "training.validation_months=0 must be between 1"),
         (("  pdo: 20\n", ""), "missing key scorecard.pdo"),
@@ -231,29 +281,6 @@ def test_bad_model_config_names_the_key(tmp_path, edit, message):
     path.write_text(text.replace(edit[0], edit[1], 1))
     with pytest.raises(ModelConfigError, match=message.replace("(", r"\(")):
         load_model_config(path)
-
-
-def test_cash_forecast_periods_mid_month():
-    # as of 2026-11-15: week 1 is 11-16..11-22, month 0 the rest of November, then three whole months;
-    # the 2025 item is over 365 days past due: doubtful, left out
-    scores = pd.DataFrame(
-        {
-            "due_date": pd.to_datetime(["2026-11-01", "2026-10-01", "2025-10-01"]),
-            "predicted_pay_date": pd.to_datetime(["2026-11-20", "2026-12-03", "2026-11-29"]),
-            "open_amount_rc": [100.0, 40.0, 999.0],
-        }
-    )
-    forecast = cash_forecast(scores, dt.date(2026, 11, 15), CONFIG, "7")
-    weeks = forecast[forecast.period_type == "week"].set_index("period_number")
-    assert (weeks.loc[1, "period_start"], weeks.loc[1, "period_end"]) == (dt.date(2026, 11, 16), dt.date(2026, 11, 22))
-    assert weeks.expected_collections_rc.to_dict() == {**dict.fromkeys(range(1, 14), 0.0), 1: 100.0, 3: 40.0}
-    months = forecast[forecast.period_type == "month"].set_index("period_number")
-    assert [(str(r.period_start), str(r.period_end), r.expected_collections_rc) for r in months.itertuples()] == [
-        ("2026-11-16", "2026-11-30", 100.0),
-        ("2026-12-01", "2026-12-31", 40.0),
-        ("2027-01-01", "2027-01-31", 0.0),
-        ("2027-02-01", "2027-02-28", 0.0),
-    ]
 
 
 class _HalfOfFirstColumn(mlflow.pyfunc.PythonModel):

@@ -158,9 +158,12 @@ def run_dag(settings: Settings, dag_id: str, as_of: dt.date) -> DagRunResult:
 
 
 def has_champion(settings: Settings) -> bool:
+    """Whether the model scoring needs (pd_default) has a champion yet."""
     from ar_risk_ml.registry import champion_version, use_mlflow
+    from ar_risk_ml.score import REQUIRED_TARGET
+    from ar_risk_ml.targets import TARGETS_BY_NAME
 
-    return champion_version(use_mlflow(settings)) is not None
+    return champion_version(use_mlflow(settings), TARGETS_BY_NAME[REQUIRED_TARGET].model_name) is not None
 
 
 def run_pipeline(

@@ -198,9 +198,19 @@ def score_open_invoices(context: Mapping[str, Any]) -> dict:
     with fail_fast_on_data_errors():
         as_of = as_of_from_context(context)
         result = score(load_settings(), as_of)
+    return {"as_of_date": as_of.isoformat(), "model_versions": result.model_versions, "invoices": result.invoices,
+            "customers": result.customers, "drift_alerts": result.drift_alerts,
+            "unscored_targets": result.unscored_targets}  # fmt: skip
+
+
+def build_score_marts(context: Mapping[str, Any]) -> dict:
+    from ar_risk.transform.dbt import build_score_marts as build
+
+    with fail_fast_on_data_errors():
+        as_of = as_of_from_context(context)
+        counts = build(load_settings(), as_of)
     _hand_over(context, SCORES_ASSET, as_of_date=as_of.isoformat())
-    return {"as_of_date": as_of.isoformat(), "model_version": result.model_version, "invoices": result.invoices,
-            "customers": result.customers, "drift_alerts": result.drift_alerts}  # fmt: skip
+    return {"as_of_date": as_of.isoformat(), "results": counts}
 
 
 def build_training_features(context: Mapping[str, Any]) -> dict:
@@ -218,8 +228,7 @@ def retrain_model(context: Mapping[str, Any]) -> dict:
     with fail_fast_on_data_errors():
         as_of = as_of_from_context(context)
         result = train_and_promote(load_settings(), as_of)
-    return {"as_of_date": as_of.isoformat(), "promoted": result.promoted, "decision": result.decision,
-            "champion_version": result.champion_version, "challenger_version": result.challenger_version}  # fmt: skip
+    return {"as_of_date": as_of.isoformat(), "targets": result.summary()}
 
 
 def build_collection_marts(context: Mapping[str, Any]) -> dict:

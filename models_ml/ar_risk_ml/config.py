@@ -12,7 +12,7 @@ import yaml
 MODELS_ML_DIR = Path(__file__).resolve().parents[1]
 CONFIG_PATH = MODELS_ML_DIR / "model_config.yml"
 FEATURES_SEED = MODELS_ML_DIR.parent / "dbt_project" / "seeds" / "ml_features.csv"
-RISK_LEVELS = ("extreme", "high", "medium", "low")
+TARGET_NAMES = ("p_late", "p_paid_30d", "pd_default")
 
 
 class ModelConfigError(ValueError):
@@ -28,6 +28,8 @@ class Feature:
     description_zh: str
     reason_en: str
     reason_zh: str
+    # optional contract tables the feature is computed from (empty: required tables only)
+    source_tables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class ModelConfig:
     validation_months: int
     calibration_share: float
     random_seed: int
+    max_training_rows: int
     base_points: float
     base_odds: float
     pdo: float
@@ -46,7 +49,8 @@ class ModelConfig:
     min_auc_gain: float
     min_roc_auc: float
     max_calibration_error: float
-    risk_cutoffs: dict[str, float]  # extreme / high / medium -> lowest probability of the level
+    # target -> {floor name: value}: a target's own floors where it differs from the common ones
+    target_floors: dict[str, dict[str, float]]
     reason_codes: int
     psi_alert: float
     psi_watch: float
@@ -57,6 +61,10 @@ class ModelConfig:
     @property
     def feature_names(self) -> list[str]:
         return [f.name for f in self.features]
+
+    def floors(self, target: str) -> dict[str, float]:
+        common = {"min_roc_auc": self.min_roc_auc, "max_calibration_error": self.max_calibration_error}
+        return common | self.target_floors.get(target, {})
 
 
 def _get(data: dict, path: str, kind: type, low: float | None = None, high: float | None = None, source=CONFIG_PATH):
@@ -86,10 +94,14 @@ def load_features(path: Path = FEATURES_SEED) -> tuple[Feature, ...]:
             raise ModelConfigError(f"{path}, line {line}: risk_direction must be -1, 0 or 1") from None
         if direction not in (-1, 0, 1) or not row.get("feature"):
             raise ModelConfigError(f"{path}, line {line}: feature needs a name and risk_direction -1, 0 or 1")
+        tables = tuple(t.strip() for t in (row.get("source_tables") or "").split(";") if t.strip())
+        unknown = [t for t in tables if not t.startswith(("erp_", "crm_"))]
+        if unknown:
+            raise ModelConfigError(f"{path}, line {line}: source_tables {unknown} are not contract tables")
         features.append(
             Feature(
                 row["feature"], row["family"], direction, row["description_en"], row["description_zh"],
-                row["reason_en"], row["reason_zh"],
+                row["reason_en"], row["reason_zh"], tables,
             )
         )  # fmt: skip
     if not features:
@@ -106,9 +118,15 @@ def load_model_config(path: Path = CONFIG_PATH, features_path: Path = FEATURES_S
     def get(key, kind, low=None, high=None):
         return _get(data, key, kind, low, high, source=path)
 
-    cutoffs = {level: get(f"risk_levels.{level}", float, 0.0, 1.0) for level in RISK_LEVELS[:-1]}
-    if not cutoffs["extreme"] > cutoffs["high"] > cutoffs["medium"]:
-        raise ModelConfigError(f"{path}: risk_levels must fall from extreme to high to medium, got {cutoffs}")
+    target_floors: dict[str, dict[str, float]] = {}
+    for target, floors in ((data.get("promotion") or {}).get("targets") or {}).items():
+        if target not in TARGET_NAMES or not isinstance(floors, dict):
+            raise ModelConfigError(f"{path}: promotion.targets.{target} must be one of {list(TARGET_NAMES)} with floors")
+        target_floors[target] = {}
+        for floor in floors:
+            if floor not in ("min_roc_auc", "max_calibration_error"):
+                raise ModelConfigError(f"{path}: promotion.targets.{target}.{floor}: unknown floor")
+            target_floors[target][floor] = get(f"promotion.targets.{target}.{floor}", float, 0.0, 1.0)
     challenger = data.get("challenger")
     if not isinstance(challenger, dict):
         raise ModelConfigError(f"{path}: missing section challenger")
@@ -121,6 +139,7 @@ def load_model_config(path: Path = CONFIG_PATH, features_path: Path = FEATURES_S
         validation_months=get("training.validation_months", int, 1, 24),
         calibration_share=get("training.calibration_share", float, 0.01, 0.5),
         random_seed=get("training.random_seed", int, 0),
+        max_training_rows=get("training.max_training_rows", int, 1000),
         base_points=get("scorecard.base_points", float, 0.0),
         base_odds=get("scorecard.base_odds", float, 0.0001),
         pdo=get("scorecard.pdo", float, 1.0),
@@ -136,7 +155,7 @@ def load_model_config(path: Path = CONFIG_PATH, features_path: Path = FEATURES_S
         min_auc_gain=get("promotion.min_auc_gain", float, 0.0, 1.0),
         min_roc_auc=get("promotion.min_roc_auc", float, 0.5, 1.0),
         max_calibration_error=get("promotion.max_calibration_error", float, 0.0, 1.0),
-        risk_cutoffs=cutoffs,
+        target_floors=target_floors,
         reason_codes=get("scoring.reason_codes", int, 1, 10),
         psi_alert=psi_alert,
         psi_watch=psi_watch,

@@ -89,22 +89,22 @@ def use_mlflow(settings: Settings) -> MlflowClient:
     return MlflowClient()
 
 
-def champion_version(client: MlflowClient):
+def champion_version(client: MlflowClient, model_name: str = MODEL_NAME):
     """The champion's ModelVersion, or None when there is none yet."""
     try:
-        return client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
+        return client.get_model_version_by_alias(model_name, CHAMPION)
     except MlflowException:
         return None
 
 
-def load_champion(settings: Settings):
+def load_champion(settings: Settings, model_name: str = MODEL_NAME):
     """(pyfunc model, ModelVersion) of the champion; NoChampionError names the fix."""
     client = use_mlflow(settings)
-    version = champion_version(client)
+    version = champion_version(client, model_name)
     if version is None:
         raise NoChampionError(
-            f"registered model {MODEL_NAME!r} has no version with alias {CHAMPION!r} "
+            f"registered model {model_name!r} has no version with alias {CHAMPION!r} "
             f"in {settings.mlflow_tracking_uri}: run the ar_retrain DAG (or `ar-risk train`) first; "
             "scores are never published from a stale or missing model"
         )
-    return mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@{CHAMPION}"), version
+    return mlflow.pyfunc.load_model(f"models:/{model_name}@{CHAMPION}"), version

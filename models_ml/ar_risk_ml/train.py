@@ -1,15 +1,23 @@
-"""Monthly retraining: train the scorecard and the challenger, register them, promote by metric gates.
+"""Monthly retraining: for each target, train a scorecard and a challenger, register them, promote by gates.
 
-1. Read ``ml.invoice_features`` (labels known at the as-of date) for the training window.
-2. Split by time: train on the older part, validate on the newest ``validation_months``;
-   the newest ``calibration_share`` of the older part calibrates the challenger and
-   chooses the F1 threshold.
-3. Fit both candidates and the pay-date model; log params, metrics, dataset, feature
-   list, points table and plots to MLflow; register both as versions of
-   ``ar_overdue_probability``. The better one on validation gets alias ``challenger``.
-4. Re-score the validation window with the current champion; the challenger becomes
-   champion only if it beats it by ``min_auc_gain`` and passes the floors. Otherwise
-   the champion stays and the run records why.
+1. Read ``ml.invoice_features`` (every debit document observed at its issue date and at
+   each month-end while open, labels settled by the as-of date) for the training window.
+2. Per target (ar_risk_ml.targets): the rows it is asked about whose label is settled;
+   an out-of-time split: validation = the newest ``validation_months`` of observations
+   whose labels are settled (the window ends one label delay before the as-of date), training =
+   older rows whose label was already settled when the validation window starts (what a
+   retrain on that day would have seen); its newest ``calibration_share`` calibrates the
+   challenger and picks the F1 threshold.
+3. Choose the features the data supports (ar_risk_ml.features): a feature of an absent
+   optional table, all null or constant is left out, with its reason in the run.
+4. Fit both candidates (and, for p_paid_30d, the pay-date quantile models); log params,
+   metrics, datasets, feature lists, points table and plots to MLflow; register both as
+   versions of the target's model. The better one on validation gets alias ``challenger``.
+5. Re-score the same validation rows with the target's champion; the challenger becomes
+   champion only if it beats it by ``min_auc_gain`` and passes the floors.
+
+A target whose rows are too few (or of one class) is skipped with a named reason and the
+others go on; training fails (not retried: it is the data) only when no target can train.
 """
 
 from __future__ import annotations
@@ -17,32 +25,54 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ar_risk.config import Settings
 from ar_risk.warehouse import connect_warehouse
-from ar_risk_ml import MODEL_NAME
-from ar_risk_ml.config import ModelConfig, load_model_config
+from ar_risk_ml.config import Feature, ModelConfig, load_model_config
 from ar_risk_ml.drift import Reference
 from ar_risk_ml.errors import TrainingDataError
 from ar_risk_ml.estimators import ChallengerModel, ScorecardModel
 from ar_risk_ml.evaluate import best_f1_threshold, calibration_table, evaluate
-from ar_risk_ml.packaged import OverdueRiskModel
+from ar_risk_ml.features import describe_dropped, empty_source_tables, select_features
+from ar_risk_ml.packaged import PAY_DAY_QUANTILES, OverdueRiskModel
 from ar_risk_ml.registry import CHALLENGER, CHAMPION, champion_version, use_mlflow
+from ar_risk_ml.targets import TARGETS, LabelParameters, Target, label_deadline, population
 
 log = logging.getLogger(__name__)
 
+MIN_ROWS, MIN_CLASS_ROWS = 200, 10
+REASONS_TARGET = "pd_default"  # the reasons published beside the risk level are this model's
+LABEL_DELAY_QUANTILE = 95  # the validation window ends when this share of its rows' labels is settled
+
 
 @dataclass(frozen=True)
-class TrainingResult:
+class TargetResult:
+    target: str
     champion_version: str
     challenger_version: str
     promoted: bool
     decision: str
     metrics: dict[str, dict[str, float]]
+    features_used: list[str]
+    features_dropped: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    targets: dict[str, TargetResult]
+    skipped: dict[str, str] = field(default_factory=dict)  # target -> why it could not train
+
+    def summary(self) -> dict:
+        return {
+            **{name: {"promoted": r.promoted, "champion_version": r.champion_version,
+                      "challenger_version": r.challenger_version, "decision": r.decision}
+               for name, r in self.targets.items()},
+            **{name: {"skipped": reason} for name, reason in self.skipped.items()},
+        }  # fmt: skip
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -51,76 +81,101 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, 28))
 
 
-def load_training_frame(settings: Settings, config: ModelConfig, window_end: dt.date) -> pd.DataFrame:
-    start = add_months(window_end, -config.history_months)
+def load_training_frame(settings: Settings, config: ModelConfig, window_end: dt.date) -> tuple[pd.DataFrame, set]:
+    """(observations of the window, optional source tables without rows)."""
+    # the pay-date and default labels look back up to a year and a label delay: read that much more
+    start = add_months(window_end, -config.history_months - 15)
     con = connect_warehouse(settings, read_only=True)
     try:
         built_for = con.execute("select max(as_of_date) from ml.invoice_features").fetchone()[0]
         frame = con.execute(
             """select * from ml.invoice_features
-               where is_late is not null and invoice_date > ? and invoice_date <= ?
-               order by invoice_date, invoice_id""",
+               where observation_date > ? and observation_date <= ?
+               order by observation_date, invoice_id""",
             [start, window_end],
         ).df()
+        empty = empty_source_tables(con, config.features)
     finally:
         con.close()
-    missing = [name for name in config.feature_names if name not in frame.columns]
-    if missing:
-        raise TrainingDataError(f"ml.invoice_features lacks feature columns {missing}: rebuild the dbt ml models")
-    log.info(
-        "training frame: %s labelled invoices %s..%s (table built for %s)", len(frame), start, window_end, built_for
-    )
-    return frame
+    for column in ("observation_date", "due_date", "invoice_date", "paid_date"):
+        frame[column] = pd.to_datetime(frame[column])
+    log.info("training frame: %s observations %s..%s (table built for %s)", len(frame), start, window_end, built_for)
+    if empty:
+        log.info("optional source tables without rows: %s", ", ".join(sorted(empty)))
+    return frame, empty
 
 
-def load_open_items(settings: Settings, as_of: dt.date) -> pd.DataFrame:
-    """Today's scoring population (ml.open_invoice_features), if it was built for this as-of date."""
-    con = connect_warehouse(settings, read_only=True)
-    try:
-        return con.execute("select * from ml.open_invoice_features where as_of_date = ?", [as_of]).df()
-    finally:
-        con.close()
-
-
-def split_by_time(frame: pd.DataFrame, config: ModelConfig, window_end: dt.date):
-    validation_start = pd.Timestamp(add_months(window_end, -config.validation_months))
-    older, validation = frame[frame.invoice_date < validation_start], frame[frame.invoice_date >= validation_start]
+def split_by_time(frame: pd.DataFrame, target: Target, config: ModelConfig, window_end: dt.date,
+                  params: LabelParameters | None = None):  # fmt: skip
+    """(train, calibration, validation, window) of ``target``; TrainingDataError when a part is too thin."""
+    params = params or LabelParameters.from_seed()
+    rows = frame[population(frame, target) & frame[target.label].notna()]
+    deadline = label_deadline(rows, target, params)
+    end = pd.Timestamp(window_end)
+    if rows.empty:
+        raise TrainingDataError(f"{target.name}: no observation with a settled {target.label} label by {window_end}")
+    delay = int(np.percentile((deadline - rows.observation_date).dt.days.to_numpy(), LABEL_DELAY_QUANTILE))
+    validation_end = end - pd.Timedelta(days=max(delay, 0))
+    validation_start = pd.Timestamp(add_months(validation_end.date(), -config.validation_months))
+    history_start = pd.Timestamp(add_months(validation_end.date(), -config.history_months))
+    settled = deadline <= end
+    validation = rows[settled & (rows.observation_date > validation_start) & (rows.observation_date <= validation_end)]
+    older = rows[(deadline <= validation_start) & (rows.observation_date > history_start)]
     n_cal = max(int(len(older) * config.calibration_share), 1)
     train, calibration = older.iloc[:-n_cal], older.iloc[-n_cal:]
+    if len(train) > config.max_training_rows:
+        train = train.sample(config.max_training_rows, random_state=config.random_seed).sort_index()
     for name, part in (("train", train), ("calibration", calibration), ("validation", validation)):
-        if len(part) < 200 or part.is_late.nunique() < 2:
+        counts = part[target.label].value_counts()
+        if len(part) < MIN_ROWS or len(counts) < 2 or counts.min() < MIN_CLASS_ROWS:
             raise TrainingDataError(
-                f"the {name} part of the window ending {window_end} has {len(part)} labelled invoices "
-                f"({part.is_late.nunique()} classes): need at least 200 of both classes' mix"
+                f"{target.name}: the {name} part ({validation_start.date() if name == 'validation' else history_start.date()}"
+                f"..{validation_end.date() if name == 'validation' else validation_start.date()}) has {len(part)} rows "
+                f"with a settled {target.label} label ({dict(counts.astype(int))}): need at least {MIN_ROWS} rows "
+                f"and {MIN_CLASS_ROWS} of each class; more history (or a later as-of date) is needed"
             )
-    return train, calibration, validation
+    window = {
+        "window_end": window_end.isoformat(),
+        "label_delay_days": delay,
+        "train_start": str(train.observation_date.min().date()),
+        "validation_start": str(validation.observation_date.min().date()),
+        "validation_end": str(validation.observation_date.max().date()),
+        "train_rows": len(train),
+        "calibration_rows": len(calibration),
+        "validation_rows": len(validation),
+    }
+    return train, calibration, validation, window
 
 
-def _fit_pay_date(config: ModelConfig, train: pd.DataFrame):
+def _fit_pay_days(config: ModelConfig, names: list[str], train: pd.DataFrame) -> dict:
+    """Quantile models of the days from observation to full payment (paid rows; 80 % interval and median)."""
     from sklearn.ensemble import HistGradientBoostingRegressor
 
-    paid = train[train.paid_date.notna()]
-    target = np.clip((paid.paid_date - paid.due_date).dt.days.to_numpy(float), -60, 365)
-    model = HistGradientBoostingRegressor(max_iter=200, learning_rate=0.08, random_state=config.random_seed)
-    return model.fit(paid[config.feature_names].astype("float64"), target)
-
-
-def pay_date_backtest(model, config: ModelConfig, validation: pd.DataFrame) -> dict[str, float]:
-    """MAE in days on paid validation invoices, and the weekly collected-amount error (WAPE)."""
-    paid = validation[validation.paid_date.notna()]
-    if paid.empty:
+    paid = train[train.days_to_pay.notna()]
+    if len(paid) < MIN_ROWS:
+        log.warning("p_paid_30d: %s paid training rows: no pay-date model", len(paid))
         return {}
-    predicted = model.predict(paid[config.feature_names].astype("float64"))
-    actual_days = (paid.paid_date - paid.due_date).dt.days.to_numpy(float)
-    predicted_date = paid.due_date + pd.to_timedelta(np.round(predicted), unit="D")
-    amount = paid.document_amount_rc.astype(float)
-    weekly_actual = amount.groupby(paid.paid_date.dt.to_period("W")).sum()
-    weekly_predicted = amount.groupby(predicted_date.dt.to_period("W")).sum()
-    weeks = weekly_actual.index.union(weekly_predicted.index)
-    diff = weekly_predicted.reindex(weeks, fill_value=0) - weekly_actual.reindex(weeks, fill_value=0)
+    target = np.clip(paid.days_to_pay.to_numpy(float), 0, 730)
+    models = {}
+    for column, quantile in PAY_DAY_QUANTILES.items():
+        model = HistGradientBoostingRegressor(
+            loss="quantile", quantile=quantile, max_iter=150, learning_rate=0.1, random_state=config.random_seed
+        )
+        models[column] = model.fit(paid[names].astype("float64"), target)
+    return models
+
+
+def pay_days_backtest(models: dict, names: list[str], validation: pd.DataFrame) -> dict[str, float]:
+    """MAE of the median in days, and the share of paid rows inside the 80 % interval."""
+    paid = validation[validation.days_to_pay.notna()]
+    if paid.empty or not models:
+        return {}
+    X = paid[names].astype("float64")
+    actual = paid.days_to_pay.to_numpy(float)
+    low, mid, high = (np.maximum(models[c].predict(X), 0) for c in PAY_DAY_QUANTILES)
     return {
-        "pay_date_mae_days": float(np.mean(np.abs(predicted - actual_days))),
-        "weekly_amount_wape": float(diff.abs().sum() / max(weekly_actual.sum(), 1.0)),
+        "pay_date_mae_days": float(np.mean(np.abs(mid - actual))),
+        "pay_interval_coverage": float(np.mean((actual >= np.minimum(low, high)) & (actual <= np.maximum(low, high)))),
     }
 
 
@@ -142,64 +197,72 @@ def _plots(model_type: str, y: np.ndarray, p: np.ndarray, importances: pd.Series
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot(table.predicted, table.observed, "o-", label=model_type)
     ax.plot([0, 1], [0, 1], "--", color="grey")
-    ax.set(xlabel="mean predicted probability", ylabel="observed late share", title="Calibration, validation window")
+    ax.set(xlabel="mean predicted probability", ylabel="observed share", title="Calibration, validation window")
     figures["calibration.png"] = fig
     fig, ax = plt.subplots(figsize=(6, 8))
     importances.iloc[::-1].plot.barh(ax=ax)
     ax.set(title="Information value" if model_type == "scorecard" else "Permutation importance (ROC-AUC drop)")
     fig.tight_layout()
     figures["importances.png"] = fig
+    for figure in figures.values():
+        plt.close(figure)
     return figures
 
 
-def _log_candidate(mlflow, candidate, pay_date_model, config, frames, metrics, window, reference):
-    """One MLflow run per candidate; returns the registered version number."""
+def _log_candidate(mlflow, target: Target, candidate, packaged, frames, metrics, window, dropped):
+    """One MLflow run per target and candidate; returns the registered version number."""
     from mlflow.models import infer_signature
 
     train, _, validation = frames
-    model_type = candidate.model_type
-    with mlflow.start_run(run_name=f"{model_type} {window['window_end']}", nested=True):
-        mlflow.set_tags({"model_type": model_type, "window_end": window["window_end"]})
-        mlflow.log_params({"model_type": model_type, **window, "features": len(config.feature_names)})
+    model_type, names = candidate.model_type, candidate.names
+    with mlflow.start_run(run_name=f"{target.name} {model_type} {window['window_end']}", nested=True):
+        mlflow.set_tags({"target": target.name, "model_type": model_type, "window_end": window["window_end"],
+                         "features_used": ",".join(names), "features_dropped": describe_dropped(dropped)})  # fmt: skip
+        mlflow.log_params({"target": target.name, "label": target.label, "model_type": model_type, **window,
+                           "features": len(names), "features_dropped_count": len(dropped)})  # fmt: skip
         mlflow.log_params(candidate.params())
         mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
         mlflow.log_input(
-            mlflow.data.from_pandas(train, name="ml.invoice_features train", targets="is_late"), "training"
+            mlflow.data.from_pandas(train, name=f"ml.invoice_features {target.name} train", targets=target.label),
+            "training",
         )
         mlflow.log_input(
-            mlflow.data.from_pandas(validation, name="ml.invoice_features validation", targets="is_late"), "validation"
+            mlflow.data.from_pandas(
+                validation, name=f"ml.invoice_features {target.name} validation", targets=target.label
+            ),
+            "validation",
         )
-        mlflow.log_dict({"features": config.feature_names}, "feature_list.json")
+        mlflow.log_dict({"features": names, "dropped": dropped}, "feature_list.json")
         if model_type == "scorecard":
             mlflow.log_table(candidate.points_table(), "points_table.json")
         mlflow.log_dict(candidate.importances().to_dict(), "importances.json")
-        y, p = validation.is_late.to_numpy(int), candidate.predict_proba(validation)
+        y, p = validation[target.label].to_numpy(int), candidate.predict_proba(validation)
         for name, fig in _plots(model_type, y, p, candidate.importances()).items():
             mlflow.log_figure(fig, name)
-        packaged = OverdueRiskModel(candidate, pay_date_model, reference, config.feature_names, config.reason_codes)
-        example = validation[config.feature_names].astype("float64").head(5)
+        example = validation[names].astype("float64").head(5)
         signature = infer_signature(example, packaged.predict(None, example))
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=packaged,
             signature=signature,
             input_example=example,
-            registered_model_name=MODEL_NAME,
+            registered_model_name=target.model_name,
             pip_requirements=[],  # scored in this environment (uv.lock); nothing to resolve
         )
     return str(info.registered_model_version)
 
 
-def _decide(config: ModelConfig, new: dict[str, float], champion: dict[str, float] | None) -> tuple[bool, str]:
-    floors = []
-    if new["roc_auc"] < config.min_roc_auc:
-        floors.append(f"ROC-AUC {new['roc_auc']:.4f} < floor {config.min_roc_auc}")
-    if new["calibration_error"] > config.max_calibration_error:
-        floors.append(f"calibration error {new['calibration_error']:.4f} > {config.max_calibration_error}")
+def _decide(config: ModelConfig, new: dict[str, float], champion: dict[str, float] | None,
+            target: str = "p_late") -> tuple[bool, str]:  # fmt: skip
+    floors, failed = config.floors(target), []
+    if new["roc_auc"] < floors["min_roc_auc"]:
+        failed.append(f"ROC-AUC {new['roc_auc']:.4f} < floor {floors['min_roc_auc']}")
+    if new["calibration_error"] > floors["max_calibration_error"]:
+        failed.append(f"calibration error {new['calibration_error']:.4f} > {floors['max_calibration_error']}")
     if new["brier"] >= new["brier_base_rate"]:
-        floors.append(f"Brier {new['brier']:.4f} not below the base-rate predictor's {new['brier_base_rate']:.4f}")
-    if floors:
-        return False, "challenger fails the floors: " + "; ".join(floors)
+        failed.append(f"Brier {new['brier']:.4f} not below the base-rate predictor's {new['brier_base_rate']:.4f}")
+    if failed:
+        return False, "challenger fails the floors: " + "; ".join(failed)
     if champion is None:
         return True, "no champion yet; challenger passes the floors"
     gain = new["roc_auc"] - champion["roc_auc"]
@@ -214,86 +277,121 @@ def _decide(config: ModelConfig, new: dict[str, float], champion: dict[str, floa
     )
 
 
-def train_and_promote(settings: Settings, as_of: dt.date, config: ModelConfig | None = None) -> TrainingResult:
+def champion_probability(prediction: pd.DataFrame) -> np.ndarray:
+    """The probability column of a champion's output (versions before the three targets named it overdue_probability)."""
+    column = "probability" if "probability" in prediction.columns else "overdue_probability"
+    return prediction[column].to_numpy(float)
+
+
+def _fit_candidate(candidate, target: Target, train, calibration):
+    try:
+        return candidate.fit(train, train[target.label].to_numpy(int), calibration, calibration[target.label].to_numpy(int))
+    except ValueError as exc:  # scikit-learn / optbinning on data they cannot fit: the data, not the machine
+        raise TrainingDataError(f"{target.name}: the {candidate.model_type} cannot be fitted: {exc}") from exc
+
+
+def train_target(mlflow, client, settings, config: ModelConfig, target: Target, frame: pd.DataFrame,
+                 empty_tables: set, window_end: dt.date, open_items: pd.DataFrame) -> TargetResult:  # fmt: skip
+    train, calibration, validation, window = split_by_time(frame, target, config, window_end)
+    features, dropped = select_features(train, config.features, empty_tables)
+    if not features:
+        raise TrainingDataError(f"{target.name}: no feature is usable ({describe_dropped(dropped)})")
+    for name, reason in dropped.items():
+        log.info("%s: feature %s left out: %s", target.name, name, reason)
+    names = [f.name for f in features]
+    y_val = validation[target.label].to_numpy(int)
+    pay_days = _fit_pay_days(config, names, train) if target.name == "p_paid_30d" else {}
+    backtest = pay_days_backtest(pay_days, names, validation)
+    scope = population(open_items, target) if len(open_items) else None
+    reference_rows = open_items[scope] if scope is not None and scope.any() else validation
+    results: dict[str, tuple] = {}
+    for candidate in (ScorecardModel(config, features, target.sign), ChallengerModel(config, features, target.sign)):
+        _fit_candidate(candidate, target, train, calibration)
+        threshold = best_f1_threshold(calibration[target.label].to_numpy(int), candidate.predict_proba(calibration))
+        metrics = {**evaluate(y_val, candidate.predict_proba(validation), threshold), **backtest}
+        # Drift reference: the open items this target scores on the training date (observed as
+        # the daily scoring observes them); the validation rows when there are none.
+        reference = Reference.from_population(
+            {**{n: reference_rows[n].to_numpy(float) for n in names},
+             "score": candidate.predict_proba(reference_rows)}
+        )  # fmt: skip
+        reason_codes = config.reason_codes if target.name == REASONS_TARGET else 0
+        packaged = OverdueRiskModel(candidate, reference, names, reason_codes, target.name, pay_days)
+        version = _log_candidate(
+            mlflow, target, candidate, packaged, (train, calibration, validation), metrics, window, dropped
+        )
+        results[candidate.model_type] = (version, metrics)
+        log.info("%s %s -> version %s: %s", target.name, candidate.model_type, version,
+                 json.dumps(metrics, default=float))  # fmt: skip
+
+    best_type = max(results, key=lambda t: results[t][1]["roc_auc"])
+    new_version, new_metrics = results[best_type]
+    client.set_registered_model_alias(target.model_name, CHALLENGER, new_version)
+    current = champion_version(client, target.model_name)
+    champion_metrics, note = None, ""
+    if current is not None:
+        champion_model = mlflow.pyfunc.load_model(f"models:/{target.model_name}/{current.version}")
+        wanted = champion_model.metadata.get_input_schema().input_names()
+        missing = [name for name in wanted if name not in validation.columns]
+        if missing:
+            # The features changed since the champion was trained: it cannot score today's rows,
+            # so the challenger is judged by the floors alone (and the run says so).
+            note = f"champion version {current.version} needs features no longer built ({missing}); "
+        else:
+            p_champion = champion_probability(champion_model.predict(validation[wanted].astype("float64")))
+            champion_metrics = evaluate(y_val, p_champion, new_metrics["threshold"])
+            mlflow.log_metrics({f"{target.name}_champion_{k}": v for k, v in champion_metrics.items()
+                                if np.isfinite(v)})  # fmt: skip
+    promoted, decision = _decide(config, new_metrics, champion_metrics, target.name)
+    if note:
+        decision = note + decision.replace("no champion yet", "judged on the floors alone")
+    if promoted:
+        client.set_registered_model_alias(target.model_name, CHAMPION, new_version)
+    champion_now = new_version if promoted else (current.version if current else "")
+    retrain_run = mlflow.active_run()
+    for version, _ in results.values():
+        client.set_model_version_tag(target.model_name, version, "target", target.name)
+        if retrain_run is not None:
+            client.set_model_version_tag(target.model_name, version, "retrain_run_id", retrain_run.info.run_id)
+    client.set_model_version_tag(target.model_name, new_version, "promotion_decision", decision)
+    log.info("%s promotion: %s", target.name, decision)
+    metrics_out = {t: m for t, (_, m) in results.items()} | ({"champion": champion_metrics} if champion_metrics else {})
+    return TargetResult(target.name, str(champion_now), new_version, promoted, decision, metrics_out, names, dropped)
+
+
+def train_and_promote(
+    settings: Settings, as_of: dt.date, config: ModelConfig | None = None, targets: tuple[str, ...] | None = None
+) -> TrainingResult:
+    """Train every target (or only ``targets``) for the as-of date; see the module docstring."""
     import mlflow
 
     config = config or load_model_config()
+    chosen = [t for t in TARGETS if targets is None or t.name in targets]
     window_end = as_of - dt.timedelta(days=config.window_end_offset_days)
-    frame = load_training_frame(settings, config, window_end)
-    train, calibration, validation = split_by_time(frame, config, window_end)
-    window = {
-        "window_end": window_end.isoformat(),
-        "train_start": str(train.invoice_date.min().date()),
-        "validation_start": str(validation.invoice_date.min().date()),
-        "validation_end": str(validation.invoice_date.max().date()),
-        "train_rows": len(train),
-        "calibration_rows": len(calibration),
-        "validation_rows": len(validation),
-    }
-    y_train, y_cal, y_val = (part.is_late.to_numpy(int) for part in (train, calibration, validation))
+    frame, empty_tables = load_training_frame(settings, config, window_end)
+    if frame.empty:
+        raise TrainingDataError(f"ml.invoice_features has no observation up to {window_end}: build it for {as_of}")
+    from ar_risk_ml.score import load_open_items
 
     open_items = load_open_items(settings, as_of)
-    pay_date_model = _fit_pay_date(config, train)
-    backtest = pay_date_backtest(pay_date_model, config, validation)
     client = use_mlflow(settings)
-    results: dict[str, tuple] = {}
-    with mlflow.start_run(run_name=f"retrain {window_end}") as parent:
-        mlflow.log_params(window)
-        mlflow.log_metrics(backtest)
-        for candidate in (ScorecardModel(config), ChallengerModel(config)):
-            candidate.fit(train, y_train, calibration, y_cal)
-            threshold = best_f1_threshold(y_cal, candidate.predict_proba(calibration))
-            p_val = candidate.predict_proba(validation)
-            metrics = {**evaluate(y_val, p_val, threshold), **backtest}
-            # Drift reference: the open items scored on the training date (the population the
-            # daily scoring sees, observed the same way); the validation window when there are none.
-            population = open_items if len(open_items) else validation
-            reference = Reference.from_population(
-                {
-                    **{n: population[n].to_numpy(float) for n in config.feature_names},
-                    "overdue_probability": candidate.predict_proba(population),
-                }
-            )
-            version = _log_candidate(
-                mlflow, candidate, pay_date_model, config, (train, calibration, validation), metrics, window, reference,
-            )  # fmt: skip
-            results[candidate.model_type] = (version, metrics)
-            log.info("%s -> version %s: %s", candidate.model_type, version, json.dumps(metrics, default=float))
-
-        best_type = max(results, key=lambda t: results[t][1]["roc_auc"])
-        new_version, new_metrics = results[best_type]
-        client.set_registered_model_alias(MODEL_NAME, CHALLENGER, new_version)
-
-        current = champion_version(client)
-        champion_metrics, note = None, ""
-        if current is not None:
-            champion_model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/{current.version}")
-            wanted = champion_model.metadata.get_input_schema().input_names()
-            missing = [name for name in wanted if name not in validation.columns]
-            if missing:
-                # The features changed since the champion was trained: it cannot score today's rows,
-                # so the challenger is judged by the floors alone (and the run says so).
-                note = f"champion version {current.version} needs features no longer built ({missing}); "
-            else:
-                p_champion = champion_model.predict(validation[wanted].astype("float64"))["overdue_probability"]
-                champion_metrics = evaluate(y_val, p_champion.to_numpy(), new_metrics["threshold"])
-                mlflow.log_metrics({f"champion_{k}": v for k, v in champion_metrics.items() if np.isfinite(v)})
-        promoted, decision = _decide(config, new_metrics, champion_metrics)
-        if note:
-            decision = note + decision.replace("no champion yet", "judged on the floors alone")
-        if promoted:
-            client.set_registered_model_alias(MODEL_NAME, CHAMPION, new_version)
-        champion_now = new_version if promoted else (current.version if current else "")
-        mlflow.set_tags({"decision": decision, "promoted": str(promoted), "challenger_version": new_version,
-                         "champion_version": champion_now, "challenger_type": best_type})  # fmt: skip
-        for version, _ in results.values():
-            client.set_model_version_tag(MODEL_NAME, version, "retrain_run_id", parent.info.run_id)
-        client.set_model_version_tag(MODEL_NAME, new_version, "promotion_decision", decision)
-        log.info("promotion: %s", decision)
-    return TrainingResult(
-        champion_version=str(champion_now),
-        challenger_version=new_version,
-        promoted=promoted,
-        decision=decision,
-        metrics={t: m for t, (_, m) in results.items()} | ({"champion": champion_metrics} if champion_metrics else {}),
-    )
+    results: dict[str, TargetResult] = {}
+    skipped: dict[str, str] = {}
+    with mlflow.start_run(run_name=f"retrain {window_end}"):
+        mlflow.log_params({"window_end": window_end.isoformat(), "observations": len(frame)})
+        for target in chosen:
+            try:
+                result = train_target(mlflow, client, settings, config, target, frame, empty_tables, window_end,
+                                      open_items)  # fmt: skip
+            except TrainingDataError as exc:
+                skipped[target.name] = str(exc)
+                log.warning("%s not trained: %s", target.name, exc)
+                continue
+            results[target.name] = result
+            mlflow.set_tags({f"{target.name}_decision": result.decision, f"{target.name}_promoted": str(result.promoted),
+                             f"{target.name}_champion_version": result.champion_version})  # fmt: skip
+        for name, reason in skipped.items():
+            mlflow.set_tag(f"{name}_skipped", reason[:5000])
+    if not results:
+        raise TrainingDataError("no target could be trained: " + " | ".join(skipped.values()))
+    return TrainingResult(results, skipped)
