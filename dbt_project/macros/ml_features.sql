@@ -15,6 +15,8 @@
         'inv_due_on_weekend', 'inv_days_due_to_usual_pay_day',
         'rel_tenure_days', 'rel_account_tier', 'rel_invoices_before', 'rel_sales_365_rc', 'rel_orders_90',
         'rel_contacts_recent', 'rel_contact_success_rate', 'rel_days_since_last_contact',
+        'doc_days_past_due', 'doc_share_paid', 'doc_partial_receipts', 'doc_open_dispute', 'doc_active_promise',
+        'doc_broken_promise', 'doc_contacts_30d',
     ]) }}
 {%- endmacro %}
 
@@ -42,7 +44,8 @@
 
 {#
     Running totals of ``measures`` (name -> sum | min | max) at each row of
-    ``observations`` (purpose, invoice_id, customer_id, observation_date),
+    ``observations`` (purpose, invoice_id, customer_id, observation_date; key
+    invoice_id + observation_date),
     counting only the changes dated before the observation date: in each
     customer's timeline an observation sorts before the changes of its own
     day. Sums are rounded to the cent: the changes are cents, counts or day
@@ -55,6 +58,7 @@
     select
         purpose,
         invoice_id,
+        event_date as observation_date,
         {%- for measure, how in measures.items() %}
         {%- if how == 'sum' %}
         coalesce({{ ml_round_cents('sum(' ~ measure ~ ') over customer_history') }}, 0) as {{ measure }}
@@ -127,15 +131,19 @@
 {% macro ml_family_joins(observations) -%}
     {%- for family in ml_measure_families() %}
     inner join {{ family }}_totals
-        on {{ observations }}.invoice_id = {{ family }}_totals.invoice_id
+        on
+            {{ observations }}.invoice_id = {{ family }}_totals.invoice_id
+            and {{ observations }}.observation_date = {{ family }}_totals.observation_date
     {%- endfor %}
 {%- endmacro %}
 
 {#
     The end of int_ml_training_points and int_ml_scoring_points: from the
     observations and their running totals (CTEs `outcomes`, `observations`,
-    `at_observation`) to the features, with one set of formulas for both
-    (docs/model.md, "Features"). Renders CTEs and the final select.
+    `at_observation`; key invoice_id + observation_date) to the features,
+    with one set of formulas for both (docs/model.md, "Features"). The
+    document's own state at the date (doc_*) joins its movements, disputes,
+    promises and contacts dated before it. Renders CTEs and the final select.
 #}
 {% macro ml_features_at_observation() -%}
 accounts as (
@@ -149,8 +157,8 @@ accounts as (
 -- or after d" is known at d (it was still open), so no later fact leaks in
 oldest_overdue as (
     select
-        observations.purpose,
         observations.invoice_id,
+        observations.observation_date,
         max(observations.observation_date - overdue.due_date) as max_days_past_due
     from observations
     inner join outcomes as overdue
@@ -159,7 +167,83 @@ oldest_overdue as (
             and observations.observation_date > overdue.due_date
             and (overdue.closed_date is null or observations.observation_date <= overdue.closed_date)
     where overdue.closed_date is null or overdue.closed_date > overdue.due_date
-    group by observations.purpose, observations.invoice_id
+    group by observations.invoice_id, observations.observation_date
+),
+
+-- the document's receipts, credit notes and write-offs dated before the date
+document_movements as (
+    select
+        observations.invoice_id,
+        observations.observation_date,
+        sum(
+            case when movements.movement_type in ('receipt_applied', 'credit_applied') then movements.amount else 0 end
+        ) as paid_amount,
+        sum(case when movements.movement_type = 'receipt_applied' then 1 else 0 end) as receipts,
+        sum(movements.amount_rc) as reduced_rc
+    from observations
+    inner join {{ ref('int_kpi_ar_movements') }} as movements
+        on
+            observations.invoice_id = movements.invoice_id
+            and movements.movement_date < observations.observation_date
+    where movements.movement_type in ('receipt_applied', 'credit_applied', 'writeoff')
+    group by observations.invoice_id, observations.observation_date
+),
+
+-- a dispute on the document opened before the date and not resolved before it
+document_disputes as (
+    select
+        observations.invoice_id,
+        observations.observation_date,
+        count(*) as open_disputes
+    from observations
+    inner join {{ ref('stg_crm__disputes') }} as disputes
+        on
+            observations.invoice_id = disputes.invoice_id
+            and disputes.opened_date < observations.observation_date
+            and (disputes.resolved_date is null or disputes.resolved_date >= observations.observation_date)
+    group by observations.invoice_id, observations.observation_date
+),
+
+-- promises on the document made before the date: active while the promised
+-- date is not past; broken once it is past without the promised amount
+-- (paid from the day it was made through the promised date, all before the
+-- observation date: int_promises_evaluated's paid_amount, not its status at
+-- the as-of date)
+document_promises as (
+    select
+        observations.invoice_id,
+        observations.observation_date,
+        max(case when promises.promised_date >= observations.observation_date then 1 else 0 end) as active_promise,
+        max(
+            case
+                when
+                    promises.promised_date < observations.observation_date
+                    and promises.paid_amount < promises.promised_amount
+                    then 1
+                else 0
+            end
+        ) as broken_promise
+    from observations
+    inner join {{ ref('int_promises_evaluated') }} as promises
+        on
+            observations.invoice_id = promises.invoice_id
+            and promises.promise_made_date < observations.observation_date
+    group by observations.invoice_id, observations.observation_date
+),
+
+-- contacts about the document in the 30 days before the date
+document_contacts as (
+    select
+        observations.invoice_id,
+        observations.observation_date,
+        count(*) as contacts_30d
+    from observations
+    inner join {{ ref('stg_crm__activities') }} as activities
+        on
+            observations.invoice_id = activities.invoice_id
+            and activities.activity_date < observations.observation_date
+            and activities.activity_date >= observations.observation_date - 30
+    group by observations.invoice_id, observations.observation_date
 ),
 
 final as (
@@ -169,9 +253,18 @@ final as (
         observations.invoice_id,
         observations.customer_id,
         observations.observation_date,
+        observations.observation_kind,
         -- amounts
         observations.document_amount_rc,
-        observations.open_amount_rc,
+        -- scoring rows bring the open item's amount (fct_ar_open_items); training
+        -- rows: the document less its receipts, credits and write-offs before the date
+        coalesce(
+            observations.open_amount_rc,
+            observations.document_amount_rc - coalesce(document_movements.reduced_rc, 0)
+        ) as open_amount_rc,
+        -- defaulted before the date (int_ml_document_outcomes.default_date)
+        case when outcomes.default_date < observations.observation_date then 1 else 0 end
+            as in_default_at_observation,
         -- history behaviour
         at_observation.paid_invoices as hist_paid_invoices,
         at_observation.days_late_sum / nullif(at_observation.paid_invoices, 0) as hist_avg_days_late,
@@ -226,16 +319,32 @@ final as (
         at_observation.contacts_reached_recent
         / nullif(at_observation.contacts_recent, 0) as rel_contact_success_rate,
         (observations.observation_date - cast('1970-01-01' as date))
-        - at_observation.last_contact_epoch as rel_days_since_last_contact
+        - at_observation.last_contact_epoch as rel_days_since_last_contact,
+        -- the document's own state
+        observations.observation_date - observations.due_date as doc_days_past_due,
+        coalesce(document_movements.paid_amount, 0) / nullif(outcomes.document_amount, 0) as doc_share_paid,
+        coalesce(document_movements.receipts, 0) as doc_partial_receipts,
+        case when document_disputes.open_disputes > 0 then 1 else 0 end as doc_open_dispute,
+        coalesce(document_promises.active_promise, 0) as doc_active_promise,
+        coalesce(document_promises.broken_promise, 0) as doc_broken_promise,
+        coalesce(document_contacts.contacts_30d, 0) as doc_contacts_30d
     from observations
+    inner join outcomes
+        on observations.invoice_id = outcomes.invoice_id
     inner join at_observation
         on
-            observations.purpose = at_observation.purpose
-            and observations.invoice_id = at_observation.invoice_id
+            observations.invoice_id = at_observation.invoice_id
+            and observations.observation_date = at_observation.observation_date
     left join oldest_overdue
         on
-            observations.purpose = oldest_overdue.purpose
-            and observations.invoice_id = oldest_overdue.invoice_id
+            observations.invoice_id = oldest_overdue.invoice_id
+            and observations.observation_date = oldest_overdue.observation_date
+    {%- for state in ['document_movements', 'document_disputes', 'document_promises', 'document_contacts'] %}
+    left join {{ state }}
+        on
+            observations.invoice_id = {{ state }}.invoice_id
+            and observations.observation_date = {{ state }}.observation_date
+    {%- endfor %}
     left join accounts
         on observations.customer_id = accounts.customer_id
 )

@@ -1,13 +1,19 @@
 -- What became of every debit document (invoice or debit note) up to the
 -- as-of date: when it was paid in full, when it was closed (paid or written
--- off), and the model's two labels once they are known. Built from the
--- ledger cut at the as-of date, so a backfill sees only what was known then.
+-- off), when it defaulted, and the document-level labels once they are
+-- known. Built from the ledger cut at the as-of date, so a backfill sees only
+-- what was known then.
 --   paid_date:   receipts and credit notes reach the document amount
 --   closed_date: the same, counting write-offs too (the item left open AR)
+--   default_date: the earlier of due_date + ml_bad_debt_label_days + 1 (not
+--                 fully paid by due_date + ml_bad_debt_label_days, known once
+--                 the as-of date is past that) and the first bad-debt write-off
 --   is_late:          not fully paid by due_date + ml_label_grace_days
 --   is_90_plus_late:  not fully paid by due_date + ml_bad_debt_label_days
 -- A label is null while it is not known yet: the document is unpaid and its
--- deadline is not past at the as-of date (docs/model.md, "Labels").
+-- deadline is not past at the as-of date (docs/model.md, "Labels"). The
+-- labels per observation (is_late before the due date, is_paid_30d,
+-- is_default) are in invoice_features.
 with
 
 movements as (
@@ -121,6 +127,15 @@ final as (
         documents.paid_date,
         documents.closed_date,
         documents.bad_debt_writeoff_date,
+        least(
+            case
+                when
+                    documents.paid_by_bad_debt_date < documents.document_amount - 0.005
+                    and {{ as_of_date() }} > documents.due_date + parameters.bad_debt_days
+                    then documents.due_date + parameters.bad_debt_days + 1
+            end,
+            documents.bad_debt_writeoff_date
+        ) as default_date,
         -- measures
         documents.paid_date - documents.due_date as days_late_when_paid,
         -- labels

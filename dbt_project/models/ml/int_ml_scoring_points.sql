@@ -26,6 +26,7 @@ observations as (
         outcomes.customer_id,
         outcomes.invoice_id,
         {{ as_of_date() }} + 1 as observation_date,
+        'scoring' as observation_kind,
         outcomes.document_amount_rc,
         open_items.open_amount_rc,
         outcomes.invoice_date,

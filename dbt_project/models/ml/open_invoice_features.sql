@@ -1,6 +1,7 @@
 -- The scoring set: every open debit document of fct_ar_open_items at the
 -- as-of date with its features observed the day after (so the whole as-of
--- date counts), the same formulas as the training set.
+-- date counts), the same formulas as the training set (macro
+-- ml_features_at_observation).
 with
 
 features as (
@@ -20,6 +21,8 @@ final as (
         -- amounts
         features.document_amount_rc,
         features.open_amount_rc,
+        -- state: defaulted on or before the as-of date (pd_default is then 1)
+        features.in_default_at_observation,
         -- features
         {% for feature in ml_feature_columns() -%}
             cast(features.{{ feature }} as double precision) as {{ feature }},

@@ -25,6 +25,9 @@
     ('ml_label_grace_days', 0, 365),
     ('ml_bad_debt_label_days', 1, 3660),
     ('ml_recent_window_days', 30, 1830),
+    ('ml_observation_cadence_months', 0, 12),
+    ('ml_paid_horizon_days', 1, 366),
+    ('ml_default_horizon_months', 1, 60),
 ] %}
 
 {{ config(store_failures=true) }}
