@@ -157,6 +157,22 @@ def _cmd_dbt_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ar_risk.backtest import render, run_backtest, write_json
+
+    settings = load_settings()
+    train_as_of = parse_date(args.train_as_of, "--train-as-of")
+    outcome_as_of = parse_date(args.outcome_as_of, "--outcome-as-of")
+    result = run_backtest(settings, train_as_of, outcome_as_of, keep=args.keep)
+    print(render(result))
+    if args.json:
+        write_json(result, Path(args.json))
+        print(f"written to {args.json}")
+    return 0
+
+
 def _cmd_contract(args: argparse.Namespace) -> int:
     from ar_risk.contract import render_markdown
 
@@ -187,9 +203,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", help="YYYY-MM-DD; default AR_AS_OF, else today in AR_TIMEZONE")
     run.set_defaults(func=_cmd_run)
 
-    train = sub.add_parser("train", help="retrain the overdue model now (the ar_retrain DAG) for the as-of date")
+    train = sub.add_parser("train", help="retrain the risk models now (the ar_retrain DAG) for the as-of date")
     train.add_argument("--as-of", help="YYYY-MM-DD; default as for run")
     train.set_defaults(func=_cmd_train)
+
+    backtest = sub.add_parser(
+        "backtest",
+        help="out-of-time backtest on the current data: train as of T0, judge by the outcomes known at T1",
+    )
+    backtest.add_argument("--train-as-of", required=True, help="T0, YYYY-MM-DD: what the models may know")
+    backtest.add_argument("--outcome-as-of", required=True, help="T1, YYYY-MM-DD, at least 91 days after T0")
+    backtest.add_argument("--json", metavar="PATH", help="also write the result as JSON")
+    backtest.add_argument("--keep", action="store_true", help="keep the scratch home under $AR_HOME/tmp")
+    backtest.set_defaults(func=_cmd_backtest)
 
     summary = sub.add_parser("summary", help="print the summary of the current publication")
     summary.set_defaults(func=_cmd_summary)
