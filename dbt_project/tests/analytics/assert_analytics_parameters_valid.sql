@@ -25,6 +25,9 @@
     ('ml_label_grace_days', 0, 365),
     ('ml_bad_debt_label_days', 1, 3660),
     ('ml_recent_window_days', 30, 1830),
+    ('ecl_default_lgd', 0, 1),
+    ('ecl_min_defaults_for_lgd', 1, 1000000),
+    ('ecl_roll_rate_months', 1, 60),
 ] %}
 
 {{ config(store_failures=true) }}
