@@ -28,7 +28,7 @@ ranked as (
         invoices.*,
         row_number() over (
             partition by invoices.customer_id
-            order by invoices.expected_loss_rc desc, invoices.open_amount_rc desc, invoices.invoice_id
+            order by invoices.expected_loss_rc desc, invoices.open_amount_rc desc, invoices.invoice_id asc
         ) as loss_rank
     from invoices
 ),
@@ -60,10 +60,7 @@ weighted as (
 leveled as (
     select
         weighted.*,
-        (
-            select max(levels.level_order) from levels
-            where weighted.pd_default >= levels.min_pd_default
-        ) as risk_level_order
+        {{ risk_level_order_of('weighted.pd_default') }} as risk_level_order
     from weighted
 ),
 

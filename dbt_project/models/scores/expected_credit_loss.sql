@@ -90,8 +90,11 @@ final as (
         -- rates
         case
             when by_scope.open_amount_rc > 0
-                then cast(round(cast(by_scope.model_expected_loss_rc / by_scope.open_amount_rc as decimal(18, 8)), 6)
-                    as decimal(18, 6))
+                then
+                    cast(
+                        round(cast(by_scope.model_expected_loss_rc / by_scope.open_amount_rc as decimal(18, 8)), 6)
+                        as decimal(18, 6)
+                    )
         end as model_loss_rate,
         matrix.loss_rate as provision_matrix_loss_rate,
         matrix.roll_rate,

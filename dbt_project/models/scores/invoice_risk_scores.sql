@@ -54,10 +54,7 @@ scored as (
         open_items.days_past_due,
         lgd.lgd,
         lgd.lgd_source,
-        (
-            select max(levels.level_order) from levels
-            where predictions.pd_default >= levels.min_pd_default
-        ) as risk_level_order
+        {{ risk_level_order_of('predictions.pd_default') }} as risk_level_order
     from predictions
     inner join open_items
         on predictions.invoice_id = open_items.invoice_id

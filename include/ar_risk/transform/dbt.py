@@ -200,6 +200,11 @@ def build(
         command.append("--full-refresh")
     results = run_dbt(settings, command, as_of_date=as_of_date)
     _seeds_marker(settings).write_text(json.dumps(seeds))
+    return _status_counts(results)
+
+
+def _status_counts(results: dict) -> dict[str, int]:
+    """How many nodes of run_results.json ended in each status (pass, fail, success, ...)."""
     counts: dict[str, int] = {}
     for r in results.get("results", []):
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -216,10 +221,7 @@ def build_training_features(settings: Settings, as_of_date: dt.date) -> dict[str
         ["build", "--select", TRAINING_FEATURES, "--exclude-resource-type", "unit_test"],
         as_of_date=as_of_date,
     )
-    counts: dict[str, int] = {}
-    for r in results.get("results", []):
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
-    return counts
+    return _status_counts(results)
 
 
 def build_score_marts(settings: Settings, as_of_date: dt.date) -> dict[str, int]:
@@ -233,10 +235,7 @@ def build_score_marts(settings: Settings, as_of_date: dt.date) -> dict[str, int]
     results = run_dbt(
         settings, ["build", "--select", SCORES, "--exclude-resource-type", "unit_test"], as_of_date=as_of_date
     )
-    counts: dict[str, int] = {}
-    for r in results.get("results", []):
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
-    return counts
+    return _status_counts(results)
 
 
 def _drop_reshaped_seeds(settings: Settings) -> None:
