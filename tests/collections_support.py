@@ -14,12 +14,12 @@ import shutil
 from pathlib import Path
 
 import duckdb
+from scores_support import prediction, with_project_copy, write_predictions
 
 from ar_risk.collections.build import build_collections
 from ar_risk.config import Settings
 from ar_risk.extract.landing import load_landing
 from ar_risk.transform.dbt import build, build_score_marts
-from scores_support import prediction, with_project_copy, write_predictions
 
 FIXTURE = Path(__file__).parent / "fixtures" / "landing_collections"
 PREVIOUS = dt.date(2026, 9, 22)

@@ -285,7 +285,8 @@ candidates as (
 
     union all
 
-    -- model: a feature or the score of one target's model drifted from its training population (PSI above the alert level)
+    -- model: a feature or the score of one target's model drifted from its training population
+    -- (PSI above the alert level)
     select
         'score_drift' as alert_type,
         '*' as alert_level,
