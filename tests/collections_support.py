@@ -1,10 +1,10 @@
 """The hand-made collections scenario (tests/fixtures/landing_collections), run through the real dbt project.
 
 Two consecutive as-of dates, 2026-09-22 and 2026-09-23 (a Wednesday before the
-Mid-Autumn Festival holiday on Friday 2026-09-25). The model's scores are set by
-hand (SCORES) so that every priority score is computed by hand in
-tests/test_collections.py; everything else comes from the landing files
-through extraction, the quality gate and the dbt build.
+Mid-Autumn Festival holiday on Friday 2026-09-25). The model's predictions are set by
+hand (SCORES, written to ml_scores as the scorer would) so that every priority score is
+computed by hand in tests/test_collections.py; the score marts, and everything else,
+come from the landing files through extraction, the quality gate and the dbt build.
 """
 
 from __future__ import annotations
@@ -14,77 +14,60 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+from scores_support import prediction, with_project_copy, write_predictions
 
 from ar_risk.collections.build import build_collections
 from ar_risk.config import Settings
 from ar_risk.extract.landing import load_landing
-from ar_risk.transform.dbt import build
+from ar_risk.transform.dbt import build, build_score_marts
 
 FIXTURE = Path(__file__).parent / "fixtures" / "landing_collections"
 PREVIOUS = dt.date(2026, 9, 22)
 AS_OF = dt.date(2026, 9, 23)
 
-# invoice -> (overdue probability, risk level); I72 is issued on AS_OF only.
+# invoice -> (pd_default, the risk level it gets with SCENARIO_RISK_LEVELS); I72 is issued on AS_OF only.
 SCORES = {
     "I11": (0.60, "high"), "I12": (0.40, "medium"), "I21": (0.90, "extreme"), "I22": (0.50, "medium"),
     "I23": (0.20, "low"), "I31": (0.70, "high"), "I41": (0.40, "medium"), "I51": (0.45, "medium"),
     "I61": (0.35, "medium"), "I71": (0.10, "low"), "I72": (0.10, "low"),
 }  # fmt: skip
-CUSTOMER_LEVELS = {
-    PREVIOUS: {"C1": "high", "C2": "medium", "C4": "medium"},
-    AS_OF: {"C1": "high", "C2": "extreme", "C4": "medium"},
-}
+# The day before, the disputed I22 scored low: C2's amount-weighted pd_default was
+# (0.90 x 5000 + 0.02 x 3000 + 0.20 x 500) / 8500 = 0.5435 (medium); on AS_OF it is
+# (4500 + 1500 + 100) / 8500 = 0.7176 (high): the customer's level rose.
+PREVIOUS_SCORES = {"I22": 0.02}
+# The scenario's cut-offs (a finance user's edit of seeds/risk_levels.csv): the hand-set
+# scores were chosen against them, and the scenario proves the seed is what decides.
+SCENARIO_RISK_LEVELS = """risk_level,level_order,min_pd_default,label_en,label_zh
+extreme,4,0.8,Extreme risk,极高风险
+high,3,0.55,High risk,高风险
+medium,2,0.3,Medium risk,中风险
+low,1,0,Low risk,低风险
+"""
 DRIFT = {PREVIOUS: 0.12, AS_OF: 0.31}  # PSI of one feature; above 0.25 alerts
 
 
 def write_scores(settings: Settings, as_of: dt.date) -> None:
-    """What ar_score would write, with hand-set probabilities (only the columns the collections models read)."""
+    """What ar_score's scorer would write to ml_scores, with hand-set pd_default (contract section 2)."""
     con = duckdb.connect(str(settings.warehouse_path))
     try:
         open_items = con.execute(
-            "SELECT invoice_id, customer_id, open_amount_rc, due_date FROM marts.fct_ar_open_items "
-            "WHERE as_of_date = ? AND document_type = 'invoice'",
+            "SELECT invoice_id, customer_id FROM marts.fct_ar_open_items "
+            "WHERE as_of_date = ? AND document_type = 'invoice' ORDER BY invoice_id",
             [as_of],
-        ).df()
-        open_items = open_items[open_items.invoice_id.isin(SCORES)]
-        invoices = pd.DataFrame({
-            "as_of_date": as_of,
-            "invoice_id": open_items.invoice_id,
-            "customer_id": open_items.customer_id,
-            "open_amount_rc": open_items.open_amount_rc.astype(float),
-            "overdue_probability": [SCORES[i][0] for i in open_items.invoice_id],
-            "risk_level": [SCORES[i][1] for i in open_items.invoice_id],
-            "reason_code_1": "hist_avg_days_late",
-            "reasons_en": "Pays late on average",
-            "reasons_zh": "历史平均逾期天数高",
-        })  # fmt: skip
-        customers = pd.DataFrame(
-            [
-                {"as_of_date": as_of, "customer_id": c, "risk_level": level, "open_amount_rc": 1000.0}
-                for c, level in CUSTOMER_LEVELS.get(as_of, {}).items()
-            ],
-            columns=["as_of_date", "customer_id", "risk_level", "open_amount_rc"],
-        )
-        drift = pd.DataFrame(
-            [
-                {
-                    "as_of_date": as_of,
-                    "feature": "hist_avg_days_late",
-                    "psi": DRIFT.get(as_of, 0.0),
-                    "is_alert": DRIFT.get(as_of, 0.0) > 0.25,
-                }
-            ]
-        )
-        for table, frame in (("invoice_risk_scores", invoices), ("customer_risk_scores", customers),
-                             ("model_drift", drift)):  # fmt: skip
-            con.register("incoming", frame)
-            con.execute(f"CREATE TABLE IF NOT EXISTS marts.{table} AS SELECT * FROM incoming WHERE false")
-            con.execute(f"DELETE FROM marts.{table} WHERE as_of_date = ?", [as_of])
-            con.execute(f"INSERT INTO marts.{table} BY NAME SELECT * FROM incoming")
-            con.unregister("incoming")
+        ).fetchall()
     finally:
         con.close()
+    overrides = PREVIOUS_SCORES if as_of == PREVIOUS else {}
+    predictions = [
+        prediction(as_of, invoice, customer, overrides.get(invoice, SCORES[invoice][0]))
+        for invoice, customer in open_items
+        if invoice in SCORES
+    ]
+    psi = DRIFT.get(as_of, 0.0)
+    status = "alert" if psi > 0.25 else "watch" if psi > 0.10 else "stable"
+    drift = [{"as_of_date": as_of, "target": "pd_default", "model_version": "1", "feature": "hist_avg_days_late",
+              "psi": psi, "status": status, "is_alert": psi > 0.25}]  # fmt: skip
+    write_predictions(settings, as_of, predictions, drift)
 
 
 def add_quality_warning(settings: Settings, as_of: dt.date) -> None:
@@ -101,9 +84,10 @@ def add_quality_warning(settings: Settings, as_of: dt.date) -> None:
 
 
 def run_day(settings: Settings, as_of: dt.date) -> None:
-    """One day of the pipeline without the model: dbt build, hand-set scores, collections."""
+    """One day of the pipeline without the model: dbt build, hand-set predictions, score marts, collections."""
     build(settings, as_of)
     write_scores(settings, as_of)
+    build_score_marts(settings, as_of)
     build_collections(settings, as_of)
 
 
@@ -111,7 +95,7 @@ def prepare(home: Path) -> Settings:
     from conftest import settings_for
 
     shutil.copytree(FIXTURE, home / "landing")
-    settings = settings_for(home)
+    settings = with_project_copy(settings_for(home), home.parent, {"risk_levels.csv": SCENARIO_RISK_LEVELS})
     load_landing(settings, batch_id=f"{PREVIOUS.isoformat()}__load")
     run_day(settings, PREVIOUS)
     add_quality_warning(settings, AS_OF)

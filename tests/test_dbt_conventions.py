@@ -41,17 +41,18 @@ def artifacts(tmp_path_factory):
     shutil.copytree(TINY_LANDING, home / "landing")
     settings = settings_for(home)
     load_landing(settings, batch_id="conventions")
-    # Seeds and models only (no tests), reusing one manifest. The collections models read the
-    # model's scores and the contact calendar: created (empty) between the two builds, as in a run.
-    from collections_support import write_scores
+    # Seeds and models only (no tests), reusing one manifest. The score marts read the scorer's
+    # predictions (ml_scores), the collections models the contact calendar: created (empty)
+    # between the builds, as in a run.
+    from scores_support import write_predictions
 
     from ar_risk.collections.build import prepare_inputs
 
     empty_build = ["build", "--empty", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-    run_dbt(settings, [*empty_build, "--exclude", "tag:collections"], as_of_date=AS_OF)
-    write_scores(settings, AS_OF)
+    run_dbt(settings, [*empty_build, "--exclude", "tag:collections", "tag:scores"], as_of_date=AS_OF)
+    write_predictions(settings, AS_OF, [])
     prepare_inputs(settings, AS_OF, check_dates=False)  # an empty build has no dates
-    run_dbt(settings, [*empty_build, "--select", "tag:collections"], as_of_date=AS_OF)
+    run_dbt(settings, [*empty_build, "--select", "tag:scores", "tag:collections"], as_of_date=AS_OF)
     run_dbt(settings, ["docs", "generate", "--no-compile"], as_of_date=AS_OF)
     target = dbt_paths(settings)["target"]
     assert (target / "manifest.json").exists() and (target / "catalog.json").exists()

@@ -34,6 +34,7 @@ LAST_MONTH_END = dt.date(2026, 9, 30)
 BUCKETS = ("not_due", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_180", "dpd_181_365", "dpd_over_365")
 OPTIONAL_SECTIONS = {
     "risk": "customer_risk_scores",
+    "ecl": "expected_credit_loss",
     "forecast": "cash_forecast",
     "model": "model_card",
     "worklist": "collection_worklist",
@@ -279,6 +280,7 @@ def _with_model_marts(settings) -> None:
            AS w(as_of_date, worklist_rank, customer_name, action_label_en, action_label_zh, risk_level, owner_name,
                 channel, contact_date, target_amount_rc, priority_score, invoice_count, contact_status)"""
     )
+    con.execute(_ECL_TABLE)
     con.execute("DROP TABLE IF EXISTS marts.alerts")  # the demo publishes its own
     con.execute(
         """CREATE TABLE marts.alerts AS SELECT * FROM (VALUES
@@ -287,6 +289,41 @@ def _with_model_marts(settings) -> None:
            AS a(as_of_date, alert_type, severity)"""
     )
     con.close()
+
+
+_ECL_TABLE = """CREATE TABLE marts.expected_credit_loss AS SELECT * FROM (VALUES
+     (DATE '2026-10-31', 'company', 'company', 'not_due', 0, 2000.00, 100.00, 360.00, 0.18, 0.5, 'parameter',
+      'no write-offs in the ledger (erp_writeoffs absent or empty): ecl_default_lgd'),
+     (DATE '2026-10-31', 'company', 'company', 'dpd_91_180', 4, 1000.00, 500.00, 500.00, 0.5, 0.5, 'parameter',
+      'no write-offs in the ledger (erp_writeoffs absent or empty): ecl_default_lgd'),
+     (DATE '2026-10-31', 'customer', 'C1', 'not_due', 0, 2000.00, 100.00, 360.00, 0.18, 0.5, 'parameter', 'x'))
+   AS e(as_of_date, scope_type, scope_id, aging_bucket, aging_bucket_order, open_amount_rc, model_expected_loss_rc,
+        provision_matrix_expected_loss_rc, provision_matrix_loss_rate, lgd, lgd_source, lgd_reason)"""
+
+
+def test_expected_credit_loss_section_shows_both_methods_and_write_offs(tmp_path):
+    from ar_risk.report.render import _ecl_section
+
+    path = tmp_path / "ecl.duckdb"
+    con = _connect_new(path)
+    con.execute(_ECL_TABLE)
+    con.execute(
+        "CREATE TABLE marts.agg_ar_kpis AS SELECT DATE '2026-10-31' AS as_of_date, 'company' AS scope_type, "
+        "120.50::DECIMAL(18,2) AS bad_debt_writeoffs_12m_rc"
+    )
+    con.close()
+    con = duckdb.connect(str(path), read_only=True)
+    ecl = data.load_expected_credit_loss(con, AS_OF)
+    con.close()
+    assert list(ecl["buckets"].aging_bucket) == ["not_due", "dpd_91_180"]  # company rows, in bucket order
+    en, zh = _ecl_section(ecl, "en", "CNY"), _ecl_section(ecl, "zh-CN", "CNY")
+    assert dict(en.facts) == {
+        "Expected credit loss, model": "600.00 CNY", "Expected credit loss, provision matrix": "860.00 CNY",
+        "Bad-debt write-offs, last 12 months": "120.50 CNY", "Loss given default": "50.0% (parameter default)",
+    }  # fmt: skip
+    assert "erp_writeoffs absent" in en.notes[0] and zh.title == "预期信用损失（坏账准备）"
+    assert en.tables[0]["rows"][0] == ["en not_due", "2,000.00", "18.0%", "360.00", "100.00"]
+    assert zh.tables[0]["rows"][1][0] == "zh dpd_91_180"
 
 
 def _section(html: str, key: str) -> str:
@@ -401,7 +438,8 @@ def test_model_forecast_and_worklist_sections_when_their_marts_exist(present_rep
     assert "<span>Target amount</span><b>5,500.00 CNY</b>" in worklist
     assert worklist.index("<td>Alpha</td>") < worklist.index("<td>Bravo</td>")  # by rank
     assert '<td>newly_overdue</td><td>warning</td><td class="num">2</td>' in re.sub(r">\s+<", "><", worklist)
-    assert "销售代表电话催收" in _section(zh, "worklist") and "模型卡片" in zh and "预期损失合计" in zh
+    assert "销售代表电话催收" in _section(zh, "worklist") and "模型卡片" in zh and "预期信用损失合计" in zh
+    assert "<b>860.00 CNY</b>" in _section(en, "ecl")  # provision matrix 360 + 500
 
 
 def test_a_date_the_publication_does_not_hold_fails_clearly(absent_report):

@@ -13,8 +13,10 @@
 --   - worklist_status: worklisted, paused_by_promise (an active promise until
 --     its promised date plus promise_tolerance_days), below_prevention_risk
 --     (a pre-due invoice under prevention_min_risk_level);
---   - priority_points = overdue probability x open amount x severity weight
---     of the stage: its share of the worklist row's priority score.
+--   - priority_points = pd_default x open amount x severity weight of the
+--     stage (the amount at risk of default, weighted by the stage): its share
+--     of the worklist row's priority score; expected_loss_rc is the document's
+--     expected credit loss (pd_default x lgd x open amount, invoice_risk_scores).
 with
 
 params as (
@@ -30,7 +32,7 @@ open_items as (
 ),
 
 scores as (
-    select * from {{ source('scores', 'invoice_risk_scores') }}
+    select * from {{ ref('invoice_risk_scores') }}
     where as_of_date = {{ as_of_date() }}
 ),
 
@@ -121,7 +123,8 @@ items as (
         customers.archetype,
         coalesce(scores.risk_level, 'unscored') as risk_level,
         {{ risk_level_order('scores.risk_level') }} as risk_level_order,
-        coalesce(scores.overdue_probability, 0) as overdue_probability,
+        coalesce(scores.pd_default, 0) as pd_default,
+        coalesce(scores.expected_loss_rc, 0) as expected_loss_rc,
         scores.reason_code_1,
         scores.reasons_en as model_reasons_en,
         scores.reasons_zh as model_reasons_zh,
@@ -236,11 +239,11 @@ final as (
         decided.reporting_currency,
         decided.open_amount,
         decided.open_amount_rc,
-        decided.overdue_probability,
-        cast(round(decided.overdue_probability * decided.open_amount_rc, 2) as decimal(18, 2)) as expected_loss_rc,
+        decided.pd_default,
+        cast(decided.expected_loss_rc as decimal(18, 2)) as expected_loss_rc,
         decided.severity_weight,
         cast(
-            round(decided.overdue_probability * decided.open_amount_rc * decided.severity_weight, 2) as decimal(18, 2)
+            round(decided.pd_default * decided.open_amount_rc * decided.severity_weight, 2) as decimal(18, 2)
         ) as priority_points,
         -- dates
         decided.invoice_date,

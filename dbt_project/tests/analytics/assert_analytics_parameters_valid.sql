@@ -28,6 +28,9 @@
     ('ml_observation_cadence_months', 0, 12),
     ('ml_paid_horizon_days', 1, 366),
     ('ml_default_horizon_months', 1, 60),
+    ('ecl_default_lgd', 0, 1),
+    ('ecl_min_defaults_for_lgd', 1, 1000000),
+    ('ecl_roll_rate_months', 1, 60),
 ] %}
 
 {{ config(store_failures=true) }}

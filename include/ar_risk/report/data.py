@@ -21,6 +21,7 @@ META = "meta"
 OPTIONAL_TABLES = (
     "customer_risk_scores",
     "invoice_risk_scores",
+    "expected_credit_loss",
     "cash_forecast",
     "model_card",
     "model_drift",
@@ -276,6 +277,33 @@ def load_risk_levels(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataF
     return frame.sort_values("risk_level", key=lambda s: s.map(order).fillna(len(order))).reset_index(drop=True)
 
 
+def load_expected_credit_loss(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict | None:
+    """The company's expected credit loss per aging bucket (model and provision matrix), the LGD used and the
+    bad-debt write-offs of the last 12 months; None without expected_credit_loss."""
+    if not table_exists(con, MARTS, "expected_credit_loss"):
+        return None
+    buckets = _df(
+        con,
+        f"""SELECT ecl.aging_bucket, buckets.label_en, buckets.label_zh, ecl.open_amount_rc,
+                   ecl.model_expected_loss_rc, ecl.provision_matrix_expected_loss_rc, ecl.provision_matrix_loss_rate,
+                   ecl.lgd, ecl.lgd_source, ecl.lgd_reason
+            FROM {MARTS}.expected_credit_loss AS ecl
+            LEFT JOIN {MARTS}.dim_aging_buckets AS buckets ON ecl.aging_bucket = buckets.aging_bucket
+            WHERE ecl.as_of_date = ? AND ecl.scope_type = 'company'
+            ORDER BY ecl.aging_bucket_order""",
+        [as_of],
+    )
+    writeoffs = None
+    if table_exists(con, MARTS, "agg_ar_kpis"):
+        found = con.execute(
+            f"""SELECT bad_debt_writeoffs_12m_rc FROM {MARTS}.agg_ar_kpis
+                WHERE as_of_date = ? AND scope_type = 'company'""",
+            [as_of],
+        ).fetchone()
+        writeoffs = found[0] if found else None
+    return {"buckets": buckets, "writeoffs_12m_rc": writeoffs}
+
+
 def load_cash_forecast(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame | None:
     """The weekly forecast (13 weeks); None without cash_forecast."""
     if not table_exists(con, MARTS, "cash_forecast"):
@@ -293,10 +321,16 @@ def load_model_card(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict | No
     """The model in force on ``as_of`` (its card and drift); None without model_card."""
     if not table_exists(con, MARTS, "model_card"):
         return None
+    # One card per target since the three models (the default model's is shown: levels and ECL use it).
+    columns = {c for (c,) in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = 'model_card'",
+        [MARTS],
+    ).fetchall()}  # fmt: skip
+    first = "(target = 'pd_default') DESC, " if "target" in columns else ""
     cards = _df(
         con,
         f"""SELECT * FROM {MARTS}.model_card WHERE as_of_date <= ?
-            ORDER BY as_of_date DESC, trained_at DESC LIMIT 1""",
+            ORDER BY as_of_date DESC, {first}trained_at DESC LIMIT 1""",
         [as_of],
     ).to_dict("records")
     if not cards:
@@ -304,13 +338,14 @@ def load_model_card(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict | No
     card = cards[0]
     drift = None
     if table_exists(con, MARTS, "model_drift"):
+        target = "AND target = ?" if card.get("target") else ""
         drift = _df(
             con,
             f"""SELECT feature, psi, status, is_alert FROM {MARTS}.model_drift
                 WHERE as_of_date = (SELECT max(as_of_date) FROM {MARTS}.model_drift WHERE as_of_date <= ?)
-                  AND model_version = ?
+                  AND model_version = ? {target}
                 ORDER BY psi DESC, feature""",
-            [as_of, card["model_version"]],
+            [as_of, card["model_version"], *([card["target"]] if target else [])],
         )
     return {"card": card, "drift": drift}
 

@@ -191,6 +191,44 @@ def _kpi_section(kpis, last_month, last_month_end, lang: str) -> tuple[Section, 
     return section, cards, overall
 
 
+def _ecl_section(ecl: dict | None, lang: str, currency: str) -> Section:
+    """Expected credit loss (坏账准备) by the model and by the provision matrix, beside actual write-offs."""
+    if ecl is None:
+        return _missing_section("ecl", lang, "marts.expected_credit_loss")
+    section = Section("ecl", t("sec_ecl", lang))
+    buckets = ecl["buckets"]
+    if buckets.empty:
+        section.notes.append(t("no_rows", lang))
+        return section
+    first = buckets.iloc[0]
+    section.facts = [
+        (t("ecl_model_total", lang), f"{fmt_money(buckets.model_expected_loss_rc.sum(), lang)} {currency}"),
+        (t("ecl_matrix_total", lang), f"{fmt_money(buckets.provision_matrix_expected_loss_rc.sum(), lang)} {currency}"),
+        (t("writeoffs_12m", lang), f"{fmt_money(ecl['writeoffs_12m_rc'], lang)} {currency}"),
+        (t("lgd", lang), f"{fmt_rate(first.lgd, lang)} ({t_code('lgd_source', first.lgd_source, lang)})"),
+    ]
+    if first.lgd_source != "history":
+        section.notes.append(t("lgd_default_note", lang, reason=first.lgd_reason))
+    label = "label_zh" if lang == "zh-CN" else "label_en"
+    section.tables.append(
+        _table(
+            t("ecl_by_bucket", lang),
+            _heads(lang, currency, "aging_bucket", "$open_ar", "loss_rate", "$ecl_matrix", "$ecl_model"),
+            [
+                [
+                    getattr(r, label) or r.aging_bucket,
+                    fmt_money(r.open_amount_rc, lang),
+                    fmt_rate(r.provision_matrix_loss_rate, lang),
+                    fmt_money(r.provision_matrix_expected_loss_rc, lang),
+                    fmt_money(r.model_expected_loss_rc, lang),
+                ]
+                for r in buckets.itertuples()
+            ],
+        )
+    )
+    return section
+
+
 def _missing_section(key: str, lang: str, table: str) -> Section:
     return Section(key, t(f"sec_{key}", lang), missing_table=table)
 
@@ -293,6 +331,7 @@ def build_sections(con, as_of: dt.date, lang: str, currency: str) -> tuple[list[
         else:
             risk.charts.append(_chart(charts.risk_levels(levels, lang, currency), "risk_levels"))
         sections.append(risk)
+    sections.append(_ecl_section(data.load_expected_credit_loss(con, as_of), lang, currency))
 
     top = data.load_top_overdue(con, as_of)
     top_section = Section("top_overdue", t("sec_top_overdue", lang))

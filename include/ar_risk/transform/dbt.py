@@ -34,6 +34,10 @@ TRAINING_FEATURES = "tag:ml_training"
 # Alerts, worklist and strategy effectiveness: built by ar_publish after scoring
 # (ar_risk.collections.build), since they read the scores of the same date.
 COLLECTIONS = "tag:collections"
+# The score marts (invoice and customer risk, expected credit loss, cash forecast,
+# drift, model card): built by ar_score after the scorer wrote ml_scores
+# (build_score_marts), since they read the predictions of the same date.
+SCORES = "tag:scores"
 
 
 def dbt_command() -> list[str]:
@@ -179,10 +183,11 @@ def build(
     - ``full_refresh`` rebuilds incremental models (staging, daily snapshots)
       from raw; the snapshot marts then restart from this as-of date.
     - The model's training set (tag ml_training) is left to the monthly
-      retraining: ``build_training_features``; the collections marts (tag
+      retraining: ``build_training_features``; the score marts (tag scores)
+      to ar_score: ``build_score_marts``; the collections marts (tag
       collections) to ar_publish: ``ar_risk.collections.build``.
     """
-    command = ["build", "--exclude", TRAINING_FEATURES, COLLECTIONS]
+    command = ["build", "--exclude", TRAINING_FEATURES, SCORES, COLLECTIONS]
     if not unit_tests:
         command += ["--exclude-resource-type", "unit_test"]
     seeds = _seed_fingerprint(settings)
@@ -195,6 +200,11 @@ def build(
         command.append("--full-refresh")
     results = run_dbt(settings, command, as_of_date=as_of_date)
     _seeds_marker(settings).write_text(json.dumps(seeds))
+    return _status_counts(results)
+
+
+def _status_counts(results: dict) -> dict[str, int]:
+    """How many nodes of run_results.json ended in each status (pass, fail, success, ...)."""
     counts: dict[str, int] = {}
     for r in results.get("results", []):
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -211,10 +221,21 @@ def build_training_features(settings: Settings, as_of_date: dt.date) -> dict[str
         ["build", "--select", TRAINING_FEATURES, "--exclude-resource-type", "unit_test"],
         as_of_date=as_of_date,
     )
-    counts: dict[str, int] = {}
-    for r in results.get("results", []):
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
-    return counts
+    return _status_counts(results)
+
+
+def build_score_marts(settings: Settings, as_of_date: dt.date) -> dict[str, int]:
+    """Build the score marts (tag scores) for the as-of date from ``ml_scores.*``; returns status counts.
+
+    Run by ar_score after the scorer wrote the date's predictions, and after the
+    daily build of the same date (it reads fct_ar_open_items and the expected
+    credit loss's building blocks). A failed data test (e.g. a document 90+ days
+    past due at level low) raises DbtBuildError naming it.
+    """
+    results = run_dbt(
+        settings, ["build", "--select", SCORES, "--exclude-resource-type", "unit_test"], as_of_date=as_of_date
+    )
+    return _status_counts(results)
 
 
 def _drop_reshaped_seeds(settings: Settings) -> None:

@@ -52,30 +52,30 @@ gap as (
 ),
 
 invoice_scores as (
-    select * from {{ source('scores', 'invoice_risk_scores') }}
+    select * from {{ ref('invoice_risk_scores') }}
     where as_of_date = {{ as_of_date() }}
 ),
 
 customer_scores as (
-    select * from {{ source('scores', 'customer_risk_scores') }}
+    select * from {{ ref('customer_risk_scores') }}
     where as_of_date = {{ as_of_date() }}
 ),
 
 previous_scoring as (
     select max(as_of_date) as previous_scored_date
-    from {{ source('scores', 'customer_risk_scores') }}
+    from {{ ref('customer_risk_scores') }}
     where as_of_date < {{ as_of_date() }}
 ),
 
 previous_customer_scores as (
     select customer_scores.*
-    from {{ source('scores', 'customer_risk_scores') }} as customer_scores
+    from {{ ref('customer_risk_scores') }} as customer_scores
     inner join previous_scoring
         on customer_scores.as_of_date = previous_scoring.previous_scored_date
 ),
 
 drift as (
-    select * from {{ source('scores', 'model_drift') }}
+    select * from {{ ref('model_drift') }}
     where as_of_date = {{ as_of_date() }}
 ),
 
@@ -285,12 +285,13 @@ candidates as (
 
     union all
 
-    -- model: a feature or the score drifted from the training population (PSI above the alert level)
+    -- model: a feature or the score of one target's model drifted from its training population
+    -- (PSI above the alert level)
     select
         'score_drift' as alert_type,
         '*' as alert_level,
         0 as level_order,
-        'score_drift|' || drift.feature as event_key,
+        'score_drift|' || drift.target || '|' || drift.feature as event_key,
         cast(null as {{ dbt.type_string() }}) as customer_id,
         cast(null as {{ dbt.type_string() }}) as customer_name,
         {{ alert_candidate_columns({'feature': 'drift.feature', 'psi': 'drift.psi'}) }}

@@ -1,7 +1,7 @@
 -- The collection worklist: one row per customer and recommended action for
 -- the as-of date (docs/collections.md). Built from int_collection_items:
 --   priority_score = sum over the row's invoices of
---       overdue probability x open amount (reporting currency) x severity weight of the stage
+--       pd_default x open amount (reporting currency) x severity weight of the stage
 --   worklist_rank  = 1 for the highest priority score (ties: customer_id, action_code)
 -- The contact is planned for the first day after the as-of date, or later when
 --   - the action follows the customer's payment habit (reminder pay_habit_lead_days before the habit day),
