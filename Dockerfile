@@ -34,7 +34,8 @@ ENV PATH=/opt/ar-risk/.venv/bin:$PATH \
     AR_HOME=/data \
     PYTHONUNBUFFERED=1 \
     DBT_SEND_ANONYMOUS_USAGE_STATS=false \
-    DO_NOT_TRACK=1
+    DO_NOT_TRACK=1 \
+    OMP_WAIT_POLICY=PASSIVE
 USER 50000
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["airflow", "version"]

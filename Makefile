@@ -11,6 +11,8 @@ VENV_BIN := .venv/bin
 export AR_HOME ?= $(CURDIR)/data
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
+# idle OpenMP threads sleep instead of spinning (scikit-learn beside dbt on few cores; docs/decisions.md)
+export OMP_WAIT_POLICY ?= PASSIVE
 SCALE ?= S
 SEED ?= 42
 FORMAT ?= csv

@@ -110,7 +110,8 @@ def main() -> None:
     shutil.rmtree(settings.mlflow_dir, ignore_errors=True)
     con = connect_warehouse(settings, read_only=True)
     invoices, labelled, open_items = con.execute(
-        "select count(*), count(is_late), (select count(*) from ml.open_invoice_features) from ml.invoice_features"
+        "select count(distinct invoice_id), count(*), (select count(*) from ml.open_invoice_features) "
+        "from ml.invoice_features"
     ).fetchone()
     con.close()
 
@@ -131,13 +132,15 @@ def main() -> None:
     scoring.warehouse_path.unlink()
 
     print(json.dumps({
-        "scale": args.scale, "customers": SCALES[args.scale], "invoices": invoices, "labelled_invoices": labelled,
+        "scale": args.scale, "customers": SCALES[args.scale], "invoices": invoices, "observations": labelled,
         "open_items": open_items,
         "dbt_build_seconds": built["build"], "ml_model_seconds": built["ml_models"],
         "train": {"seconds": train_seconds, "history_months": config.history_months,
-                  "validation_rows": trained.metrics.get("gradient_boosting", {}).get("rows"),
-                  "decision": trained.decision,
-                  "roc_auc": {k: round(v["roc_auc"], 4) for k, v in trained.metrics.items()}},
+                  "targets": {name: {"validation_rows": r.metrics.get("gradient_boosting", {}).get("rows"),
+                                     "decision": r.decision,
+                                     "roc_auc": {k: round(v["roc_auc"], 4) for k, v in r.metrics.items()}}
+                              for name, r in trained.targets.items()},
+                  "skipped": trained.skipped},
         "score": {"seconds": score_seconds, "open_invoices": scored_rows, "customers": scored.customers},
         "peak_rss_mb": {"train_and_score": _peak_mb(resource.RUSAGE_SELF), "train": train_peak,
                         "dbt": _peak_mb(resource.RUSAGE_CHILDREN)},

@@ -108,8 +108,7 @@ def stage_train(home: Path, scale: str, raw_load: str) -> dict:
 
     settings = _settings(home)
     build_training_features(settings, FIRST_DAY)
-    result = train_and_promote(settings, FIRST_DAY)
-    return {"promoted": result.promoted, "champion_version": result.champion_version}
+    return train_and_promote(settings, FIRST_DAY).summary()
 
 
 def stage_score(home: Path, scale: str, raw_load: str) -> dict:

@@ -12,6 +12,8 @@ import tempfile
 # home so nothing is written to ~/airflow, and no example DAGs are loaded.
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="ar_test_airflow_"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+# Idle OpenMP threads sleep, not spin (ar_risk_ml/__init__.py): set before any test imports scikit-learn.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from pathlib import Path
 
 import pytest

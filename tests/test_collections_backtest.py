@@ -1,48 +1,62 @@
-"""Backtest of the worklist on demo data (docs/collections.md, "Backtest").
+"""`ar-risk backtest` on the demo's home (docs/model.md "Backtest", docs/collections.md "Backtest").
 
-The demo run (XS, seed 11, as of 2026-10-31) says which invoices went 90+ days
-overdue. A copy of its warehouse then runs as of 2026-06-30, with a model trained in
-an MLflow store of its own on what was known that day (the demo's champion, trained
-on 10-31, would know the answers). The worklist's top 20 % of rows must hold at least
-the documented floor (60 %) of that amount among the worklist's invoices, and more
-than the same rows ranked by overdue amount alone.
+The demo run (XS, seed 11, as of 2026-10-31) knows which documents went 90+ days
+overdue, were paid within 30 days, or were late. The command copies its warehouse into
+a scratch home, builds and trains as of 2026-06-30 in an MLflow store of its own (the
+demo's champions, trained on 10-31, would know the answers), scores, builds the
+worklist, and judges all of it by the outcomes known at 2026-10-31. The worklist's top
+20 % of rows must hold at least the documented floor of the later-90+ amount among the
+worklist's invoices, and more than the same rows ranked by overdue amount alone; each
+target must rank better than chance out of time.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import shutil
+import json
 
 import pytest
 
-from ar_risk.collections.backtest import backtest
+from conftest import ar_risk
 
-from conftest import settings_for
-
-AS_OF, OUTCOMES = dt.date(2026, 6, 30), dt.date(2026, 10, 31)
+T0, T1 = "2026-06-30", "2026-10-31"
 FLOOR = 0.60  # docs/collections.md
 
 
 @pytest.fixture(scope="module")
 def result(demo_run, tmp_path_factory):
     demo, _ = demo_run
-    home = tmp_path_factory.mktemp("backtest") / "ar_home"
-    home.mkdir()
-    for suffix in ("", ".wal"):  # the write-ahead log holds what was not checkpointed yet
-        source = demo.warehouse_path.with_name(demo.warehouse_path.name + suffix)
-        if source.exists():
-            shutil.copy(source, home / f"warehouse.duckdb{suffix}")
-    shutil.copytree(demo.home / "dbt" / "target", home / "dbt" / "target")  # dbt's saved parse
-    settings = settings_for(home)
-    assert not settings.mlflow_dir.exists()
-    return backtest(settings, AS_OF, OUTCOMES, built_for_outcomes=True)
+    path = tmp_path_factory.mktemp("backtest") / "backtest.json"
+    proc = ar_risk(demo.home, "backtest", "--train-as-of", T0, "--outcome-as-of", T1, "--json", str(path))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "| pd_default | all |" in proc.stdout and "Worklist at T0:" in proc.stdout
+    assert not any((demo.home / "tmp").glob("backtest-*")), "the scratch home is removed"
+    return json.loads(path.read_text())
+
+
+def test_every_target_is_judged_out_of_time(result):
+    assert (result["train_as_of"], result["outcome_as_of"], result["open_book_observed_at"]) == (T0, T1, T0)
+    for target in ("p_late", "p_paid_30d", "pd_default"):
+        metrics = result[target]
+        assert {"n", "base_rate", "roc_auc", "pr_auc", "brier", "f1"} <= set(metrics), metrics
+        assert metrics["n"] >= 100 and 0 < metrics["base_rate"] < 1
+        assert metrics["roc_auc"] > 0.6, (target, metrics)
+        assert metrics["issued_after_t0"]["n"] + metrics["open_book_t0"]["n"] == metrics["n"]
 
 
 def test_worklist_top_fifth_covers_the_floor_of_what_went_90_plus_overdue(result):
-    assert result.rows >= 100 and result.top_rows == -(-result.rows // 5)
-    assert result.target_amount_rc > 0
-    assert result.worklist_coverage >= FLOOR, result.markdown()
+    worklist = result["worklist"]
+    assert worklist["rows"] >= 100 and worklist["top_rows"] == -(-worklist["rows"] // 5)
+    assert worklist["target_amount_rc"] > 0
+    assert worklist["coverage_top20"] >= FLOOR, worklist
 
 
 def test_worklist_ranking_beats_ranking_by_overdue_amount(result):
-    assert result.worklist_coverage > result.overdue_amount_coverage, result.markdown()
+    worklist = result["worklist"]
+    assert worklist["coverage_top20"] > worklist["overdue_amount_coverage_top20"], worklist
+
+
+def test_the_outcome_date_must_leave_time_for_the_outcomes(demo_run):
+    demo, _ = demo_run
+    proc = ar_risk(demo.home, "backtest", "--train-as-of", T0, "--outcome-as-of", "2026-08-01")
+    assert proc.returncode == 2
+    assert "must be at least 91 days after --train-as-of 2026-06-30" in proc.stderr

@@ -18,7 +18,6 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
-from ar_risk_ml.score import MODEL_MARTS
 
 from ar_risk.summary import render_summary
 
@@ -93,7 +92,7 @@ def test_the_three_dags_ran_and_published(first_run):
     assert "no champion model yet, training the first one" in stdout
     assert f"the demo's as-of date is the last day of the data: {AS_OF}" in stdout
     assert bi_contract_tables() >= NAMED_BI_CONTRACT
-    assert set(tables) == bi_contract_tables() | set(MODEL_MARTS), "published tables differ from the BI contract"
+    assert set(tables) == bi_contract_tables(), "published tables differ from the BI contract"
     empty = sorted(name for name, rows in tables.items() if not rows)
     assert not empty, f"published BI tables with no rows on the demo data: {empty}"
     assert len(tables["dim_aging_buckets"]) == 7
@@ -140,11 +139,12 @@ def test_summary_reads_the_publication(first_run):
     # the model the demo trained and scored with, from the published model marts
     con = duckdb.connect(str(settings.serving_path), read_only=True)
     version, invoices = con.execute(
-        "SELECT any_value(model_version), count(*) FROM marts.invoice_risk_scores WHERE as_of_date = ?", [AS_OF]
+        "SELECT any_value(model_version_pd_default), count(*) FROM marts.invoice_risk_scores WHERE as_of_date = ?",
+        [AS_OF],
     ).fetchone()
     con.close()
-    assert f"Overdue model 逾期预测模型: version {version} (" in text
-    levels = text.split("Open invoices by risk level 未清单据风险等级: ", 1)[1].split(";", 1)[0]
+    assert f"pd_default v{version} (" in text and "Risk models 风险模型: p_late v" in text
+    levels = text.split("Open invoices by risk level (pd_default) 未清单据风险等级（违约概率）: ", 1)[1].split(";", 1)[0]
     assert sum(int(part.split()[-1].replace(",", "")) for part in levels.split(", ")) == invoices
 
 

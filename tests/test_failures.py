@@ -220,10 +220,11 @@ def _run_day(settings: Settings, as_of: dt.date, *, publish: bool) -> None:
 
     from ar_risk.collections.build import build_collections
     from ar_risk.publish.serving import publish_marts
-    from ar_risk.transform.dbt import build
+    from ar_risk.transform.dbt import build, build_score_marts
 
     build(settings, as_of)
     score(settings, as_of)
+    build_score_marts(settings, as_of)  # ar_score's second task
     build_collections(settings, as_of)  # ar_publish's first task
     if publish:
         publish_marts(settings, run_id=f"test__{as_of}", as_of_date=as_of)

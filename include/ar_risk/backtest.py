@@ -171,7 +171,14 @@ def run_backtest(settings: Settings, train_as_of: dt.date, outcome_as_of: dt.dat
     try:
         if settings.warehouse_path.exists():
             with run_lock(settings, train_as_of, command="ar-risk backtest (copying the warehouse)"):
-                shutil.copy(settings.warehouse_path, scratch_home.warehouse_path)
+                for suffix in ("", ".wal"):  # the write-ahead log holds what was not checkpointed yet
+                    source = settings.warehouse_path.with_name(settings.warehouse_path.name + suffix)
+                    if source.exists():
+                        shutil.copy(source, scratch_home.warehouse_path.with_name(source.name.replace(
+                            settings.warehouse_path.name, scratch_home.warehouse_path.name)))
+            saved_parse = settings.home / "dbt" / "target"
+            if saved_parse.exists():  # dbt's saved parse: the scratch builds skip a full parse
+                shutil.copytree(saved_parse, scratch / "dbt" / "target")
         else:
             log.info("no warehouse in %s yet: loading the landing into the scratch home", settings.home)
             load_landing(scratch_home, batch_id=f"backtest_{uuid.uuid4().hex[:8]}")

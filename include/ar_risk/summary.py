@@ -28,22 +28,24 @@ def _model_lines(con, as_of) -> list[str]:
     tables = {name for (name,) in rows}
     if not {"model_card", "invoice_risk_scores"} <= tables:
         return []
-    card = con.execute(
-        "SELECT model_version, model_type, roc_auc FROM marts.model_card WHERE as_of_date = ?", [as_of]
-    ).fetchone()
-    levels = con.execute(
-        """SELECT risk_level, count(*), sum(expected_loss_rc) FROM marts.invoice_risk_scores WHERE as_of_date = ?
-           GROUP BY risk_level ORDER BY min(overdue_probability) DESC""",
+    cards = con.execute(
+        "SELECT target, model_version, model_type, roc_auc FROM marts.model_card WHERE as_of_date = ? ORDER BY target",
         [as_of],
     ).fetchall()
-    if not card:
+    levels = con.execute(
+        """SELECT risk_level, count(*), sum(expected_loss_rc) FROM marts.invoice_risk_scores WHERE as_of_date = ?
+           GROUP BY risk_level ORDER BY min(pd_default) DESC""",
+        [as_of],
+    ).fetchall()
+    if not cards:
         return []
-    version, model_type, auc = card
     return [
-        f"Overdue model 逾期预测模型: version {version} ({model_type}, validation ROC-AUC {float(auc):.3f})",
-        "  Open invoices by risk level 未清单据风险等级: "
+        "Risk models 风险模型: "
+        + "; ".join(f"{target} v{version} ({model_type}, validation ROC-AUC {float(auc):.3f})"
+                    for target, version, model_type, auc in cards),  # fmt: skip
+        "  Open invoices by risk level (pd_default) 未清单据风险等级（违约概率）: "
         + ", ".join(f"{level} {n:,}" for level, n, _ in levels)
-        + f"; expected loss 预期损失 {_money(sum(float(loss or 0) for _, _, loss in levels))}",
+        + f"; expected credit loss 预期信用损失 {_money(sum(float(loss or 0) for _, _, loss in levels))}",
     ]
 
 

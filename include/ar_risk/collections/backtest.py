@@ -59,13 +59,14 @@ def run_day(settings: Settings, as_of: dt.date, *, train: bool) -> None:
     from ar_risk_ml.train import train_and_promote
 
     from ar_risk.collections.build import build_collections
-    from ar_risk.transform.dbt import build, build_training_features
+    from ar_risk.transform.dbt import build, build_score_marts, build_training_features
 
     build(settings, as_of)
     if train:
         build_training_features(settings, as_of)
         train_and_promote(settings, as_of)
     score(settings, as_of)
+    build_score_marts(settings, as_of)
     build_collections(settings, as_of)
 
 
@@ -73,6 +74,7 @@ def keep_outcomes(settings: Settings) -> None:
     """Keep the labels of the warehouse's last build (the outcome date) before T0 is built over them."""
     con = connect_warehouse(settings)
     try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {OUTCOMES_TABLE.split('.')[0]}")
         con.execute(
             f"CREATE OR REPLACE TABLE {OUTCOMES_TABLE} AS "
             "SELECT invoice_id, is_90_plus_late FROM ml.int_ml_document_outcomes"

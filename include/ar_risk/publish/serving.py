@@ -107,11 +107,13 @@ def _copy_data_quality(con: duckdb.DuckDBPyConnection, as_of_date: dt.date) -> N
 
 
 def _model_version(con: duckdb.DuckDBPyConnection, tables: list[str], as_of_date: dt.date) -> str | None:
-    """The champion version that scored the as-of date (marts.model_card), if the model ran."""
+    """The champion versions that scored the as-of date (marts.model_card), e.g. "p_late:3,p_paid_30d:3,pd_default:4"."""
     if "model_card" not in tables:
         return None
     row = con.execute(
-        f"SELECT max(model_version) FROM {MARTS_SCHEMA}.model_card WHERE as_of_date = ?", [as_of_date]
+        f"""SELECT string_agg(target || ':' || model_version, ',' ORDER BY target)
+            FROM {MARTS_SCHEMA}.model_card WHERE as_of_date = ?""",
+        [as_of_date],
     ).fetchone()
     return row[0] if row else None
 
