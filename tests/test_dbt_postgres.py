@@ -73,6 +73,15 @@ KEY_NUMBERS = {
                cast(sum(rel_tenure_days) as bigint), cast(sum(rel_contacts_recent) as bigint),
                round(cast(sum(cur_credit_utilisation) as decimal(38, 6)), 2)
         from ml.invoice_features where as_of_date = %(d)s""",
+    # lifecycle observations: document state, the three labels, default at the observation
+    "model observations and labels": """
+        select observation_kind, count(*), count(is_paid_30d), sum(is_paid_30d), count(is_default), sum(is_default),
+               sum(in_default_at_observation), cast(sum(days_to_pay) as bigint), cast(sum(doc_days_past_due) as bigint),
+               round(cast(sum(doc_share_paid) as decimal(38, 6)), 4), cast(sum(doc_partial_receipts) as bigint),
+               cast(sum(doc_open_dispute) as bigint), cast(sum(doc_active_promise) as bigint),
+               cast(sum(doc_broken_promise) as bigint), cast(sum(doc_contacts_30d) as bigint),
+               round(cast(sum(open_amount_rc) as decimal(38, 6)), 2)
+        from ml.invoice_features where as_of_date = %(d)s group by observation_kind order by observation_kind""",
     "model scoring features": """
         select count(*), round(cast(sum(open_amount_rc) as decimal(38, 6)), 2),
                round(cast(sum(cur_open_ar_rc) as decimal(38, 6)), 2), cast(sum(cur_max_days_past_due) as bigint),

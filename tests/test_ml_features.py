@@ -14,8 +14,8 @@ I1 +1000, credit note applied -100 (02-16), receipt -600 (02-20), I2 +500 -> ope
 (04-01 - 01-31), average (60 + 29) / 2 = 44.5; I1 is not paid in full, so no paid
 history. Labels: I1 late (not paid by 01-31), 90+ not known yet (01-31 + 90 = 05-01).
 
-The module adds to its copy of the fixture (EXTRA_LANDING; the shared fixture stays as
-it is): C2's invoices I4 (01-10, 400, due 02-09, paid in full 02-20), I5 (01-05, 300, due
+The module adds to its copy of the fixture (tests/fixtures/landing_tiny_ml_extra; the
+shared fixture stays as it is): C2's invoices I4 (01-10, 400, due 02-09, paid in full 02-20), I5 (01-05, 300, due
 01-20, written off in full 03-10) and I6 (2025-11-01, 100, due 2025-12-01, unpaid); on I1 a
 dispute opened 02-10 and resolved 03-05, contacts on 02-05, 02-25 and 03-15 and a promise
 made 02-25 to pay 300 by 03-10 (nothing paid after 02-20: broken); on I2 contacts on 03-20
@@ -86,46 +86,15 @@ def _row(settings, sql, params=()):
     return rows
 
 
-# Added to this module's copy of the tiny fixture (worked by hand in the module docstring).
-EXTRA_LANDING = {
-    "erp_invoices/i_extra.csv": """invoice_id,customer_id,document_type,invoice_date,due_date,amount,currency,order_id,sales_rep_id,updated_at
-I4,C2,invoice,2026-01-10,2026-02-09,400.00,CNY,,,2026-01-10T00:00:00Z
-I5,C2,invoice,2026-01-05,2026-01-20,300.00,CNY,,,2026-01-05T00:00:00Z
-I6,C2,invoice,2025-11-01,2025-12-01,100.00,CNY,,,2025-11-01T00:00:00Z
-""",
-    "erp_payments/p_extra.csv": """payment_id,customer_id,payment_date,amount,currency,method,updated_at
-P2,C2,2026-02-20,400.00,CNY,bank_transfer,2026-02-20T00:00:00Z
-""",
-    "erp_payment_applications/a_extra.csv": """application_id,invoice_id,payment_id,credit_note_id,applied_date,amount_applied,updated_at
-A3,I4,P2,,2026-02-20,400.00,2026-02-20T00:00:00Z
-""",
-    "erp_writeoffs/w.csv": """writeoff_id,invoice_id,writeoff_date,amount,reason,updated_at
-W1,I5,2026-03-10,300.00,bad_debt,2026-03-10T00:00:00Z
-""",
-    "crm_disputes/d.csv": """dispute_id,invoice_id,customer_id,opened_date,reason,disputed_amount,status,resolved_date,updated_at
-D1,I1,C1,2026-02-10,quality,300.00,resolved,2026-03-05,2026-03-05T00:00:00Z
-""",
-    "crm_activities/act.csv": """activity_id,customer_id,invoice_id,contact_id,collector_id,activity_ts,channel,outcome,notes,updated_at
-K1,C1,I1,,,2026-02-05T09:00:00Z,call,no_answer,,2026-02-05T09:00:00Z
-K2,C1,I1,,,2026-02-25T09:00:00Z,call,promise_to_pay,,2026-02-25T09:00:00Z
-K3,C1,I1,,,2026-03-15T09:00:00Z,email,reached,,2026-03-15T09:00:00Z
-K4,C1,I2,,,2026-03-20T09:00:00Z,call,promise_to_pay,,2026-03-20T09:00:00Z
-K5,C1,I2,,,2026-03-31T09:00:00Z,call,reached,,2026-03-31T09:00:00Z
-""",
-    "crm_promises/pr.csv": """promise_id,customer_id,invoice_id,activity_id,promised_date,promised_amount,created_at,updated_at
-PR1,C1,I1,K2,2026-03-10,300.00,2026-02-25T09:00:00Z,2026-02-25T09:00:00Z
-PR2,C1,I2,K4,2026-04-15,500.00,2026-03-20T09:00:00Z,2026-03-20T09:00:00Z
-""",
-}  # fmt: skip
+# Laid over this module's copy of the tiny fixture (worked by hand in the module docstring).
+EXTRA_LANDING = TINY_LANDING.parent / "landing_tiny_ml_extra"
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     home = tmp_path_factory.mktemp("ml_tiny") / "ar_home"
     shutil.copytree(TINY_LANDING, home / "landing")
-    for relative, text in EXTRA_LANDING.items():
-        (home / "landing" / relative).parent.mkdir(parents=True, exist_ok=True)
-        (home / "landing" / relative).write_text(text, encoding="utf-8")
+    shutil.copytree(EXTRA_LANDING, home / "landing", dirs_exist_ok=True)
     settings = settings_for(home)
     load_landing(settings, batch_id="b1")
     build(settings, AS_OF)
@@ -210,7 +179,8 @@ def test_observations_over_the_documents_life(tiny):
 
 def test_document_state_features_match_the_hand_computation(tiny):
     def state(table, invoice_id, day):
-        (row,) = _row(tiny, f"select * from ml.{table} where invoice_id = ? and observation_date = ?", [invoice_id, day])
+        sql = f"select * from ml.{table} where invoice_id = ? and observation_date = ?"
+        (row,) = _row(tiny, sql, [invoice_id, day])
         return {k: float(row[k]) for k in [*DOC_STATE, "open_amount_rc", "in_default_at_observation"]}
 
     # order: days past due, share paid, receipts, dispute, active promise, broken promise, contacts 30d, open, default

@@ -154,20 +154,29 @@ accounts as (
 ),
 
 -- the oldest document open and past due at the observation date; "closed on
--- or after d" is known at d (it was still open), so no later fact leaks in
+-- or after d" is known at d (it was still open), so no later fact leaks in.
+-- Once per customer and date: a customer's documents observed at the same
+-- month-end share it (the join is the training set's largest cost)
+customer_dates as (
+    select distinct
+        customer_id,
+        observation_date
+    from observations
+),
+
 oldest_overdue as (
     select
-        observations.invoice_id,
-        observations.observation_date,
-        max(observations.observation_date - overdue.due_date) as max_days_past_due
-    from observations
+        customer_dates.customer_id,
+        customer_dates.observation_date,
+        max(customer_dates.observation_date - overdue.due_date) as max_days_past_due
+    from customer_dates
     inner join outcomes as overdue
         on
-            observations.customer_id = overdue.customer_id
-            and observations.observation_date > overdue.due_date
-            and (overdue.closed_date is null or observations.observation_date <= overdue.closed_date)
+            customer_dates.customer_id = overdue.customer_id
+            and customer_dates.observation_date > overdue.due_date
+            and (overdue.closed_date is null or customer_dates.observation_date <= overdue.closed_date)
     where overdue.closed_date is null or overdue.closed_date > overdue.due_date
-    group by observations.invoice_id, observations.observation_date
+    group by customer_dates.customer_id, customer_dates.observation_date
 ),
 
 -- the document's receipts, credit notes and write-offs dated before the date
@@ -337,7 +346,7 @@ final as (
             and observations.observation_date = at_observation.observation_date
     left join oldest_overdue
         on
-            observations.invoice_id = oldest_overdue.invoice_id
+            observations.customer_id = oldest_overdue.customer_id
             and observations.observation_date = oldest_overdue.observation_date
     {%- for state in ['document_movements', 'document_disputes', 'document_promises', 'document_contacts'] %}
     left join {{ state }}

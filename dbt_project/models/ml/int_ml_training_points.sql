@@ -50,8 +50,10 @@ document_spans as (
         invoice_date,
         cast(date_trunc('month', invoice_date) as date) as invoice_month_start,
         coalesce(closed_date, {{ as_of_date() }}) as last_observable_date,
-        (extract(year from coalesce(closed_date, {{ as_of_date() }})) * 12
-        + extract(month from coalesce(closed_date, {{ as_of_date() }})))
+        (
+            extract(year from coalesce(closed_date, {{ as_of_date() }})) * 12
+            + extract(month from coalesce(closed_date, {{ as_of_date() }}))
+        )
         - (extract(year from invoice_date) * 12 + extract(month from invoice_date)) as months_open
     from outcomes
 ),
@@ -66,7 +68,7 @@ month_ends as (
         ) - 1 as observation_date
     from document_spans
     inner join month_offsets
-        on month_offsets.month_offset <= document_spans.months_open
+        on document_spans.months_open >= month_offsets.month_offset
 ),
 
 observation_dates as (
@@ -88,8 +90,10 @@ observation_dates as (
         and month_ends.observation_date <= month_ends.last_observable_date
         -- greatest: PostgreSQL may evaluate mod before the cadence test
         and mod(
-            cast(extract(year from month_ends.observation_date) * 12
-            + extract(month from month_ends.observation_date) as integer),
+            cast(
+                extract(year from month_ends.observation_date) * 12
+                + extract(month from month_ends.observation_date) as integer
+            ),
             greatest(parameters.cadence_months, 1)
         ) = 0
 ),
