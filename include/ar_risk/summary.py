@@ -28,22 +28,25 @@ def _model_lines(con, as_of) -> list[str]:
     tables = {name for (name,) in rows}
     if not {"model_card", "invoice_risk_scores"} <= tables:
         return []
+    # One card per target: the default model's (pd_default sets the levels and the expected credit loss).
     card = con.execute(
-        "SELECT model_version, model_type, roc_auc FROM marts.model_card WHERE as_of_date = ?", [as_of]
+        """SELECT model_version, model_type, roc_auc FROM marts.model_card WHERE as_of_date = ?
+           ORDER BY (target = 'pd_default') DESC LIMIT 1""",
+        [as_of],
     ).fetchone()
     levels = con.execute(
         """SELECT risk_level, count(*), sum(expected_loss_rc) FROM marts.invoice_risk_scores WHERE as_of_date = ?
-           GROUP BY risk_level ORDER BY min(overdue_probability) DESC""",
+           GROUP BY risk_level ORDER BY max(risk_level_order) DESC""",
         [as_of],
     ).fetchall()
     if not card:
         return []
     version, model_type, auc = card
     return [
-        f"Overdue model 逾期预测模型: version {version} ({model_type}, validation ROC-AUC {float(auc):.3f})",
+        f"Default model 违约概率模型: version {version} ({model_type}, validation ROC-AUC {float(auc):.3f})",
         "  Open invoices by risk level 未清单据风险等级: "
         + ", ".join(f"{level} {n:,}" for level, n, _ in levels)
-        + f"; expected loss 预期损失 {_money(sum(float(loss or 0) for _, _, loss in levels))}",
+        + f"; expected credit loss 预期信用损失 {_money(sum(float(loss or 0) for _, _, loss in levels))}",
     ]
 
 
