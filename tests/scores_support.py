@@ -18,18 +18,19 @@ from ar_risk.warehouse import connect_warehouse
 ML_SCORES_DDL = {
     "invoice_predictions": """
         as_of_date DATE, invoice_id VARCHAR, customer_id VARCHAR,
-        p_late DOUBLE, p_paid_30d DOUBLE, pd_default DOUBLE,
-        pay_days_p10 DOUBLE, pay_days_p50 DOUBLE, pay_days_p90 DOUBLE,
+        p_late DOUBLE PRECISION, p_paid_30d DOUBLE PRECISION, pd_default DOUBLE PRECISION,
+        pay_days_p10 DOUBLE PRECISION, pay_days_p50 DOUBLE PRECISION, pay_days_p90 DOUBLE PRECISION,
         reason_code_1 VARCHAR, reason_code_2 VARCHAR, reason_code_3 VARCHAR,
         model_version_p_late VARCHAR, model_version_p_paid_30d VARCHAR, model_version_pd_default VARCHAR""",
     "model_drift": """
-        as_of_date DATE, target VARCHAR, model_version VARCHAR, feature VARCHAR, psi DOUBLE,
+        as_of_date DATE, target VARCHAR, model_version VARCHAR, feature VARCHAR, psi DOUBLE PRECISION,
         status VARCHAR, is_alert BOOLEAN""",
     "model_card": """
         as_of_date DATE, target VARCHAR, model_name VARCHAR, model_version VARCHAR, model_type VARCHAR,
-        trained_at TIMESTAMP, train_start DATE, validation_start DATE, validation_end DATE,
-        validation_rows BIGINT, roc_auc DOUBLE, pr_auc DOUBLE, ks DOUBLE, brier DOUBLE, brier_base_rate DOUBLE,
-        calibration_error DOUBLE, top_decile_lift DOUBLE, f1 DOUBLE, threshold DOUBLE, base_rate DOUBLE,
+        trained_at TIMESTAMP, train_start DATE, validation_start DATE, validation_end DATE, validation_rows BIGINT,
+        roc_auc DOUBLE PRECISION, pr_auc DOUBLE PRECISION, ks DOUBLE PRECISION, brier DOUBLE PRECISION,
+        brier_base_rate DOUBLE PRECISION, calibration_error DOUBLE PRECISION, top_decile_lift DOUBLE PRECISION,
+        f1 DOUBLE PRECISION, threshold DOUBLE PRECISION, base_rate DOUBLE PRECISION,
         features_used VARCHAR, features_dropped VARCHAR""",
 }
 TARGETS = {"p_late": "ar_overdue_probability", "p_paid_30d": "ar_paid_30d_probability",

@@ -19,7 +19,7 @@ import pytest
 
 from ar_risk.demo.generator import generate
 from ar_risk.extract.landing import load_landing
-from ar_risk.transform.dbt import build, build_training_features, run_dbt
+from ar_risk.transform.dbt import build, build_score_marts, build_training_features, run_dbt
 
 from conftest import settings_for
 
@@ -88,7 +88,59 @@ KEY_NUMBERS = {
                cast(sum(hist_promises_broken) as bigint), round(cast(sum(hist_share_late) as decimal(38, 6)), 2),
                cast(sum(inv_days_due_to_usual_pay_day) as bigint)
         from ml.open_invoice_features where as_of_date = %(d)s""",
+    # expected credit loss and the score marts (hand-made predictions: PREDICTIONS_SQL)
+    "provision matrix": """
+        select aging_bucket, roll_rate, roll_rate_basis_rc, loss_rate, lgd, lgd_source, lgd_reason
+        from intermediate.int_ecl_provision_matrix order by aging_bucket_order""",
+    "lgd history": """
+        select resolved_defaults, exposure_at_default_rc, written_off_after_default_rc, lgd_history
+        from intermediate.int_ecl_loss_given_default""",
+    "expected credit loss": """
+        select scope_type, aging_bucket, count(*), sum(open_amount_rc), sum(model_expected_loss_rc),
+               sum(provision_matrix_expected_loss_rc), sum(open_documents)
+        from marts.expected_credit_loss where as_of_date = %(d)s
+        group by scope_type, aging_bucket order by scope_type, aging_bucket""",
+    "invoice risk scores": """
+        select risk_level, count(*), sum(expected_loss_rc), sum(expected_late_amount_rc),
+               min(predicted_pay_date), max(predicted_pay_date_p90), max(reasons_zh)
+        from marts.invoice_risk_scores where as_of_date = %(d)s group by risk_level order by risk_level""",
+    "customer risk scores": """
+        select risk_level, count(*), sum(expected_loss_rc), sum(open_invoices)
+        from marts.customer_risk_scores where as_of_date = %(d)s group by risk_level order by risk_level""",
+    "cash forecast": """
+        select period_type, period_number, period_start, period_end, expected_collections_rc, invoice_count
+        from marts.cash_forecast where as_of_date = %(d)s order by period_type, period_number""",
 }
+
+# What the scorer would write (contract types; the same SQL on both targets): a pd_default rising with
+# days past due, 1 in default; the pay date later the more overdue the document is.
+PREDICTIONS_SQL = """
+    create table ml_scores.invoice_predictions as
+    select
+        as_of_date, invoice_id, customer_id,
+        cast(case when days_past_due <= 0 then 0.2 end as double precision) as p_late,
+        cast(0.5 as double precision) as p_paid_30d,
+        cast(case when days_past_due > 90 then 1.0 else 0.02 + 0.004 * greatest(days_past_due, 0) end
+             as double precision) as pd_default,
+        cast(3 as double precision) as pay_days_p10,
+        cast(greatest(5, 40 - days_past_due) as double precision) as pay_days_p50,
+        cast(greatest(30, 90 - days_past_due) as double precision) as pay_days_p90,
+        cast('hist_avg_days_late' as varchar) as reason_code_1,
+        cast(case when days_past_due > 30 then 'cur_max_days_past_due' end as varchar) as reason_code_2,
+        cast(null as varchar) as reason_code_3,
+        cast('1' as varchar) as model_version_p_late,
+        cast('1' as varchar) as model_version_p_paid_30d,
+        cast('1' as varchar) as model_version_pd_default
+    from marts.fct_ar_open_items where as_of_date = '2026-10-31'"""
+
+
+def _write_predictions(execute) -> None:
+    from scores_support import ML_SCORES_DDL
+
+    execute("create schema ml_scores")
+    execute(PREDICTIONS_SQL)
+    for table in ("model_drift", "model_card"):
+        execute(f"create table ml_scores.{table} ({ML_SCORES_DDL[table]})")
 
 
 def _pg_admin():
@@ -147,6 +199,11 @@ def both_warehouses(tmp_path_factory):
     counts = build(duck, AS_OF, unit_tests=True)
     for status, n in build_training_features(duck, AS_OF).items():
         counts[status] = counts.get(status, 0) + n
+    con = duckdb.connect(str(duck.warehouse_path))
+    _write_predictions(con.execute)
+    con.close()
+    for status, n in build_score_marts(duck, AS_OF).items():
+        counts[status] = counts.get(status, 0) + n
     assert counts.get("error", 0) == 0 and counts.get("fail", 0) == 0
 
     dbname = f"ar_marts_ledger_test_{uuid.uuid4().hex[:8]}"
@@ -162,6 +219,10 @@ def both_warehouses(tmp_path_factory):
         pg = settings_for(pg_home, AR_DBT_TARGET="postgres")
         pg_counts = build(pg, AS_OF, unit_tests=True)
         for status, n in build_training_features(pg, AS_OF).items():
+            pg_counts[status] = pg_counts.get(status, 0) + n
+        with psycopg2.connect(dbname=dbname, user=PG_USER, **PG) as scores_con, scores_con.cursor() as cur:
+            _write_predictions(cur.execute)
+        for status, n in build_score_marts(pg, AS_OF).items():
             pg_counts[status] = pg_counts.get(status, 0) + n
         yield duck, dbname, counts, pg_counts
     finally:

@@ -227,3 +227,8 @@ def test_risk_level_cut_offs_must_fall_from_extreme_to_low(tmp_path):
     with pytest.raises(DbtBuildError, match="assert_risk_levels_ordered") as failed:
         run_dbt(settings, ["build", "--select", "risk_levels"], as_of_date=AS_OF)
     assert "not below extreme" in str(failed.value) and "low must start at 0" in str(failed.value)
+
+
+def test_score_marts_of_another_date_than_the_daily_build_stop_clearly(book):
+    with pytest.raises(DbtBuildError, match="last built for 2026-03-31, not 2026-03-30: run ar_transform"):
+        build_score_marts(book, dt.date(2026, 3, 30))

@@ -34,7 +34,7 @@ def _model_lines(con, as_of) -> list[str]:
     ).fetchall()
     levels = con.execute(
         """SELECT risk_level, count(*), sum(expected_loss_rc) FROM marts.invoice_risk_scores WHERE as_of_date = ?
-           GROUP BY risk_level ORDER BY min(pd_default) DESC""",
+           GROUP BY risk_level ORDER BY max(risk_level_order) DESC""",
         [as_of],
     ).fetchall()
     if not cards:

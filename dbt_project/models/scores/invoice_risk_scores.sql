@@ -79,8 +79,13 @@ final as (
         levels.label_zh as risk_level_label_zh,
         -- amounts
         scored.open_amount_rc,
-        cast(round(scored.pd_default * scored.lgd * scored.open_amount_rc, 2) as decimal(18, 2)) as expected_loss_rc,
-        cast(round(scored.p_late * scored.open_amount_rc, 2) as decimal(18, 2)) as expected_late_amount_rc,
+        -- (the products are doubles: cast before round, PostgreSQL rounds to digits only numerics)
+        cast(
+            round(cast(scored.pd_default * scored.lgd * scored.open_amount_rc as decimal(38, 8)), 2) as decimal(18, 2)
+        ) as expected_loss_rc,
+        cast(
+            round(cast(scored.p_late * scored.open_amount_rc as decimal(38, 8)), 2) as decimal(18, 2)
+        ) as expected_late_amount_rc,
         -- probabilities
         cast(scored.p_late as double precision) as p_late,
         cast(scored.p_paid_30d as double precision) as p_paid_30d,

@@ -232,10 +232,29 @@ def build_score_marts(settings: Settings, as_of_date: dt.date) -> dict[str, int]
     credit loss's building blocks). A failed data test (e.g. a document 90+ days
     past due at level low) raises DbtBuildError naming it.
     """
+    _check_daily_build_date(settings, as_of_date)
     results = run_dbt(
         settings, ["build", "--select", SCORES, "--exclude-resource-type", "unit_test"], as_of_date=as_of_date
     )
     return _status_counts(results)
+
+
+def _check_daily_build_date(settings: Settings, as_of_date: dt.date) -> None:
+    """The score marts join the daily build's one-date tables (the LGD, the provision matrix): same date only."""
+    if settings.dbt_target != "duckdb" or not settings.warehouse_path.exists():
+        return
+    con = connect_warehouse(settings, read_only=True)
+    try:
+        built = con.execute("SELECT max(as_of_date) FROM intermediate.int_ecl_loss_given_default").fetchone()[0]
+    except duckdb.Error:
+        built = None  # not built yet: dbt names the missing relation
+    finally:
+        con.close()
+    if built is not None and built != as_of_date:
+        raise DbtBuildError(
+            f"the warehouse was last built for {built}, not {as_of_date}: run ar_transform for {as_of_date} "
+            "before its score marts (a backfill runs the chain date by date)"
+        )
 
 
 def _drop_reshaped_seeds(settings: Settings) -> None:
