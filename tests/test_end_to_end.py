@@ -144,7 +144,9 @@ def test_summary_reads_the_publication(first_run):
     ).fetchone()
     con.close()
     assert f"pd_default v{version} (" in text and "Risk models 风险模型: p_late v" in text
-    levels = text.split("Open invoices by risk level (pd_default) 未清单据风险等级（违约概率）: ", 1)[1].split(";", 1)[0]
+    levels = text.split("Open invoices by risk level (pd_default) 未清单据风险等级（违约概率）: ", 1)[1].split(";", 1)[
+        0
+    ]
     assert sum(int(part.split()[-1].replace(",", "")) for part in levels.split(", ")) == invoices
 
 

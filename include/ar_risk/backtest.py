@@ -88,10 +88,10 @@ def _metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]
     from ar_risk_ml.evaluate import evaluate
 
     if len(y) == 0 or len(np.unique(y)) < 2:
-        return {"n": int(len(y)), "base_rate": float(y.mean()) if len(y) else float("nan")}
+        return {"n": len(y), "base_rate": float(y.mean()) if len(y) else float("nan")}
     m = evaluate(y, p, threshold)
     return {
-        "n": int(len(y)), "base_rate": m["late_share"], "roc_auc": m["roc_auc"], "pr_auc": m["pr_auc"],
+        "n": len(y), "base_rate": m["late_share"], "roc_auc": m["roc_auc"], "pr_auc": m["pr_auc"],
         "brier": m["brier"], "brier_base_rate": m["brier_base_rate"], "calibration_error": m["calibration_error"],
         "f1": m["f1_late"], "threshold": threshold,
     }  # fmt: skip
@@ -115,7 +115,7 @@ def _score_targets(settings: Settings, outcome_as_of: dt.date) -> dict[str, dict
     for target in TARGETS:
         try:
             model, version = load_champion(settings, target.model_name)
-        except Exception as exc:  # noqa: BLE001 - a target not trained at T0 is reported, not fatal
+        except Exception as exc:
             out[target.name] = {"n": 0, "error": str(exc)}
             continue
         from mlflow import MlflowClient
@@ -174,8 +174,12 @@ def run_backtest(settings: Settings, train_as_of: dt.date, outcome_as_of: dt.dat
                 for suffix in ("", ".wal"):  # the write-ahead log holds what was not checkpointed yet
                     source = settings.warehouse_path.with_name(settings.warehouse_path.name + suffix)
                     if source.exists():
-                        shutil.copy(source, scratch_home.warehouse_path.with_name(source.name.replace(
-                            settings.warehouse_path.name, scratch_home.warehouse_path.name)))
+                        shutil.copy(
+                            source,
+                            scratch_home.warehouse_path.with_name(
+                                source.name.replace(settings.warehouse_path.name, scratch_home.warehouse_path.name)
+                            ),
+                        )
             saved_parse = settings.home / "dbt" / "target"
             if saved_parse.exists():  # dbt's saved parse: the scratch builds skip a full parse
                 shutil.copytree(saved_parse, scratch / "dbt" / "target")

@@ -41,8 +41,10 @@ def _model_lines(con, as_of) -> list[str]:
         return []
     return [
         "Risk models 风险模型: "
-        + "; ".join(f"{target} v{version} ({model_type}, validation ROC-AUC {float(auc):.3f})"
-                    for target, version, model_type, auc in cards),  # fmt: skip
+        + "; ".join(
+            f"{target} v{version} ({model_type}, validation ROC-AUC {float(auc):.3f})"
+            for target, version, model_type, auc in cards
+        ),
         "  Open invoices by risk level (pd_default) 未清单据风险等级（违约概率）: "
         + ", ".join(f"{level} {n:,}" for level, n, _ in levels)
         + f"; expected credit loss 预期信用损失 {_money(sum(float(loss or 0) for _, _, loss in levels))}",

@@ -121,7 +121,9 @@ def load_model_config(path: Path = CONFIG_PATH, features_path: Path = FEATURES_S
     target_floors: dict[str, dict[str, float]] = {}
     for target, floors in ((data.get("promotion") or {}).get("targets") or {}).items():
         if target not in TARGET_NAMES or not isinstance(floors, dict):
-            raise ModelConfigError(f"{path}: promotion.targets.{target} must be one of {list(TARGET_NAMES)} with floors")
+            raise ModelConfigError(
+                f"{path}: promotion.targets.{target} must be one of {list(TARGET_NAMES)} with floors"
+            )
         target_floors[target] = {}
         for floor in floors:
             if floor not in ("min_roc_auc", "max_calibration_error"):

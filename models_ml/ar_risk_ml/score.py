@@ -173,8 +173,10 @@ def score(settings: Settings, as_of: dt.date, config: ModelConfig | None = None)
         predictions.loc[in_default, REQUIRED_TARGET] = 1.0
         for name in unscored:
             predictions[f"model_version_{name}"] = None
-        drift = pd.concat(drift_rows, ignore_index=True) if drift_rows else pd.DataFrame(
-            columns=["target", "model_version", "feature", "psi"]
+        drift = (
+            pd.concat(drift_rows, ignore_index=True)
+            if drift_rows
+            else pd.DataFrame(columns=["target", "model_version", "feature", "psi"])
         )
         drift["psi"] = drift.psi.astype(float)
         drift["status"] = np.select(

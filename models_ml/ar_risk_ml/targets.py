@@ -63,8 +63,12 @@ class LabelParameters:
     def from_seed(cls, path: Path = PARAMETERS_SEED) -> LabelParameters:
         with path.open(encoding="utf-8", newline="") as handle:
             values = {row["parameter"]: row["value"] for row in csv.DictReader(handle)}
-        names = {"grace_days": "ml_label_grace_days", "bad_debt_days": "ml_bad_debt_label_days",
-                 "paid_horizon_days": "ml_paid_horizon_days", "default_horizon_months": "ml_default_horizon_months"}  # fmt: skip
+        names = {
+            "grace_days": "ml_label_grace_days",
+            "bad_debt_days": "ml_bad_debt_label_days",
+            "paid_horizon_days": "ml_paid_horizon_days",
+            "default_horizon_months": "ml_default_horizon_months",
+        }
         found = {}
         for field, parameter in names.items():
             if parameter in values:

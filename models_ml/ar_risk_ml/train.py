@@ -32,7 +32,7 @@ import pandas as pd
 
 from ar_risk.config import Settings
 from ar_risk.warehouse import connect_warehouse
-from ar_risk_ml.config import Feature, ModelConfig, load_model_config
+from ar_risk_ml.config import ModelConfig, load_model_config
 from ar_risk_ml.drift import Reference
 from ar_risk_ml.errors import TrainingDataError
 from ar_risk_ml.estimators import ChallengerModel, ScorecardModel
@@ -128,9 +128,11 @@ def split_by_time(frame: pd.DataFrame, target: Target, config: ModelConfig, wind
     for name, part in (("train", train), ("calibration", calibration), ("validation", validation)):
         counts = part[target.label].value_counts()
         if len(part) < MIN_ROWS or len(counts) < 2 or counts.min() < MIN_CLASS_ROWS:
+            first, last = (
+                (validation_start, validation_end) if name == "validation" else (history_start, validation_start)
+            )
             raise TrainingDataError(
-                f"{target.name}: the {name} part ({validation_start.date() if name == 'validation' else history_start.date()}"
-                f"..{validation_end.date() if name == 'validation' else validation_start.date()}) has {len(part)} rows "
+                f"{target.name}: the {name} part ({first.date()}..{last.date()}) has {len(part)} rows "
                 f"with a settled {target.label} label ({dict(counts.astype(int))}): need at least {MIN_ROWS} rows "
                 f"and {MIN_CLASS_ROWS} of each class; more history (or a later as-of date) is needed"
             )
@@ -278,14 +280,16 @@ def _decide(config: ModelConfig, new: dict[str, float], champion: dict[str, floa
 
 
 def champion_probability(prediction: pd.DataFrame) -> np.ndarray:
-    """The probability column of a champion's output (versions before the three targets named it overdue_probability)."""
+    """The probability column of a champion's output (before the three targets: overdue_probability)."""
     column = "probability" if "probability" in prediction.columns else "overdue_probability"
     return prediction[column].to_numpy(float)
 
 
 def _fit_candidate(candidate, target: Target, train, calibration):
     try:
-        return candidate.fit(train, train[target.label].to_numpy(int), calibration, calibration[target.label].to_numpy(int))
+        return candidate.fit(
+            train, train[target.label].to_numpy(int), calibration, calibration[target.label].to_numpy(int)
+        )
     except ValueError as exc:  # scikit-learn / optbinning on data they cannot fit: the data, not the machine
         raise TrainingDataError(f"{target.name}: the {candidate.model_type} cannot be fitted: {exc}") from exc
 
@@ -388,7 +392,8 @@ def train_and_promote(
                 log.warning("%s not trained: %s", target.name, exc)
                 continue
             results[target.name] = result
-            mlflow.set_tags({f"{target.name}_decision": result.decision, f"{target.name}_promoted": str(result.promoted),
+            mlflow.set_tags({f"{target.name}_decision": result.decision,
+                             f"{target.name}_promoted": str(result.promoted),
                              f"{target.name}_champion_version": result.champion_version})  # fmt: skip
         for name, reason in skipped.items():
             mlflow.set_tag(f"{name}_skipped", reason[:5000])

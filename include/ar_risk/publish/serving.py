@@ -107,7 +107,7 @@ def _copy_data_quality(con: duckdb.DuckDBPyConnection, as_of_date: dt.date) -> N
 
 
 def _model_version(con: duckdb.DuckDBPyConnection, tables: list[str], as_of_date: dt.date) -> str | None:
-    """The champion versions that scored the as-of date (marts.model_card), e.g. "p_late:3,p_paid_30d:3,pd_default:4"."""
+    """The champions that scored the as-of date (marts.model_card), e.g. "p_late:3,p_paid_30d:3,pd_default:4"."""
     if "model_card" not in tables:
         return None
     row = con.execute(
