@@ -93,7 +93,7 @@ KEY_NUMBERS = {
         select aging_bucket, roll_rate, roll_rate_basis_rc, loss_rate, lgd, lgd_source, lgd_reason
         from intermediate.int_ecl_provision_matrix order by aging_bucket_order""",
     "lgd history": """
-        select resolved_defaults, exposure_at_default_rc, written_off_after_default_rc, lgd_history
+        select worked_out_defaults, exposure_at_default_rc, written_off_after_default_rc, lgd_history
         from intermediate.int_ecl_loss_given_default""",
     "expected credit loss": """
         select scope_type, aging_bucket, count(*), sum(open_amount_rc), sum(model_expected_loss_rc),

@@ -123,8 +123,8 @@ def test_roll_rates_and_lgd_match_the_hand_computation(book):
         "B": ("2026-01-14", 50.0, True), "H": ("2026-01-30", 1000.0, False),
     }  # fmt: skip
     (lgd,) = _rows(book, "SELECT * FROM intermediate.int_ecl_loss_given_default")
-    assert (lgd["lgd"], lgd["lgd_source"], lgd["resolved_defaults"]) == (Decimal("0.5"), "history", 3)
-    assert lgd["lgd_reason"].startswith("3 resolved defaults")
+    assert (lgd["lgd"], lgd["lgd_source"], lgd["worked_out_defaults"]) == (Decimal("0.5"), "history", 3)
+    assert lgd["lgd_reason"].startswith("3 worked-out defaults")
 
 
 def test_expected_credit_loss_by_model_and_provision_matrix(book):

@@ -31,6 +31,7 @@
     ('ecl_default_lgd', 0, 1),
     ('ecl_min_defaults_for_lgd', 1, 1000000),
     ('ecl_roll_rate_months', 1, 60),
+    ('ecl_workout_months', 1, 120),
 ] %}
 
 {{ config(store_failures=true) }}
