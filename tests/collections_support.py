@@ -35,6 +35,16 @@ SCORES = {
 # (0.90 x 5000 + 0.02 x 3000 + 0.20 x 500) / 8500 = 0.5435 (medium); on AS_OF it is
 # (4500 + 1500 + 100) / 8500 = 0.7176 (high): the customer's level rose.
 PREVIOUS_SCORES = {"I22": 0.02}
+# The scenario's stage weights (the hand computation in tests/test_collections.py uses them:
+# due_soon 0.5, dpd_1_30 1.0, dpd_31_60 1.5), a finance user's edit of seeds/collection_stages.csv.
+SCENARIO_COLLECTION_STAGES = """collection_stage,stage_order,min_days_past_due,max_days_past_due,severity_weight,label_en,label_zh
+due_soon,0,-7,0,0.5,Due within 7 days,7天内到期
+dpd_1_30,1,1,30,1.0,1-30 days past due,逾期1-30天
+dpd_31_60,2,31,60,1.5,31-60 days past due,逾期31-60天
+dpd_61_90,3,61,90,2.0,61-90 days past due,逾期61-90天
+dpd_91_365,4,91,365,1.0,91-365 days past due,逾期91-365天
+dpd_over_365,5,366,,0.5,Over 365 days past due,逾期一年以上
+"""
 # The scenario's cut-offs (a finance user's edit of seeds/risk_levels.csv): the hand-set
 # scores were chosen against them, and the scenario proves the seed is what decides.
 SCENARIO_RISK_LEVELS = """risk_level,level_order,min_pd_default,label_en,label_zh
@@ -95,7 +105,11 @@ def prepare(home: Path) -> Settings:
     from conftest import settings_for
 
     shutil.copytree(FIXTURE, home / "landing")
-    settings = with_project_copy(settings_for(home), home.parent, {"risk_levels.csv": SCENARIO_RISK_LEVELS})
+    settings = with_project_copy(
+        settings_for(home),
+        home.parent,
+        {"risk_levels.csv": SCENARIO_RISK_LEVELS, "collection_stages.csv": SCENARIO_COLLECTION_STAGES},
+    )
     load_landing(settings, batch_id=f"{PREVIOUS.isoformat()}__load")
     run_day(settings, PREVIOUS)
     add_quality_warning(settings, AS_OF)

@@ -18,7 +18,8 @@ C2 Bravo (US, core; contact in New York, no phone on record):
   for a core customer waits a week: 09-23 + 8 = 10-01.
 C3 Charlie: I31 under a promise (09-22 + 3 days tolerance >= 09-23): paused, not worklisted.
 C4 Delta: I41 1500 dpd 10, p 0.40; its promise of 09-19 broke on 09-22 -> one stage up
-  (dpd_31_60: formal_letter) and one ladder step up (the supervisor R0): 0.40 x 1500 x 1.5 = 900.00.
+  (dpd_31_60: formal_letter) and one ladder step up (the supervisor R0); the priority weighs its own
+  stage (dpd_1_30): 0.40 x 1500 x 1.0 = 600.00.
 C5 Echo: every contact do_not_contact -> listed, no contact date, no message.
 C6 Foxtrot: pays on the 30th (6 receipts) -> reminded 5 days before: 09-25 -> holiday -> 09-28.
   Its contact's name holds a phone number and its e-mail field two addresses: all masked.
@@ -68,7 +69,7 @@ def test_worklist_rows_priorities_and_ranks(scenario):
         (1, "C2", "call_by_rep", "4500.00", "I21"),
         (2, "C2", "dispute_resolution", "2250.00", "I22"),
         (3, "C1", "friendly_reminder", "1100.00", "I12,I11"),
-        (4, "C4", "formal_letter", "900.00", "I41"),
+        (4, "C4", "formal_letter", "600.00", "I41"),
         (5, "C5", "friendly_reminder", "360.00", "I51"),
         (6, "C2", "formal_letter", "150.00", "I23"),
         (7, "C6", "friendly_reminder", "105.00", "I61"),

@@ -101,6 +101,17 @@ def test_the_split_is_out_of_time_and_labels_are_settled(trained):
     assert (p_late.observation_date <= p_late.due_date).all()  # p_late is asked only before the due date
 
 
+def test_pd_default_levels_mean_something_on_the_validation_window(trained):
+    settings, first, _ = trained
+    client = use_mlflow(settings)
+    version = client.get_model_version_by_alias("ar_default_probability", "champion")
+    table = pd.read_json(client.download_artifacts(version.run_id, "risk_levels_validation.json"), orient="split")
+    assert list(table.risk_level) == ["extreme", "high", "medium", "low"]
+    rates = table.observed_rate.to_numpy()
+    assert (np.diff(rates) < 0).all(), table  # the observed default rate falls from extreme to low
+    assert table.rows.sum() == first.targets["pd_default"].metrics["gradient_boosting"]["rows"]
+
+
 def test_scorecard_points_are_monotonic_within_each_feature(trained):
     settings, first, _ = trained
     client = use_mlflow(settings)

@@ -112,19 +112,32 @@ def _score_targets(settings: Settings, outcome_as_of: dt.date) -> dict[str, dict
         frame[column] = pd.to_datetime(frame[column])
     params = LabelParameters.from_seed()
     out: dict[str, dict] = {}
+    import mlflow
+    from ar_risk_ml.errors import NoChampionError
+    from ar_risk_ml.registry import CHALLENGER, use_mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
     for target in TARGETS:
+        note = "champion"
         try:
             model, version = load_champion(settings, target.model_name)
-        except Exception as exc:
-            out[target.name] = {"n": 0, "error": str(exc)}
-            continue
-        from mlflow import MlflowClient
+        except NoChampionError:
+            # Trained at T0 but not promoted (it failed a floor): judge the challenger, and say so.
+            client = use_mlflow(settings)
+            try:
+                version = client.get_model_version_by_alias(target.model_name, CHALLENGER)
+            except MlflowException:  # no version at all: the target did not train at T0
+                out[target.name] = {"n": 0, "model": "none: not trained at T0"}
+                continue
+            model = mlflow.pyfunc.load_model(f"models:/{target.model_name}/{version.version}")
+            note = f"challenger (not promoted at T0: {version.tags.get('promotion_decision', 'see MLflow')})"
 
         threshold = float(MlflowClient().get_run(version.run_id).data.metrics.get("threshold", 0.5))
         rows = frame[population(frame, target) & frame[target.label].notna()]
         rows = rows[label_deadline(rows, target, params) <= pd.Timestamp(outcome_as_of)]
         names = model.metadata.get_input_schema().input_names()
-        result = {"model_version": str(version.version)}
+        result = {"model_version": str(version.version), "model": note}
         for name, part in (("all", rows), *rows.groupby("population")):
             p = champion_probability(model.predict(part[names].astype("float64"))) if len(part) else np.array([])
             metrics = _metrics(part[target.label].to_numpy(int), p, threshold)

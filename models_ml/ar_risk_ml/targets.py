@@ -25,6 +25,7 @@ import pandas as pd
 from ar_risk_ml.config import MODELS_ML_DIR
 
 PARAMETERS_SEED = MODELS_ML_DIR.parent / "dbt_project" / "seeds" / "analytics_parameters.csv"
+RISK_LEVELS_SEED = MODELS_ML_DIR.parent / "dbt_project" / "seeds" / "risk_levels.csv"
 
 
 @dataclass(frozen=True)
@@ -104,3 +105,17 @@ def population(frame: pd.DataFrame, target: Target) -> pd.Series:
     if target.name == "pd_default" and "in_default_at_observation" in frame.columns:
         mask &= frame.in_default_at_observation.fillna(0).to_numpy() != 1
     return mask
+
+
+def level_table(y: np.ndarray, p: np.ndarray, path: Path = RISK_LEVELS_SEED) -> pd.DataFrame:
+    """Per risk level (seed cut-offs on pd_default): rows, observed default rate, mean pd_default.
+
+    Logged with every pd_default candidate (risk_levels_validation.json): the levels must
+    mean something on the validation window, the observed rate rising with the level.
+    """
+    levels = pd.read_csv(path).sort_values("min_pd_default", ascending=False)
+    which = np.select([p >= cut for cut in levels.min_pd_default], levels.risk_level, levels.risk_level.iloc[-1])
+    frame = pd.DataFrame({"risk_level": which, "y": np.asarray(y, dtype=float), "p": p})
+    table = frame.groupby("risk_level").agg(rows=("y", "size"), observed_rate=("y", "mean"), mean_pd=("p", "mean"))
+    order = {level: i for i, level in enumerate(levels.risk_level)}
+    return table.reset_index().sort_values("risk_level", key=lambda c: c.map(order)).reset_index(drop=True)

@@ -40,7 +40,7 @@ from ar_risk_ml.evaluate import best_f1_threshold, calibration_table, evaluate
 from ar_risk_ml.features import describe_dropped, empty_source_tables, select_features
 from ar_risk_ml.packaged import PAY_DAY_QUANTILES, OverdueRiskModel
 from ar_risk_ml.registry import CHALLENGER, CHAMPION, champion_version, use_mlflow
-from ar_risk_ml.targets import TARGETS, LabelParameters, Target, label_deadline, population
+from ar_risk_ml.targets import TARGETS, LabelParameters, Target, label_deadline, level_table, population
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +237,9 @@ def _log_candidate(mlflow, target: Target, candidate, packaged, frames, metrics,
         mlflow.log_dict({"features": names, "dropped": dropped}, "feature_list.json")
         if model_type == "scorecard":
             mlflow.log_table(candidate.points_table(), "points_table.json")
+        if target.name == "pd_default":
+            levels = level_table(validation[target.label].to_numpy(int), candidate.predict_proba(validation))
+            mlflow.log_table(levels, "risk_levels_validation.json")
         mlflow.log_dict(candidate.importances().to_dict(), "importances.json")
         y, p = validation[target.label].to_numpy(int), candidate.predict_proba(validation)
         for name, fig in _plots(model_type, y, p, candidate.importances()).items():

@@ -14,7 +14,11 @@
 --     its promised date plus promise_tolerance_days), below_prevention_risk
 --     (a pre-due invoice under prevention_min_risk_level);
 --   - priority_points = pd_default x open amount x severity weight of the
---     stage (the amount at risk of default, weighted by the stage): its share
+--     document's own stage by days past due (an escalation changes the action,
+--     not the weight): the amount expected to go into default, weighted by
+--     the stage (the shipped weights are 1 up to 90 days and near 0 after:
+--     pd_default already prices the stage, and a document in default cannot
+--     newly default; its chase is the legal / agency track): its share
 --     of the worklist row's priority score; expected_loss_rc is the document's
 --     expected credit loss (pd_default x lgd x open amount, invoice_risk_scores).
 with
@@ -129,6 +133,8 @@ items as (
         scores.reasons_en as model_reasons_en,
         scores.reasons_zh as model_reasons_zh,
         stages.stage_order as base_stage_order,
+        -- the priority weighs the document's own stage: an escalation changes the action, not the risk
+        stages.severity_weight as base_severity_weight,
         pauses.paused_until,
         broken_promises.last_broken_promise_date,
         case when broken_promises.customer_id is null then 0 else 1 end as escalation_steps
@@ -151,7 +157,7 @@ staged as (
     select
         items.*,
         stages.collection_stage,
-        stages.severity_weight,
+        items.base_severity_weight as severity_weight,
         ladder.ladder_order as base_ladder_order
     from items
     cross join max_stage
