@@ -37,7 +37,8 @@ SCORES = {
 PREVIOUS_SCORES = {"I22": 0.02}
 # The scenario's stage weights (the hand computation in tests/test_collections.py uses them:
 # due_soon 0.5, dpd_1_30 1.0, dpd_31_60 1.5), a finance user's edit of seeds/collection_stages.csv.
-SCENARIO_COLLECTION_STAGES = """collection_stage,stage_order,min_days_past_due,max_days_past_due,severity_weight,label_en,label_zh
+SCENARIO_COLLECTION_STAGES = """\
+collection_stage,stage_order,min_days_past_due,max_days_past_due,severity_weight,label_en,label_zh
 due_soon,0,-7,0,0.5,Due within 7 days,7天内到期
 dpd_1_30,1,1,30,1.0,1-30 days past due,逾期1-30天
 dpd_31_60,2,31,60,1.5,31-60 days past due,逾期31-60天

@@ -219,7 +219,8 @@ def test_predictions_cover_every_open_document_with_three_targets_and_reasons(tr
     assert (merged.pay_days_p10 <= merged.pay_days_p50).all() and (merged.pay_days_p50 <= merged.pay_days_p90).all()
     risky = merged[merged.pd_default >= 0.2]
     assert risky.reason_code_1.notna().mean() > 0.95
-    assert set(predictions.reason_code_1.dropna()) <= set(first.targets["pd_default"].features_used)
+    assert set(predictions.reason_code_1.dropna()) <= {*first.targets["pd_default"].features_used, "doc_days_past_due"}
+    assert (merged.reason_code_1[merged.in_default_at_observation == 1] == "doc_days_past_due").all()
     for target, result in first.targets.items():
         assert (predictions[f"model_version_{target}"] == result.champion_version).all()
 

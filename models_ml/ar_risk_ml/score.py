@@ -42,6 +42,7 @@ SCORES_SCHEMA = "ml_scores"
 PREDICTION_TABLES = ("invoice_predictions", "model_drift", "model_card")
 REQUIRED_TARGET = "pd_default"  # levels and expected credit loss rest on it
 REASON_COLUMNS = ("reason_code_1", "reason_code_2", "reason_code_3")
+IN_DEFAULT_REASON = "doc_days_past_due"  # the reason shown for a document already in default
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,8 @@ def score(settings: Settings, as_of: dt.date, config: ModelConfig | None = None)
         # Already in default: the event the model predicts has happened (not a prediction).
         in_default = features.in_default_at_observation.fillna(0).to_numpy() == 1
         predictions.loc[in_default, REQUIRED_TARGET] = 1.0
+        # ... and its reason is its age (seeds/ml_features.csv: "Far past due" / 单据逾期天数长)
+        predictions.loc[in_default, "reason_code_1"] = IN_DEFAULT_REASON
         for name in unscored:
             predictions[f"model_version_{name}"] = None
         drift = (

@@ -77,23 +77,27 @@ final as (
     select
         -- ids
         {{ as_of_date() }} as as_of_date,
-        invoice_id,
-        customer_id,
+        outcomes.invoice_id,
+        outcomes.customer_id,
         -- amounts
-        {{ to_reporting_currency('exposure_at_default', 'fx_rate_to_reporting') }} as exposure_at_default_rc,
-        {{ to_reporting_currency('written_off_after_default', 'fx_rate_to_reporting') }}
+        {{ to_reporting_currency('outcomes.exposure_at_default', 'outcomes.fx_rate_to_reporting') }}
+            as exposure_at_default_rc,
+        {{ to_reporting_currency('outcomes.written_off_after_default', 'outcomes.fx_rate_to_reporting') }}
             as written_off_after_default_rc,
-        {{ to_reporting_currency('recovered_after_default', 'fx_rate_to_reporting') }}
+        {{ to_reporting_currency('outcomes.recovered_after_default', 'outcomes.fx_rate_to_reporting') }}
             as recovered_after_default_rc,
-        {{ to_reporting_currency('exposure_at_default - written_off_after_default - recovered_after_default',
-            'fx_rate_to_reporting') }} as open_after_default_rc,
+        {{ to_reporting_currency(
+            'outcomes.exposure_at_default - outcomes.written_off_after_default - outcomes.recovered_after_default',
+            'outcomes.fx_rate_to_reporting') }} as open_after_default_rc,
         -- dates
-        due_date,
-        default_date,
+        outcomes.due_date,
+        outcomes.default_date,
         -- flags
-        exposure_at_default - written_off_after_default - recovered_after_default <= 0.005 as is_resolved,
-        exposure_at_default - written_off_after_default - recovered_after_default <= 0.005
-        or cast({{ dbt.dateadd('month', 'parameters.workout_months', 'default_date') }} as date)
+        outcomes.exposure_at_default - outcomes.written_off_after_default - outcomes.recovered_after_default
+        <= 0.005 as is_resolved,
+        outcomes.exposure_at_default - outcomes.written_off_after_default - outcomes.recovered_after_default
+        <= 0.005
+        or cast({{ dbt.dateadd('month', 'parameters.workout_months', 'outcomes.default_date') }} as date)
         <= {{ as_of_date() }} as is_worked_out
     from outcomes
     cross join parameters
