@@ -118,7 +118,8 @@ def _typed_warehouse(settings, invoices: list[str]) -> None:
     con.execute("CREATE OR REPLACE TABLE marts.fct_example (invoice_id VARCHAR)")
     con.executemany("INSERT INTO marts.fct_example VALUES (?)", [[i] for i in invoices])
     con.execute(
-        "CREATE OR REPLACE TABLE marts.model_card AS SELECT DATE '2026-03-31' AS as_of_date, '7' AS model_version"
+        "CREATE OR REPLACE TABLE marts.model_card AS "
+        "SELECT DATE '2026-03-31' AS as_of_date, 'pd_default' AS target, '7' AS model_version"
     )
     con.close()
 
@@ -137,7 +138,7 @@ def test_postgres_publication_has_every_table_typed_and_the_manifest(tiny_settin
                               "AR_BI_POSTGRES_SCHEMA": "ar_bi_test"})  # fmt: skip
     _typed_warehouse(settings, ["I1", "I2"])
     publication = publish_marts(settings, run_id="run-1", as_of_date=AS_OF)
-    assert publication.postgres_schema == "ar_bi_test" and publication.model_version == "7"
+    assert publication.postgres_schema == "ar_bi_test" and publication.model_version == "pd_default:7"
     assert _pg_rows(bi_database, "SELECT invoice_id FROM ar_bi_test.fct_example ORDER BY 1") == [("I1",), ("I2",)]
     row = _pg_rows(bi_database, "SELECT * FROM ar_bi_test.collection_worklist")[0]
     assert row[:6] == (AS_OF, "C1", 1, Decimal("1234.56"), dt.datetime(2026, 4, 1, 9, 30), True)
@@ -154,9 +155,9 @@ def test_postgres_publication_has_every_table_typed_and_the_manifest(tiny_settin
         "FROM ar_bi_test.meta_publication ORDER BY table_name",
     )
     assert manifest == [
-        ("run-1", "collection_worklist", 1, "7", "not_checked"),
-        ("run-1", "fct_example", 2, "7", "not_checked"),
-        ("run-1", "model_card", 1, "7", "not_checked"),
+        ("run-1", "collection_worklist", 1, "pd_default:7", "not_checked"),
+        ("run-1", "fct_example", 2, "pd_default:7", "not_checked"),
+        ("run-1", "model_card", 1, "pd_default:7", "not_checked"),
     ]
 
 
