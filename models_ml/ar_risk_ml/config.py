@@ -54,8 +54,6 @@ class ModelConfig:
     reason_codes: int
     psi_alert: float
     psi_watch: float
-    forecast_weeks: int
-    forecast_months: int
     features: tuple[Feature, ...]
 
     @property
@@ -161,7 +159,5 @@ def load_model_config(path: Path = CONFIG_PATH, features_path: Path = FEATURES_S
         reason_codes=get("scoring.reason_codes", int, 1, 10),
         psi_alert=psi_alert,
         psi_watch=psi_watch,
-        forecast_weeks=get("forecast.weeks", int, 1, 104),
-        forecast_months=get("forecast.months", int, 1, 24),
         features=load_features(features_path),
     )
