@@ -39,7 +39,7 @@ run: install  ## run the DAGs on $$AR_LANDING_DIR for $$AR_AS_OF (default today)
 	$(VENV_BIN)/ar-risk run
 
 test: install  ## the whole test suite: lint, unit, dbt, end to end through Airflow
-	$(VENV_BIN)/python -m pytest
+	$(VENV_BIN)/python -m pytest --durations=25
 
 lint: install  ## ruff and sqlfluff only
 	$(VENV_BIN)/python -m pytest tests/test_lint.py
