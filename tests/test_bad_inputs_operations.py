@@ -193,6 +193,27 @@ def test_a_second_run_on_the_same_home_fails_at_once_and_a_dead_holder_does_not_
     assert started == ["prepare", *runner.PIPELINE]
 
 
+def test_a_first_training_that_fails_does_not_stop_the_run(tmp_path, monkeypatch):
+    """Too little history for a first model: the run scores with the provision matrix and publishes."""
+    settings = settings_for(tmp_path / "ar_home")
+    ran: list[str] = []
+
+    def run_dag(s, dag_id, as_of):
+        if dag_id == runner.RETRAIN_DAG:
+            raise runner.PipelineError("DAG ar_retrain failed for as_of_date 2026-03-30: TrainingDataError: ...")
+        ran.append(dag_id)
+        return runner.DagRunResult(dag_id, 0.0, tmp_path)
+
+    monkeypatch.setattr(runner, "prepare_airflow", lambda s: None)
+    monkeypatch.setattr(runner, "has_champion", lambda s: False)
+    monkeypatch.setattr(runner, "run_dag", run_dag)
+    said: list[str] = []
+    results = runner.run_pipeline(settings, AS_OF, echo=said.append)
+    assert ran == list(runner.PIPELINE) and [r.dag_id for r in results] == list(runner.PIPELINE)
+    warning = next(line for line in said if "warning:" in line)
+    assert "TrainingDataError" in warning and "provision matrix" in warning
+
+
 # ---- 8. error messages a person can act on ------------------------------------------------
 
 # What `airflow dags test` prints when a task raises a data error with a message of three lines.

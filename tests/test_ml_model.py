@@ -23,16 +23,16 @@ from ar_risk_ml import MODEL_NAME
 from ar_risk_ml.config import ModelConfigError, load_model_config
 from ar_risk_ml.drift import psi
 from ar_risk_ml.errors import TrainingDataError
-from ar_risk_ml.evaluate import evaluate
+from ar_risk_ml.evaluate import evaluate, expected_calibration_error
 from ar_risk_ml.features import select_features
-from ar_risk_ml.registry import CHAMPION, NoChampionError, load_champion, use_mlflow
+from ar_risk_ml.registry import CHAMPION, load_champion, use_mlflow
 from ar_risk_ml.score import ScoringError, score
 from ar_risk_ml.targets import TARGETS, TARGETS_BY_NAME
-from ar_risk_ml.train import _decide, load_training_frame, split_by_time, train_and_promote
+from ar_risk_ml.train import _decide, load_training_frame, recalibrate_on_window, split_by_time, train_and_promote
 
 from ar_risk.demo.generator import generate
 from ar_risk.extract.landing import load_landing
-from ar_risk.transform.dbt import build, build_training_features
+from ar_risk.transform.dbt import build, build_score_marts, build_training_features
 
 from conftest import settings_for
 
@@ -202,6 +202,31 @@ def test_promotion_gates():
     assert not promoted and "ROC-AUC 0.8400 < floor 0.9" in why
 
 
+class _Shifted:
+    """A model that ranks right but predicts a third of the true event rate (the book got worse)."""
+
+    model_type, features, names = "scorecard", [], ["x"]
+
+    def predict_proba(self, X):
+        return X["x"].to_numpy(float) / 3
+
+
+def test_recalibration_on_the_newest_window_is_judged_by_cross_fitting():
+    rng = np.random.default_rng(3)
+    n = 4000
+    true_p = rng.uniform(0.01, 0.6, n)
+    validation = pd.DataFrame({"x": true_p, "observation_date": pd.date_range("2026-02-01", periods=n, freq="h")})
+    y = (rng.uniform(size=n) < true_p).astype(int)
+    p = _Shifted().predict_proba(validation)
+    assert expected_calibration_error(y, p) > 0.15  # fails the 0.05 floor as it is
+    model, p_cv = recalibrate_on_window(_Shifted(), validation, y, p)
+    assert expected_calibration_error(y, p_cv) < 0.03  # each half judged by the other half's map
+    assert evaluate(y, p_cv, 0.5)["roc_auc"] == pytest.approx(evaluate(y, p, 0.5)["roc_auc"], abs=0.01)
+    assert np.abs(model.predict_proba(validation) - true_p).max() < 0.1
+    # a half without enough events of each class: no map, the floors decide as they are
+    assert recalibrate_on_window(_Shifted(), validation, np.r_[np.zeros(n // 2, int), y[n // 2 :]], p) is None
+
+
 def test_predictions_cover_every_open_document_with_three_targets_and_reasons(trained):
     settings, first, scored = trained
     assert scored.model_versions == {t: r.champion_version for t, r in first.targets.items()}
@@ -250,12 +275,41 @@ def test_drift_and_model_card_per_target_and_rerun_is_idempotent(trained):
         pd.testing.assert_frame_equal(before[table], after[table])
 
 
-def test_no_champion_is_a_clear_error(trained, tmp_path):
+def test_without_a_pd_default_champion_the_provision_matrix_scores_and_the_marts_build(trained, tmp_path):
     settings, _, _ = trained
-    empty = dataclasses.replace(settings, mlflow_dir=tmp_path / "mlflow")
-    with pytest.raises(NoChampionError, match=r"'ar_default_probability' has no version with alias 'champion'.*"
-                                              r"run the ar_retrain DAG"):  # fmt: skip
-        score(empty, AS_OF)
+    # no model at all (a registry without champions), a warehouse whose ml_scores is created afresh
+    copy = dataclasses.replace(settings, warehouse_path=tmp_path / "warehouse.duckdb", mlflow_dir=tmp_path / "mlflow")
+    shutil.copy(settings.warehouse_path, copy.warehouse_path)
+    con = duckdb.connect(str(copy.warehouse_path))
+    con.execute("drop schema ml_scores cascade")
+    con.close()
+    result = score(copy, AS_OF)
+    assert result.model_versions == {"pd_default": "provision_matrix"}
+    assert set(result.unscored_targets) == {"p_late", "p_paid_30d"}
+    check = _query(
+        copy,
+        """select p.invoice_id, p.pd_default, p.model_version_pd_default, p.p_late, f.in_default_at_observation,
+                  m.probability_to_default::double as matrix_pd
+           from ml_scores.invoice_predictions p
+           join ml.open_invoice_features f using (invoice_id)
+           join marts.fct_ar_open_items o on o.invoice_id = p.invoice_id and o.as_of_date = p.as_of_date
+           join intermediate.int_ecl_provision_matrix m on m.aging_bucket = o.aging_bucket
+           where p.as_of_date = ?""",
+        [AS_OF],
+    )
+    assert len(check) == result.invoices and (check.model_version_pd_default == "provision_matrix").all()
+    assert check.p_late.isna().all()
+    before_default = check[check.in_default_at_observation != 1]
+    np.testing.assert_allclose(before_default.pd_default, before_default.matrix_pd.round(6))
+    assert (check[check.in_default_at_observation == 1].pd_default == 1.0).all()
+    card = _query(copy, "select * from ml_scores.model_card where as_of_date = ?", [AS_OF])
+    assert card.model_version.tolist() == ["provision_matrix"]
+    assert "has no version with alias 'champion'" in card.features_dropped[0]
+    # the documented marts build on it: levels, expected credit loss, model card
+    build_score_marts(copy, AS_OF)
+    marts = _query(copy, "select count(*) as n, count(risk_level) as levels, sum(expected_loss_rc) as ecl "
+                         "from marts.invoice_risk_scores where as_of_date = ?", [AS_OF])  # fmt: skip
+    assert marts.n[0] == result.invoices == marts.levels[0] and marts.ecl[0] > 0
 
 
 def test_features_that_do_not_match_the_signature_are_a_clear_error(trained, tmp_path):

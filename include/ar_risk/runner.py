@@ -186,9 +186,16 @@ def _run_chain(settings: Settings, as_of: dt.date, *, echo, train_first_champion
         if dag_id == "ar_score" and train_first_champion and not has_champion(settings):
             # A first install has history but no model yet: train one (explicitly, logged), then score.
             echo(f"→ {RETRAIN_DAG} (as_of_date={as_of}): no champion model yet, training the first one ...")
-            result = run_dag(settings, RETRAIN_DAG, as_of)
-            echo(f"  {RETRAIN_DAG} succeeded in {result.seconds:.1f}s — log: {result.log_path}")
-            results.append(result)
+            try:
+                result = run_dag(settings, RETRAIN_DAG, as_of)
+            except PipelineError as exc:
+                # Too little history for a model is no reason to publish nothing: scoring falls back to
+                # the provision matrix (ar_risk_ml.score) and says so; the next run tries to train again.
+                echo(f"  warning: {exc}\n  scoring goes on without a pd_default model: the provision matrix's "
+                     "probability to default per aging bucket")  # fmt: skip
+            else:
+                echo(f"  {RETRAIN_DAG} succeeded in {result.seconds:.1f}s — log: {result.log_path}")
+                results.append(result)
         echo(f"→ {dag_id} (as_of_date={as_of}) ...")
         result = run_dag(settings, dag_id, as_of)
         echo(f"  {dag_id} succeeded in {result.seconds:.1f}s — log: {result.log_path}")

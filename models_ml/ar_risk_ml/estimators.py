@@ -6,8 +6,8 @@ moves the *risk*; for a target whose event is the good outcome (paid within 30 d
 ``sign`` -1) every direction flips.
 
 * ``ScorecardModel``: monotonic WoE binning (optbinning) + logistic regression, scaled to
-  points (PDO). Reasons: the features whose bin costs the most points against the
-  feature's best bin.
+  points (PDO); its probability recalibrated (Platt) on held-out newer rows. Reasons: the
+  features whose bin costs the most points against the feature's best bin.
 * ``ChallengerModel``: HistGradientBoosting with monotonic constraints from
   ``ml_features.risk_direction``, probabilities calibrated (isotonic) on held-out newer
   rows. Reasons: the features whose value, set back to the population median, lowers
@@ -60,6 +60,10 @@ class ScorecardModel:
             },
         )
         self.scorecard_.fit(_as_frame(X, self.names), y)
+        # The points rank; the probability is recalibrated (Platt: a logistic regression on the
+        # scorecard's log-odds) on the newer held-out rows, as the challenger's is, so that a
+        # base rate that moved between the training and the newest months does not bias it.
+        self.platt_ = fit_platt(y_cal, self.scorecard_.predict_proba(_as_frame(X_cal, self.names))[:, 1])
         self.points_table_ = self.scorecard_.table(style="detailed")
         # Points are linear in WoE per feature: points = a + b * woe. Keep (a, b, best points).
         self._linear = {}
@@ -73,10 +77,12 @@ class ScorecardModel:
     def params(self) -> dict:
         c = self.config
         return {"base_points": c.base_points, "base_odds": c.base_odds, "pdo": c.pdo, "max_bins": c.max_bins,
-                "min_bin_share": c.min_bin_share}  # fmt: skip
+                "min_bin_share": c.min_bin_share, "calibration": "platt"}  # fmt: skip
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return self.scorecard_.predict_proba(_as_frame(X, self.names))[:, 1]
+        raw = self.scorecard_.predict_proba(_as_frame(X, self.names))[:, 1]
+        platt = getattr(self, "platt_", None)  # None: one class in the calibration rows, or a model pickled before
+        return raw if platt is None else platt.predict_proba(logit(raw))[:, 1]
 
     def score_points(self, X: pd.DataFrame) -> np.ndarray:
         return self.scorecard_.score(_as_frame(X, self.names))
@@ -195,3 +201,49 @@ def top_reasons(contributions: pd.DataFrame, k: int, min_value: float) -> pd.Dat
         picked = np.take_along_axis(values, order[:, i : i + 1], axis=1)[:, 0]
         out[f"reason_code_{i + 1}"] = np.where(picked > min_value, names[order[:, i]], None)
     return pd.DataFrame(out, index=contributions.index)
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds as one column (the input of a Platt map); p clipped away from 0 and 1."""
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p)).reshape(-1, 1)
+
+
+def fit_platt(y: np.ndarray, p: np.ndarray) -> LogisticRegression | None:
+    """A logistic regression on the log-odds (slope, intercept); None unless it keeps the order."""
+    if len(np.unique(y)) < 2:
+        return None
+    platt = LogisticRegression(C=1e6, max_iter=1000).fit(logit(p), np.asarray(y, dtype=int))
+    return platt if platt.coef_[0, 0] > 0 else None
+
+
+class RecalibratedModel:
+    """A candidate whose probabilities are mapped (Platt) onto the newest settled window's outcomes.
+
+    Used when a candidate ranks well but its probabilities are off on the validation window
+    because the default rate moved since the training months (ar_risk_ml.train,
+    ``recalibrate_on_window``). The ranking, the reasons and the points are the base model's:
+    the map is increasing, so ROC-AUC does not change.
+    """
+
+    def __init__(self, base, platt: LogisticRegression):
+        self.base = base
+        self.platt = platt
+        self.model_type = base.model_type
+        self.features = base.features
+        self.names = base.names
+
+    def params(self) -> dict:
+        return self.base.params() | {"recalibrated_on": "validation window (Platt)"}
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.platt.predict_proba(logit(self.base.predict_proba(X)))[:, 1]
+
+    def risk_contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        return self.base.risk_contributions(X)
+
+    def importances(self) -> pd.Series:
+        return self.base.importances()
+
+    def points_table(self) -> pd.DataFrame:
+        return self.base.points_table()

@@ -12,10 +12,14 @@ Writes, for the as-of date (a rerun replaces that date's rows, so it is idempote
 dbt turns these into the documented marts (models tagged ``scores``: invoice_risk_scores,
 customer_risk_scores, cash_forecast, expected_credit_loss, model_drift, model_card).
 
-Never silently stale: no pd_default champion, features not built for this as-of date, or
-feature columns missing from a champion's signature stop the run with the reason. A
-p_late or p_paid_30d model that was never trained (too little history) leaves its columns
-null, with the reason logged.
+Never silently stale: features not built for this as-of date, or feature columns missing
+from a champion's signature stop the run with the reason. A p_late or p_paid_30d model
+that was never trained (too little history) leaves its columns null, with the reason
+logged. Without a pd_default champion (too little history for a 12-month outcome, or no
+candidate passed the floors) pd_default is the provision matrix's probability to default
+of the document's aging bucket (the accountant's roll rates, ``int_ecl_provision_matrix``),
+model version ``provision_matrix``, said in the log and the model card, so the levels,
+the expected credit loss and the worklist are still published.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ PREDICTION_TABLES = ("invoice_predictions", "model_drift", "model_card")
 REQUIRED_TARGET = "pd_default"  # levels and expected credit loss rest on it
 REASON_COLUMNS = ("reason_code_1", "reason_code_2", "reason_code_3")
 IN_DEFAULT_REASON = "doc_days_past_due"  # the reason shown for a document already in default
+FALLBACK_VERSION = "provision_matrix"  # pd_default's model version when it has no champion
 
 
 @dataclass(frozen=True)
@@ -119,15 +124,53 @@ def _model_card(version, target: str, model_name: str, as_of: dt.date) -> dict:
     }  # fmt: skip
 
 
+def _provision_matrix_pd(con, as_of: dt.date, features: pd.DataFrame) -> np.ndarray:
+    """pd_default without a model: the provision matrix's probability to default of each document's bucket."""
+    rates = con.execute(
+        """
+        select items.invoice_id, matrix.probability_to_default::double as pd
+        from marts.fct_ar_open_items as items
+        inner join intermediate.int_ecl_provision_matrix as matrix
+            on items.aging_bucket = matrix.aging_bucket and items.as_of_date = matrix.as_of_date
+        where items.as_of_date = ?
+        """,
+        [as_of],
+    ).df()
+    found = features[["invoice_id"]].merge(rates, on="invoice_id", how="left").pd
+    if found.isna().any():
+        raise ScoringError(
+            f"the provision matrix has no rate for {int(found.isna().sum())} open documents of {as_of} "
+            "(marts.fct_ar_open_items / intermediate.int_ecl_provision_matrix): run ar_transform for this date"
+        )
+    return found.round(6).to_numpy(float)
+
+
+def _fallback_card(as_of: dt.date, reason: str) -> dict:
+    # every column of a champion's card (the table may be created from this row alone)
+    empty = dict.fromkeys(
+        ("trained_at", "train_start", "validation_start", "validation_end", "validation_rows", "roc_auc", "pr_auc",
+         "ks", "brier", "brier_base_rate", "calibration_error", "top_decile_lift", "threshold", "pay_date_mae_days",
+         "pay_interval_coverage", "f1", "base_rate")
+    )  # fmt: skip
+    return empty | {
+        "as_of_date": as_of, "target": REQUIRED_TARGET, "model_name": TARGETS_BY_NAME[REQUIRED_TARGET].model_name,
+        "model_version": FALLBACK_VERSION, "model_type": FALLBACK_VERSION,
+        "features_used": "aging_bucket", "features_dropped": f"no champion: {reason}"[:2000],
+    }  # fmt: skip
+
+
 def score(settings: Settings, as_of: dt.date, config: ModelConfig | None = None) -> ScoringResult:
     config = config or load_model_config()
-    champions, unscored = {}, {}
+    champions, unscored, fallback = {}, {}, None
     for target in TARGETS:
         try:
             champions[target.name] = load_champion(settings, target.model_name)
         except NoChampionError as exc:
             if target.name == REQUIRED_TARGET:
-                raise
+                fallback = str(exc)
+                log.warning("%s has no champion: scored with the provision matrix's probability to default of "
+                            "each document's aging bucket (%s)", target.name, exc)  # fmt: skip
+                continue
             unscored[target.name] = str(exc)
             log.warning("%s not scored (its columns stay null): %s", target.name, exc)
     con = connect_warehouse(settings)
@@ -169,6 +212,10 @@ def score(settings: Settings, as_of: dt.date, config: ModelConfig | None = None)
             drift.insert(0, "target", name)
             drift.insert(1, "model_version", str(version.version))
             drift_rows.append(drift)
+        if fallback is not None:
+            predictions[REQUIRED_TARGET] = _provision_matrix_pd(con, as_of, features)
+            predictions[f"model_version_{REQUIRED_TARGET}"] = FALLBACK_VERSION
+            cards.append(_fallback_card(as_of, fallback))
         # Already in default: the event the model predicts has happened (not a prediction).
         in_default = features.in_default_at_observation.fillna(0).to_numpy() == 1
         predictions.loc[in_default, REQUIRED_TARGET] = 1.0
@@ -207,6 +254,8 @@ def score(settings: Settings, as_of: dt.date, config: ModelConfig | None = None)
             ", ".join(drift.target[drift.is_alert] + ":" + drift.feature[drift.is_alert]),
         )  # fmt: skip
     versions = {name: str(version.version) for name, (_, version) in champions.items()}
+    if fallback is not None:
+        versions[REQUIRED_TARGET] = FALLBACK_VERSION
     log.info("scored %s open documents of %s customers with %s", len(predictions), predictions.customer_id.nunique(),
              versions)  # fmt: skip
     return ScoringResult(as_of, versions, len(predictions), int(predictions.customer_id.nunique()), alerts, unscored)

@@ -35,7 +35,7 @@ from ar_risk.warehouse import connect_warehouse
 from ar_risk_ml.config import ModelConfig, load_model_config
 from ar_risk_ml.drift import Reference
 from ar_risk_ml.errors import TrainingDataError
-from ar_risk_ml.estimators import ChallengerModel, ScorecardModel
+from ar_risk_ml.estimators import ChallengerModel, RecalibratedModel, ScorecardModel, fit_platt, logit
 from ar_risk_ml.evaluate import best_f1_threshold, calibration_table, evaluate
 from ar_risk_ml.features import describe_dropped, empty_source_tables, select_features
 from ar_risk_ml.packaged import PAY_DAY_QUANTILES, OverdueRiskModel
@@ -211,7 +211,7 @@ def _plots(model_type: str, y: np.ndarray, p: np.ndarray, importances: pd.Series
     return figures
 
 
-def _log_candidate(mlflow, target: Target, candidate, packaged, frames, metrics, window, dropped):
+def _log_candidate(mlflow, target: Target, candidate, packaged, frames, metrics, window, dropped, p_val):
     """One MLflow run per target and candidate; returns the registered version number."""
     from mlflow.models import infer_signature
 
@@ -238,11 +238,11 @@ def _log_candidate(mlflow, target: Target, candidate, packaged, frames, metrics,
         if model_type == "scorecard":
             mlflow.log_table(candidate.points_table(), "points_table.json")
         if target.name == "pd_default":
-            levels = level_table(validation[target.label].to_numpy(int), candidate.predict_proba(validation))
+            levels = level_table(validation[target.label].to_numpy(int), p_val)
             mlflow.log_table(levels, "risk_levels_validation.json")
         mlflow.log_dict(candidate.importances().to_dict(), "importances.json")
-        y, p = validation[target.label].to_numpy(int), candidate.predict_proba(validation)
-        for name, fig in _plots(model_type, y, p, candidate.importances()).items():
+        y = validation[target.label].to_numpy(int)
+        for name, fig in _plots(model_type, y, p_val, candidate.importances()).items():
             mlflow.log_figure(fig, name)
         example = validation[names].astype("float64").head(5)
         signature = infer_signature(example, packaged.predict(None, example))
@@ -257,8 +257,8 @@ def _log_candidate(mlflow, target: Target, candidate, packaged, frames, metrics,
     return str(info.registered_model_version)
 
 
-def _decide(config: ModelConfig, new: dict[str, float], champion: dict[str, float] | None,
-            target: str = "p_late") -> tuple[bool, str]:  # fmt: skip
+def floor_failures(config: ModelConfig, new: dict[str, float], target: str) -> list[str]:
+    """The promotion floors a candidate's validation metrics miss (empty: it passes)."""
     floors, failed = config.floors(target), []
     if new["roc_auc"] < floors["min_roc_auc"]:
         failed.append(f"ROC-AUC {new['roc_auc']:.4f} < floor {floors['min_roc_auc']}")
@@ -266,6 +266,12 @@ def _decide(config: ModelConfig, new: dict[str, float], champion: dict[str, floa
         failed.append(f"calibration error {new['calibration_error']:.4f} > {floors['max_calibration_error']}")
     if new["brier"] >= new["brier_base_rate"]:
         failed.append(f"Brier {new['brier']:.4f} not below the base-rate predictor's {new['brier_base_rate']:.4f}")
+    return failed
+
+
+def _decide(config: ModelConfig, new: dict[str, float], champion: dict[str, float] | None,
+            target: str = "p_late") -> tuple[bool, str]:  # fmt: skip
+    failed = floor_failures(config, new, target)
     if failed:
         return False, "challenger fails the floors: " + "; ".join(failed)
     if champion is None:
@@ -280,6 +286,26 @@ def _decide(config: ModelConfig, new: dict[str, float], champion: dict[str, floa
         True,
         f"challenger beats the champion by {gain:+.4f} ROC-AUC (margin {config.min_auc_gain}) and passes the floors",
     )
+
+
+def recalibrate_on_window(candidate, validation: pd.DataFrame, y_val: np.ndarray, p_val: np.ndarray):
+    """(RecalibratedModel, cross-fitted validation probabilities), or None when it cannot be done.
+
+    The map is fitted on all validation rows (the newest settled window). Its honest
+    metrics come from cross-fitting by time: the older half's map predicts the newer
+    half and the newer half's map the older half, so no row is judged by a map it fitted.
+    """
+    order = np.argsort(validation.observation_date.to_numpy(), kind="stable")
+    halves = order[: len(order) // 2], order[len(order) // 2 :]
+    p_cv = np.empty_like(p_val)
+    for fit_rows, judged_rows in (halves, halves[::-1]):
+        counts = np.bincount(y_val[fit_rows], minlength=2)
+        platt = fit_platt(y_val[fit_rows], p_val[fit_rows]) if counts.min() >= MIN_CLASS_ROWS else None
+        if platt is None:
+            return None
+        p_cv[judged_rows] = platt.predict_proba(logit(p_val[judged_rows]))[:, 1]
+    platt = fit_platt(y_val, p_val)
+    return None if platt is None else (RecalibratedModel(candidate, platt), p_cv)
 
 
 def champion_probability(prediction: pd.DataFrame) -> np.ndarray:
@@ -314,8 +340,25 @@ def train_target(mlflow, client, settings, config: ModelConfig, target: Target, 
     results: dict[str, tuple] = {}
     for candidate in (ScorecardModel(config, features, target.sign), ChallengerModel(config, features, target.sign)):
         _fit_candidate(candidate, target, train, calibration)
-        threshold = best_f1_threshold(calibration[target.label].to_numpy(int), candidate.predict_proba(calibration))
-        metrics = {**evaluate(y_val, candidate.predict_proba(validation), threshold), **backtest}
+        y_cal = calibration[target.label].to_numpy(int)
+        threshold = best_f1_threshold(y_cal, candidate.predict_proba(calibration))
+        p_val = candidate.predict_proba(validation)
+        metrics = {**evaluate(y_val, p_val, threshold), **backtest}
+        failed = floor_failures(config, metrics, target.name)
+        if failed and all(f.startswith("calibration error") for f in failed):
+            # It ranks well but the event rate moved since the training months (a downturn, a
+            # new customer mix): map its probabilities onto the newest settled window, judged
+            # by cross-fitting, rather than leave the target without a model.
+            recalibrated = recalibrate_on_window(candidate, validation, y_val, p_val)
+            if recalibrated is not None:
+                before = metrics["calibration_error"]
+                candidate, p_val = recalibrated
+                threshold = best_f1_threshold(y_cal, candidate.predict_proba(calibration))
+                metrics = {**evaluate(y_val, p_val, threshold), **backtest,
+                           "calibration_error_before_recalibration": before}  # fmt: skip
+                log.info("%s %s: calibration error %.4f out of time; recalibrated on the validation window: "
+                         "%.4f cross-fitted", target.name, candidate.model_type, before,
+                         metrics["calibration_error"])  # fmt: skip
         # Drift reference: the open items this target scores on the training date (observed as
         # the daily scoring observes them); the validation rows when there are none.
         reference = Reference.from_population(
@@ -325,13 +368,16 @@ def train_target(mlflow, client, settings, config: ModelConfig, target: Target, 
         reason_codes = config.reason_codes if target.name == REASONS_TARGET else 0
         packaged = OverdueRiskModel(candidate, reference, names, reason_codes, target.name, pay_days)
         version = _log_candidate(
-            mlflow, target, candidate, packaged, (train, calibration, validation), metrics, window, dropped
+            mlflow, target, candidate, packaged, (train, calibration, validation), metrics, window, dropped, p_val
         )
         results[candidate.model_type] = (version, metrics)
         log.info("%s %s -> version %s: %s", target.name, candidate.model_type, version,
                  json.dumps(metrics, default=float))  # fmt: skip
 
-    best_type = max(results, key=lambda t: results[t][1]["roc_auc"])
+    # The challenger: the candidate with the best ROC-AUC among those that pass the floors (a
+    # better-ranking candidate whose probabilities are off cannot be promoted; the other may).
+    passing = [t for t in results if not floor_failures(config, results[t][1], target.name)]
+    best_type = max(passing or results, key=lambda t: results[t][1]["roc_auc"])
     new_version, new_metrics = results[best_type]
     client.set_registered_model_alias(target.model_name, CHALLENGER, new_version)
     current = champion_version(client, target.model_name)
@@ -350,6 +396,12 @@ def train_target(mlflow, client, settings, config: ModelConfig, target: Target, 
             mlflow.log_metrics({f"{target.name}_champion_{k}": v for k, v in champion_metrics.items()
                                 if np.isfinite(v)})  # fmt: skip
     promoted, decision = _decide(config, new_metrics, champion_metrics, target.name)
+    if "calibration_error_before_recalibration" in new_metrics:
+        decision += (
+            f" (probabilities recalibrated on the validation window: calibration error "
+            f"{new_metrics['calibration_error_before_recalibration']:.4f} out of time, "
+            f"{new_metrics['calibration_error']:.4f} cross-fitted)"
+        )
     if note:
         decision = note + decision.replace("no champion yet", "judged on the floors alone")
     if promoted:
