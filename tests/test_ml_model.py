@@ -32,6 +32,7 @@ from ar_risk_ml.train import _decide, load_training_frame, recalibrate_on_window
 
 from ar_risk.demo.generator import generate
 from ar_risk.extract.landing import load_landing
+from ar_risk.summary import model_lines
 from ar_risk.transform.dbt import build, build_score_marts, build_training_features
 
 from conftest import settings_for
@@ -310,6 +311,12 @@ def test_without_a_pd_default_champion_the_provision_matrix_scores_and_the_marts
     marts = _query(copy, "select count(*) as n, count(risk_level) as levels, sum(expected_loss_rc) as ecl "
                          "from marts.invoice_risk_scores where as_of_date = ?", [AS_OF])  # fmt: skip
     assert marts.n[0] == result.invoices == marts.levels[0] and marts.ecl[0] > 0
+    con = duckdb.connect(str(copy.warehouse_path), read_only=True)
+    try:
+        lines = model_lines(con, AS_OF)  # the run summary's model line (it failed on the empty metrics)
+    finally:
+        con.close()
+    assert "pd_default provision_matrix (no trained model yet" in lines[0], lines
 
 
 def test_features_that_do_not_match_the_signature_are_a_clear_error(trained, tmp_path):

@@ -22,7 +22,7 @@ def _report_line(settings: Settings, as_of) -> str:
     return f"  health report   {dated}   (also .en.html; ar_health_latest.*.html is the current one)"
 
 
-def _model_lines(con, as_of) -> list[str]:
+def model_lines(con, as_of) -> list[str]:
     """The scoring model and its risk levels, when the publication holds the model marts."""
     rows = con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()
     tables = {name for (name,) in rows}
@@ -43,6 +43,9 @@ def _model_lines(con, as_of) -> list[str]:
         "Risk models 风险模型: "
         + "; ".join(
             f"{target} v{version} ({model_type}, validation ROC-AUC {float(auc):.3f})"
+            if auc is not None
+            # no champion yet: pd_default comes from the provision matrix (ar_risk_ml.score)
+            else f"{target} {version} (no trained model yet 尚无训练模型)"
             for target, version, model_type, auc in cards
         ),
         "  Open invoices by risk level (pd_default) 未清单据风险等级（违约概率）: "
@@ -149,7 +152,7 @@ def render_summary(settings: Settings) -> str:
                GROUP BY risk_grade ORDER BY min(rfa_total_score) DESC""",
             [as_of],
         ).fetchall()
-        model = _model_lines(con, as_of)
+        model = model_lines(con, as_of)
         quality = _quarantine_lines(con)
         collections = _collection_lines(con, as_of, totals[4] or settings.reporting_currency)
     finally:

@@ -167,7 +167,7 @@ def score(settings: Settings, as_of: dt.date, config: ModelConfig | None = None)
             champions[target.name] = load_champion(settings, target.model_name)
         except NoChampionError as exc:
             if target.name == REQUIRED_TARGET:
-                fallback = str(exc)
+                fallback = str(exc).split(": run the")[0]  # the advice of NoChampionError does not apply here
                 log.warning("%s has no champion: scored with the provision matrix's probability to default of "
                             "each document's aging bucket (%s)", target.name, exc)  # fmt: skip
                 continue

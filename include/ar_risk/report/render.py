@@ -431,7 +431,7 @@ def _model_section(model: dict | None, lang: str) -> Section:
         (t("brier", lang), fmt_number(card.get("brier"), lang, 4)),
         (t("calibration_error", lang), fmt_number(card.get("calibration_error"), lang, 4)),
         (t("validation_window", lang), f"{_date(card.get('validation_start'))} – {_date(card.get('validation_end'))}"),
-        (t("trained_at", lang), str(card.get("trained_at"))[:19]),
+        (t("trained_at", lang), t("na", lang) if _missing(card.get("trained_at")) else str(card["trained_at"])[:19]),
     ]
     drift = model["drift"]
     if drift is None:
