@@ -15,12 +15,13 @@
 --     (a pre-due invoice under prevention_min_risk_level);
 --   - priority_points = pd_default x open amount x severity weight of the
 --     document's own stage by days past due (an escalation changes the action,
---     not the weight): the amount expected to go into default, weighted by
---     the stage (the shipped weights are 1 up to 90 days and near 0 after:
+--     not the weight): the amount expected to newly go into default, weighted
+--     by the stage (the shipped weights are 1 up to 90 days and 0 after:
 --     pd_default already prices the stage, and a document in default cannot
---     newly default; its chase is the legal / agency track): its share
---     of the worklist row's priority score; expected_loss_rc is the document's
---     expected credit loss (pd_default x lgd x open amount, invoice_risk_scores).
+--     newly default; its chase is the legal / agency track, ordered by overdue
+--     amount after the rows that can still go bad): its share of the worklist
+--     row's priority score; expected_loss_rc is the document's expected credit
+--     loss (pd_default x lgd x open amount, invoice_risk_scores).
 with
 
 params as (

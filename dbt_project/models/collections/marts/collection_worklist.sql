@@ -2,7 +2,8 @@
 -- the as-of date (docs/collections.md). Built from int_collection_items:
 --   priority_score = sum over the row's invoices of
 --       pd_default x open amount (reporting currency) x severity weight of the stage
---   worklist_rank  = 1 for the highest priority score (ties: customer_id, action_code)
+--   worklist_rank  = 1 for the highest priority score (ties, e.g. rows of documents in
+--                    default only, which score 0: the larger overdue amount, then customer_id, action_code)
 -- The contact is planned for the first day after the as-of date, or later when
 --   - the action follows the customer's payment habit (reminder pay_habit_lead_days before the habit day),
 --   - the customer's weekly contact cap (contact_policies by tier) is used up,
@@ -107,7 +108,8 @@ final as (
         contact_windows.action_code,
         cast(row_number() over (
             order by
-                contact_windows.priority_score desc, contact_windows.customer_id asc, contact_windows.action_code asc
+                contact_windows.priority_score desc, contact_windows.overdue_amount_rc desc,
+                contact_windows.customer_id asc, contact_windows.action_code asc
         ) as integer) as worklist_rank,
         -- attributes
         contact_windows.customer_name,
