@@ -48,6 +48,9 @@ REQUIRED_TARGET = "pd_default"  # levels and expected credit loss rest on it
 REASON_COLUMNS = ("reason_code_1", "reason_code_2", "reason_code_3")
 IN_DEFAULT_REASON = "doc_days_past_due"  # the reason shown for a document already in default
 FALLBACK_VERSION = "provision_matrix"  # pd_default's model version when it has no champion
+# The validation metrics a model card carries (MLflow metric names).
+CARD_METRICS = ("roc_auc", "pr_auc", "ks", "brier", "brier_base_rate", "calibration_error", "top_decile_lift",
+                "threshold", "pay_date_mae_days", "pay_interval_coverage")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -114,9 +117,7 @@ def _model_card(version, target: str, model_name: str, as_of: dt.date) -> dict:
         "train_start": params.get("train_start"), "validation_start": params.get("validation_start"),
         "validation_end": params.get("validation_end"),
         "validation_rows": int(float(params.get("validation_rows", 0))),
-        **{k: metrics.get(k) for k in ("roc_auc", "pr_auc", "ks", "brier", "brier_base_rate", "calibration_error",
-                                       "top_decile_lift", "threshold", "pay_date_mae_days",
-                                       "pay_interval_coverage")},
+        **{k: metrics.get(k) for k in CARD_METRICS},
         # older versions (one target) named these f1_late and late_share
         "f1": metrics.get("f1_late"), "base_rate": metrics.get("late_share"),
         "features_used": tags.get("features_used", ",".join(params.get("features", "").split())),
@@ -148,9 +149,8 @@ def _provision_matrix_pd(con, as_of: dt.date, features: pd.DataFrame) -> np.ndar
 def _fallback_card(as_of: dt.date, reason: str) -> dict:
     # every column of a champion's card (the table may be created from this row alone)
     empty = dict.fromkeys(
-        ("trained_at", "train_start", "validation_start", "validation_end", "validation_rows", "roc_auc", "pr_auc",
-         "ks", "brier", "brier_base_rate", "calibration_error", "top_decile_lift", "threshold", "pay_date_mae_days",
-         "pay_interval_coverage", "f1", "base_rate")
+        ("trained_at", "train_start", "validation_start", "validation_end", "validation_rows", "f1", "base_rate",
+         *CARD_METRICS)
     )  # fmt: skip
     return empty | {
         "as_of_date": as_of, "target": REQUIRED_TARGET, "model_name": TARGETS_BY_NAME[REQUIRED_TARGET].model_name,
@@ -169,7 +169,7 @@ def score(settings: Settings, as_of: dt.date, config: ModelConfig | None = None)
             if target.name == REQUIRED_TARGET:
                 fallback = str(exc).split(": run the")[0]  # the advice of NoChampionError does not apply here
                 log.warning("%s has no champion: scored with the provision matrix's probability to default of "
-                            "each document's aging bucket (%s)", target.name, exc)  # fmt: skip
+                            "each document's aging bucket (%s)", target.name, fallback)  # fmt: skip
                 continue
             unscored[target.name] = str(exc)
             log.warning("%s not scored (its columns stay null): %s", target.name, exc)
