@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -23,6 +24,33 @@ from ar_risk.config import Settings, load_settings
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY_LANDING = FIXTURES / "landing_tiny"
 AR_RISK = str(Path(sys.executable).with_name("ar-risk"))
+
+
+# The slowest modules first (measured, docs/benchmarks.md), so that the two pytest-xdist
+# workers of `make test` end together: each module runs whole on one worker (--dist
+# loadscope), and the scheduler hands modules out in this order.
+SLOW_MODULES_FIRST = (
+    "test_ml_model.py",
+    "test_failures.py",
+    "test_collections_backtest.py",
+    "test_dbt_postgres.py",
+    "test_end_to_end.py",
+    "test_bad_inputs_operations.py",
+    "test_required_tables_only.py",
+    "test_deployment_celery.py",
+    "test_deployment_mlflow.py",
+    "test_bad_inputs.py",
+    "test_collections.py",
+    "test_lint.py",
+    "test_extract_database.py",
+    "test_report.py",
+    "test_score_marts.py",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    rank = {name: i for i, name in enumerate(SLOW_MODULES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a module's own order stays
 
 
 def settings_for(home: Path, **overrides: str) -> Settings:
@@ -52,14 +80,39 @@ def ar_risk(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([AR_RISK, *args], env=environment, capture_output=True, text=True, check=False)
 
 
+def _build_demo(home: Path) -> str:
+    proc = ar_risk(home, "demo", "--scale", "XS", "--seed", "11")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def _copy_home(source: Path, target: Path) -> None:
+    """A copy of a built AR_HOME that runs on its own (its airflow.cfg is pointed at the copy
+    by ar_risk.runner.prepare_airflow on the next run, as for any copied or moved home)."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("run.lock"))
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> tuple[Settings, str]:
     """`ar-risk demo` (XS, seed 11) through the real DAGs, once per session: (settings, stdout).
 
-    The slowest fixture of the suite (about a minute, most of it Airflow start-up); the end-to-end
-    tests and the report tests share it. Tests that change its home say so.
+    The slowest fixture of the suite (two to three minutes: Airflow start-up, the build and
+    the first training); the end-to-end, report, backtest, failure and deployment tests share it.
+    Tests that change its home say so. Under pytest-xdist (`make test` runs two workers) the
+    first worker that needs it builds it once, under a file lock, and every worker gets a copy
+    of its own, so one worker's changes never reach another's tests.
     """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
     home = tmp_path_factory.mktemp("demo_home")
-    proc = ar_risk(home, "demo", "--scale", "XS", "--seed", "11")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return settings_for(home), proc.stdout
+    if not worker:
+        return settings_for(home), _build_demo(home)
+    shared = tmp_path_factory.getbasetemp().parent / "demo_home_shared"
+    with open(f"{shared}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "stdout.txt").exists():
+            stdout = _build_demo(shared / "home")
+            (shared / "stdout.txt").write_text(stdout)
+    home.rmdir()
+    _copy_home(shared / "home", home)
+    # what the command printed, as if it had run in this copy (it names files of its home)
+    return settings_for(home), (shared / "stdout.txt").read_text().replace(str(shared / "home"), str(home))

@@ -346,3 +346,25 @@ def test_a_stale_lock_file_of_a_dead_process_does_not_block(tmp_path):
     (settings.home / "run.lock").write_text('{"pid": 999999, "host": "gone", "as_of_date": "2026-03-30"}')
     with run_lock(settings, AS_OF, command="ar-risk run") as lock_path:
         assert f'"pid": {os.getpid()}' in lock_path.read_text()
+
+
+def test_a_copied_home_runs_airflow_on_its_own_metadata_not_the_original(tmp_path):
+    """airflow.cfg holds the first home's absolute paths; a copy of the home is pointed at its own."""
+    original = tmp_path / "first" / "airflow"
+    original.mkdir(parents=True)
+    (original / "airflow.cfg").write_text(
+        f"[core]\ndags_folder = {original}/dags\n[database]\nsql_alchemy_conn = sqlite:///{original}/airflow.db\n"
+        f"[logging]\nbase_log_folder = {original}/logs\n[api]\nbase_url = http://localhost:8080\n"
+    )
+    copy = tmp_path / "second" / "airflow"
+    shutil.copytree(original, copy)
+    assert runner.follow_moved_airflow_home(copy)
+    text = (copy / "airflow.cfg").read_text()
+    assert str(original) not in text
+    assert f"sql_alchemy_conn = sqlite:///{copy}/airflow.db" in text and f"base_log_folder = {copy}/logs" in text
+    assert f"dags_folder = {copy}/dags" in text and "base_url = http://localhost:8080" in text
+    assert not runner.follow_moved_airflow_home(copy)  # already its own: left as is
+    assert not runner.follow_moved_airflow_home(original)
+    # a metadata database elsewhere (a deployment's PostgreSQL) is never touched
+    (copy / "airflow.cfg").write_text("[database]\nsql_alchemy_conn = postgresql://airflow@db/airflow\n")
+    assert not runner.follow_moved_airflow_home(copy)

@@ -129,9 +129,11 @@ def test_scorecard_points_are_monotonic_within_each_feature(trained):
 
 def test_retraining_reproduces_the_metrics_and_keeps_the_champions(trained):
     settings, first, _ = trained
-    again = train_and_promote(settings, AS_OF)
+    # one target (the one that drives levels, ECL and the worklist): the three share the code path,
+    # and retraining all three cost three minutes of the suite
+    again = train_and_promote(settings, AS_OF, targets=("pd_default",))
     client = use_mlflow(settings)
-    for target in TARGETS:
+    for target in [TARGETS_BY_NAME["pd_default"]]:
         before, after = first.targets[target.name], again.targets[target.name]
         for model_type in CANDIDATES:
             assert after.metrics[model_type] == pytest.approx(before.metrics[model_type], rel=1e-9)

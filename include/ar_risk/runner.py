@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import re
 import subprocess
@@ -24,6 +25,7 @@ from ar_risk.redact import redact
 
 PIPELINE: tuple[str, ...] = ("ar_extract", "ar_transform", "ar_score", "ar_publish")
 RETRAIN_DAG = "ar_retrain"
+log = logging.getLogger(__name__)
 
 
 class PipelineError(RuntimeError):
@@ -73,9 +75,33 @@ def _airflow(settings: Settings, *args: str, log_file: Path | None = None) -> su
     return proc
 
 
+_CFG_SQLITE = re.compile(r"^sql_alchemy_conn = sqlite:///(?P<home>.+)/airflow\.db$", re.MULTILINE)
+
+
+def follow_moved_airflow_home(airflow_home: Path) -> bool:
+    """Point a copied or moved home's airflow.cfg at its own files; True when it was rewritten.
+
+    Airflow writes absolute paths (metadata database, DAG and log folders) into airflow.cfg on
+    its first start and reads them from there afterwards, so a copy of AR_HOME would otherwise
+    record its runs in the original's SQLite file, or fail once the original is gone.
+    """
+    cfg = airflow_home / "airflow.cfg"
+    if not cfg.exists():
+        return False
+    text = cfg.read_text()
+    match = _CFG_SQLITE.search(text)
+    if match is None or Path(match["home"]) == airflow_home:
+        return False  # a database of its own (PostgreSQL, a deployment) or already this home's
+    old = match["home"]
+    cfg.write_text(text.replace(f"{old}/", f"{airflow_home}/").replace(f"= {old}\n", f"= {airflow_home}\n"))
+    log.info("airflow.cfg named %s (a copied or moved home): now %s", old, airflow_home)
+    return True
+
+
 def prepare_airflow(settings: Settings) -> None:
     """Create or upgrade the metadata database and the one-slot warehouse pool."""
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    follow_moved_airflow_home(settings.airflow_home)
     log_dir = settings.home / "logs"
     proc = _airflow(settings, "db", "migrate", log_file=log_dir / "airflow_db_migrate.log")
     if proc.returncode != 0:
