@@ -41,6 +41,7 @@ SLOW_MODULES_FIRST = (
     "test_deployment_mlflow.py",
     "test_bad_inputs.py",
     "test_collections.py",
+    "test_large_amounts.py",
     "test_lint.py",
     "test_extract_database.py",
     "test_report.py",

@@ -102,9 +102,12 @@ credit_limits as (
         credit_limits.customer_id,
         credit_limits.valid_from,
         credit_limits.valid_to,
+        -- the product in DECIMAL(38): a 100-million limit times an 8-decimal rate overflowed
+        -- DECIMAL(18) at scale L (macro to_reporting_currency)
         cast(
-            credit_limits.credit_limit
-            * {{ fx_rate_to_reporting('fx_rates', 'credit_limits.currency') }} as decimal(38, 2)
+            {{ to_reporting_currency(
+                'credit_limits.credit_limit', fx_rate_to_reporting('fx_rates', 'credit_limits.currency')
+            ) }} as decimal(38, 2)
         ) as credit_limit_rc
     from {{ ref('stg_erp__credit_limits') }} as credit_limits
     left join {{ ref('int_fx_rates_ranged') }} as fx_rates
