@@ -200,7 +200,10 @@ def test_a_first_training_that_fails_does_not_stop_the_run(tmp_path, monkeypatch
 
     def run_dag(s, dag_id, as_of):
         if dag_id == runner.RETRAIN_DAG:
-            raise runner.PipelineError("DAG ar_retrain failed for as_of_date 2026-03-30: TrainingDataError: ...")
+            raise runner.PipelineError(
+                "DAG ar_retrain failed for as_of_date 2026-03-30: TrainingDataError: ...",
+                error_class="TrainingDataError",
+            )
         ran.append(dag_id)
         return runner.DagRunResult(dag_id, 0.0, tmp_path)
 
@@ -212,6 +215,50 @@ def test_a_first_training_that_fails_does_not_stop_the_run(tmp_path, monkeypatch
     assert ran == list(runner.PIPELINE) and [r.dag_id for r in results] == list(runner.PIPELINE)
     warning = next(line for line in said if "warning:" in line)
     assert "TrainingDataError" in warning and "provision matrix" in warning
+
+
+@pytest.mark.parametrize(
+    ("error_class", "cause"),
+    [
+        (None, "sqlite3.OperationalError: database is locked"),  # Airflow's metadata: the machine
+        ("ModelConfigError", "ModelConfigError: model_config.yml: missing key training.history_months"),
+    ],
+)
+def test_a_first_training_that_fails_on_anything_but_its_data_stops_the_run(tmp_path, monkeypatch, error_class, cause):
+    """Only a training data error lets the run go on to score; a fault is not hidden behind the fallback."""
+    settings = settings_for(tmp_path / "ar_home")
+    ran: list[str] = []
+
+    def run_dag(s, dag_id, as_of):
+        ran.append(dag_id)
+        if dag_id == runner.RETRAIN_DAG:
+            raise runner.PipelineError(f"DAG ar_retrain failed for as_of_date 2026-03-30: {cause}", error_class)
+        return runner.DagRunResult(dag_id, 0.0, tmp_path)
+
+    monkeypatch.setattr(runner, "prepare_airflow", lambda s: None)
+    monkeypatch.setattr(runner, "has_champion", lambda s: False)
+    monkeypatch.setattr(runner, "run_dag", run_dag)
+    with pytest.raises(runner.PipelineError, match=cause):
+        runner.run_pipeline(settings, AS_OF, echo=lambda *a: None)
+    assert ran == ["ar_extract", "ar_transform", runner.RETRAIN_DAG]  # nothing scored or published
+
+
+def test_a_failed_dag_run_names_the_data_error_class_of_its_task(tmp_path, monkeypatch):
+    settings = settings_for(tmp_path / "ar_home")
+    outputs = {
+        "data": FAILED_TASK_OUTPUT.replace("LandingError: erp_invoices", "TrainingDataError: pd_default"),
+        "fault": "Traceback (most recent call last):\nsqlite3.OperationalError: database is locked\n"
+        "2026-12-01T21:34:58.752716Z [info     ] DagRun Finished: dag_id=ar_retrain, state=failed, run_id=m\n",
+    }
+    for kind, expected in (("data", "TrainingDataError"), ("fault", None)):
+        monkeypatch.setattr(
+            runner,
+            "_airflow",
+            lambda s, *a, log_file=None, out=outputs[kind]: subprocess.CompletedProcess(a, 1, out, ""),
+        )
+        with pytest.raises(runner.PipelineError) as failed:
+            runner.run_dag(settings, runner.RETRAIN_DAG, AS_OF)
+        assert failed.value.error_class == expected, kind
 
 
 # ---- 8. error messages a person can act on ------------------------------------------------

@@ -28,7 +28,14 @@ from ar_risk_ml.features import select_features
 from ar_risk_ml.registry import CHAMPION, load_champion, use_mlflow
 from ar_risk_ml.score import ScoringError, score
 from ar_risk_ml.targets import TARGETS, TARGETS_BY_NAME
-from ar_risk_ml.train import _decide, load_training_frame, recalibrate_on_window, split_by_time, train_and_promote
+from ar_risk_ml.train import (
+    _decide,
+    floor_failures,
+    load_training_frame,
+    recalibrate_on_window,
+    split_by_time,
+    train_and_promote,
+)
 
 from ar_risk.demo.generator import generate
 from ar_risk.extract.landing import load_landing
@@ -203,6 +210,19 @@ def test_promotion_gates():
     assert _decide(stricter, good, None, "p_late")[0]
     promoted, why = _decide(stricter, good, None, "pd_default")
     assert not promoted and "ROC-AUC 0.8400 < floor 0.9" in why
+
+
+def test_floor_failures_are_keyed_by_floor():
+    good = {"roc_auc": 0.84, "calibration_error": 0.02, "brier": 0.15, "brier_base_rate": 0.22}
+    assert floor_failures(CONFIG, good, "p_late") == {}
+    # only the calibration floor: the case train_target recalibrates on the newest window
+    assert set(floor_failures(CONFIG, {**good, "calibration_error": 0.09}, "p_late")) == {"max_calibration_error"}
+    failed = floor_failures(CONFIG, {**good, "roc_auc": 0.70, "calibration_error": 0.09, "brier": 0.3}, "p_late")
+    assert set(failed) == {"min_roc_auc", "max_calibration_error", "brier_below_base_rate"}
+    assert failed["min_roc_auc"] == "ROC-AUC 0.7000 < floor 0.75"
+    # the decision uses the failures it is given, as train_target passes them
+    promoted, why = _decide(CONFIG, good, None, "p_late", {"min_roc_auc": "ROC-AUC 0.7000 < floor 0.75"})
+    assert not promoted and why == "challenger fails the floors: ROC-AUC 0.7000 < floor 0.75"
 
 
 class _Shifted:

@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ar_risk_ml.errors import TrainingDataError
+
 from ar_risk.config import WAREHOUSE_POOL, Settings
 from ar_risk.redact import redact
 
@@ -29,7 +31,16 @@ log = logging.getLogger(__name__)
 
 
 class PipelineError(RuntimeError):
-    """A DAG run did not succeed."""
+    """A DAG run did not succeed.
+
+    ``error_class``: the name of the data error the failed task raised (e.g.
+    ``TrainingDataError``), from the AirflowFailException that tasks.fail_fast_on_data_errors
+    raises; None when the run failed otherwise (a crash, a lock, a full disk: infrastructure).
+    """
+
+    def __init__(self, message: str, error_class: str | None = None):
+        super().__init__(message)
+        self.error_class = error_class
 
 
 @dataclass(frozen=True)
@@ -148,6 +159,13 @@ def _task_error(lines: list[str]) -> str | None:
     return None
 
 
+def _task_error_class(output: str) -> str | None:
+    """The class name of the data error the task failed on ("<ErrorClass>: <message>"), if it did."""
+    message = _task_error(output.splitlines())
+    found = re.match(r"(\w+): ", message) if message else None
+    return found.group(1) if found else None
+
+
 def _root_cause(output: str) -> str:
     """The task's own error message, else the last exception line of a failed run."""
     lines = output.splitlines()
@@ -173,12 +191,14 @@ def run_dag(settings: Settings, dag_id: str, as_of: dt.date) -> DagRunResult:
     seconds = time.monotonic() - started
     state = _run_state(proc.stdout + proc.stderr)
     if proc.returncode != 0 or state not in (None, "success"):
+        output = proc.stdout + proc.stderr
         raise PipelineError(
             redact(
                 f"DAG {dag_id} failed for as_of_date {as_of} (state={state}).\n"
-                f"  cause: {_root_cause(proc.stdout + proc.stderr)}\n"
+                f"  cause: {_root_cause(output)}\n"
                 f"  full log: {log_path}"
-            )
+            ),
+            error_class=_task_error_class(output),
         )
     return DagRunResult(dag_id=dag_id, seconds=seconds, log_path=log_path)
 
@@ -215,6 +235,8 @@ def _run_chain(settings: Settings, as_of: dt.date, *, echo, train_first_champion
             try:
                 result = run_dag(settings, RETRAIN_DAG, as_of)
             except PipelineError as exc:
+                if exc.error_class != TrainingDataError.__name__:
+                    raise  # a fault of the machine or the setup, not the data: scoring would hide it
                 # Too little history for a model is no reason to publish nothing: scoring falls back to
                 # the provision matrix (ar_risk_ml.score) and says so; the next run tries to train again.
                 echo(f"  warning: {exc}\n  scoring goes on without a pd_default model: the provision matrix's "

@@ -283,23 +283,36 @@ def _log_candidate(mlflow, target: Target, candidate, packaged, frames, metrics,
     return str(info.registered_model_version)
 
 
-def floor_failures(config: ModelConfig, new: dict[str, float], target: str) -> list[str]:
-    """The promotion floors a candidate's validation metrics miss (empty: it passes)."""
-    floors, failed = config.floors(target), []
+# The promotion floors, by the name floor_failures keys its result with.
+CALIBRATION_FLOOR = "max_calibration_error"
+
+
+def floor_failures(config: ModelConfig, new: dict[str, float], target: str) -> dict[str, str]:
+    """The promotion floors a candidate's validation metrics miss: floor name -> why (empty: it passes).
+
+    Names: ``min_roc_auc``, ``max_calibration_error`` (the floors of model_config.yml) and
+    ``brier_below_base_rate``.
+    """
+    floors, failed = config.floors(target), {}
     if new["roc_auc"] < floors["min_roc_auc"]:
-        failed.append(f"ROC-AUC {new['roc_auc']:.4f} < floor {floors['min_roc_auc']}")
+        failed["min_roc_auc"] = f"ROC-AUC {new['roc_auc']:.4f} < floor {floors['min_roc_auc']}"
     if new["calibration_error"] > floors["max_calibration_error"]:
-        failed.append(f"calibration error {new['calibration_error']:.4f} > {floors['max_calibration_error']}")
+        failed[CALIBRATION_FLOOR] = (
+            f"calibration error {new['calibration_error']:.4f} > {floors['max_calibration_error']}"
+        )
     if new["brier"] >= new["brier_base_rate"]:
-        failed.append(f"Brier {new['brier']:.4f} not below the base-rate predictor's {new['brier_base_rate']:.4f}")
+        failed["brier_below_base_rate"] = (
+            f"Brier {new['brier']:.4f} not below the base-rate predictor's {new['brier_base_rate']:.4f}"
+        )
     return failed
 
 
 def _decide(config: ModelConfig, new: dict[str, float], champion: dict[str, float] | None,
-            target: str = "p_late") -> tuple[bool, str]:  # fmt: skip
-    failed = floor_failures(config, new, target)
+            target: str = "p_late", failed: dict[str, str] | None = None) -> tuple[bool, str]:  # fmt: skip
+    """(promote?, why); ``failed``: the candidate's floor_failures when already known."""
+    failed = floor_failures(config, new, target) if failed is None else failed
     if failed:
-        return False, "challenger fails the floors: " + "; ".join(failed)
+        return False, "challenger fails the floors: " + "; ".join(failed.values())
     if champion is None:
         return True, "no champion yet; challenger passes the floors"
     gain = new["roc_auc"] - champion["roc_auc"]
@@ -371,7 +384,7 @@ def train_target(mlflow, client, settings, config: ModelConfig, target: Target, 
         p_val = candidate.predict_proba(validation)
         metrics = {**evaluate(y_val, p_val, threshold), **backtest}
         failed = floor_failures(config, metrics, target.name)
-        if failed and all(f.startswith("calibration error") for f in failed):
+        if set(failed) == {CALIBRATION_FLOOR}:
             # It ranks well but the event rate moved since the training months (a downturn, a
             # new customer mix): map its probabilities onto the newest settled window, judged
             # by cross-fitting, rather than leave the target without a model.
@@ -382,6 +395,7 @@ def train_target(mlflow, client, settings, config: ModelConfig, target: Target, 
                 threshold = best_f1_threshold(y_cal, candidate.predict_proba(calibration))
                 metrics = {**evaluate(y_val, p_val, threshold), **backtest,
                            "calibration_error_before_recalibration": before}  # fmt: skip
+                failed = floor_failures(config, metrics, target.name)
                 log.info("%s %s: calibration error %.4f out of time; recalibrated on the validation window: "
                          "%.4f cross-fitted", target.name, candidate.model_type, before,
                          metrics["calibration_error"])  # fmt: skip
@@ -396,15 +410,15 @@ def train_target(mlflow, client, settings, config: ModelConfig, target: Target, 
         version = _log_candidate(
             mlflow, target, candidate, packaged, (train, calibration, validation), metrics, window, dropped, p_val
         )
-        results[candidate.model_type] = (version, metrics)
+        results[candidate.model_type] = (version, metrics, failed)
         log.info("%s %s -> version %s: %s", target.name, candidate.model_type, version,
                  json.dumps(metrics, default=float))  # fmt: skip
 
     # The challenger: the candidate with the best ROC-AUC among those that pass the floors (a
     # better-ranking candidate whose probabilities are off cannot be promoted; the other may).
-    passing = [t for t in results if not floor_failures(config, results[t][1], target.name)]
+    passing = [t for t in results if not results[t][2]]
     best_type = max(passing or results, key=lambda t: results[t][1]["roc_auc"])
-    new_version, new_metrics = results[best_type]
+    new_version, new_metrics, new_failed = results[best_type]
     client.set_registered_model_alias(target.model_name, CHALLENGER, new_version)
     current = champion_version(client, target.model_name)
     champion_metrics, note = None, ""
@@ -421,7 +435,7 @@ def train_target(mlflow, client, settings, config: ModelConfig, target: Target, 
             champion_metrics = evaluate(y_val, p_champion, new_metrics["threshold"])
             mlflow.log_metrics({f"{target.name}_champion_{k}": v for k, v in champion_metrics.items()
                                 if np.isfinite(v)})  # fmt: skip
-    promoted, decision = _decide(config, new_metrics, champion_metrics, target.name)
+    promoted, decision = _decide(config, new_metrics, champion_metrics, target.name, new_failed)
     if "calibration_error_before_recalibration" in new_metrics:
         decision += (
             f" (probabilities recalibrated on the validation window: calibration error "
@@ -434,13 +448,15 @@ def train_target(mlflow, client, settings, config: ModelConfig, target: Target, 
         client.set_registered_model_alias(target.model_name, CHAMPION, new_version)
     champion_now = new_version if promoted else (current.version if current else "")
     retrain_run = mlflow.active_run()
-    for version, _ in results.values():
+    for version, _, _ in results.values():
         client.set_model_version_tag(target.model_name, version, "target", target.name)
         if retrain_run is not None:
             client.set_model_version_tag(target.model_name, version, "retrain_run_id", retrain_run.info.run_id)
     client.set_model_version_tag(target.model_name, new_version, "promotion_decision", decision)
     log.info("%s promotion: %s", target.name, decision)
-    metrics_out = {t: m for t, (_, m) in results.items()} | ({"champion": champion_metrics} if champion_metrics else {})
+    metrics_out = {t: m for t, (_, m, _) in results.items()} | (
+        {"champion": champion_metrics} if champion_metrics else {}
+    )
     return TargetResult(target.name, str(champion_now), new_version, promoted, decision, metrics_out, names, dropped)
 
 
