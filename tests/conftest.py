@@ -111,8 +111,12 @@ def demo_run(tmp_path_factory) -> tuple[Settings, str]:
     with open(f"{shared}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (shared / "stdout.txt").exists():
-            stdout = _build_demo(shared / "home")
-            (shared / "stdout.txt").write_text(stdout)
+            # built aside and moved into place whole: a build that failed or timed out leaves
+            # nothing half-made for the next worker, which then builds afresh
+            building = shared / f"building-{worker}-{os.getpid()}"
+            stdout = _build_demo(building)
+            building.rename(shared / "home")
+            (shared / "stdout.txt").write_text(stdout.replace(str(building), str(shared / "home")))
     home.rmdir()
     _copy_home(shared / "home", home)
     # what the command printed, as if it had run in this copy (it names files of its home)
