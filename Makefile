@@ -38,9 +38,10 @@ demo: install  ## generate demo ERP/CRM data, run the real Airflow DAGs, print t
 run: install  ## run the DAGs on $$AR_LANDING_DIR for $$AR_AS_OF (default today)
 	$(VENV_BIN)/ar-risk run
 
-# Two pytest-xdist workers on the 2-core machine; each test module runs whole on one
-# worker (its module fixtures are built once). TEST_WORKERS=0 runs in one process.
-TEST_WORKERS ?= 2
+# TEST_WORKERS=2: two pytest-xdist workers, each test module whole on one worker (its module
+# fixtures built once). One process (0) until a whole two-worker run has passed on an idle
+# machine (docs/decisions.md, "Two test workers, one demo build").
+TEST_WORKERS ?= 0
 
 test: install  ## the whole test suite: lint, unit, dbt, end to end through Airflow
 	$(VENV_BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=25

@@ -101,11 +101,11 @@ def follow_moved_airflow_home(airflow_home: Path) -> bool:
         return False
     text = cfg.read_text()
     match = _CFG_SQLITE.search(text)
-    if match is None or Path(match["home"]) == airflow_home:
+    if match is None or Path(match["home"]).resolve() == airflow_home.resolve():
         return False  # a database of its own (PostgreSQL, a deployment) or already this home's
-    old = match["home"]
-    cfg.write_text(text.replace(f"{old}/", f"{airflow_home}/").replace(f"= {old}\n", f"= {airflow_home}\n"))
-    log.info("airflow.cfg named %s (a copied or moved home): now %s", old, airflow_home)
+    old, new = match["home"], str(airflow_home.resolve())
+    cfg.write_text(text.replace(f"{old}/", f"{new}/").replace(f"= {old}\n", f"= {new}\n"))
+    log.info("airflow.cfg named %s (a copied or moved home): now %s", old, new)
     return True
 
 
