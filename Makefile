@@ -38,10 +38,10 @@ demo: install  ## generate demo ERP/CRM data, run the real Airflow DAGs, print t
 run: install  ## run the DAGs on $$AR_LANDING_DIR for $$AR_AS_OF (default today)
 	$(VENV_BIN)/ar-risk run
 
-# TEST_WORKERS=2: two pytest-xdist workers, each test module whole on one worker (its module
-# fixtures built once). One process (0) until a whole two-worker run has passed on an idle
-# machine (docs/decisions.md, "Two test workers, one demo build").
-TEST_WORKERS ?= 0
+# Two pytest-xdist workers, each test module whole on one worker (its module fixtures built
+# once): 31 min on an idle 2-core machine, one process (TEST_WORKERS=0) 58 min
+# (docs/decisions.md, "Two test workers, one demo build"; docs/benchmarks.md).
+TEST_WORKERS ?= 2
 
 test: install  ## the whole test suite: lint, unit, dbt, end to end through Airflow
 	$(VENV_BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=25

@@ -27,7 +27,7 @@ AR_RISK = str(Path(sys.executable).with_name("ar-risk"))
 
 
 # The slowest modules first (measured, docs/benchmarks.md), so that the two pytest-xdist
-# workers of `make test TEST_WORKERS=2` end together: each module runs whole on one worker
+# workers of `make test` end together: each module runs whole on one worker
 # (--dist loadscope), and the scheduler hands modules out in this order.
 SLOW_MODULES_FIRST = (
     "test_ml_model.py",
@@ -99,7 +99,7 @@ def demo_run(tmp_path_factory) -> tuple[Settings, str]:
 
     The slowest fixture of the suite (two to three minutes: Airflow start-up, the build and
     the first training); the end-to-end, report, backtest, failure and deployment tests share it.
-    Tests that change its home say so. Under pytest-xdist (`make test TEST_WORKERS=2`) the
+    Tests that change its home say so. Under pytest-xdist (`make test`) the
     first worker that needs it builds it once, under a file lock, and every worker gets a copy
     of its own, so one worker's changes never reach another's tests.
     """
