@@ -415,3 +415,42 @@ def test_a_copied_home_runs_airflow_on_its_own_metadata_not_the_original(tmp_pat
     # a metadata database elsewhere (a deployment's PostgreSQL) is never touched
     (copy / "airflow.cfg").write_text("[database]\nsql_alchemy_conn = postgresql://airflow@db/airflow\n")
     assert not runner.follow_moved_airflow_home(copy)
+
+
+def test_airflow_metadata_is_prepared_once_and_again_when_it_changed(tmp_path, monkeypatch):
+    """`airflow db migrate` and the pool run on a new home, not on every run; a reset database or a
+    changed pool is prepared again (both are read from the SQLite file, not trusted from the marker)."""
+    import sqlite3
+
+    settings = settings_for(tmp_path / "home")
+    calls = []
+    real_airflow = runner._airflow
+
+    def recorded_airflow(s, *args, **kwargs):
+        calls.append(args[:2])
+        return real_airflow(s, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "_airflow", recorded_airflow)
+    runner.prepare_airflow(settings)
+    assert calls == [("db", "migrate"), ("pools", "set")]
+    marker = settings.airflow_home / runner.PREPARED_MARKER
+    assert marker.exists() and '"pool_slots": 1' in marker.read_text()
+
+    runner.prepare_airflow(settings)  # the next run: nothing to do
+    assert len(calls) == 2
+
+    con = sqlite3.connect(settings.airflow_home / "airflow.db")
+    con.execute("update slot_pool set slots = 4 where pool = ?", (runner.WAREHOUSE_POOL,))
+    con.commit()
+    con.close()
+    runner.prepare_airflow(settings)  # someone widened the pool: DuckDB allows one writer, so it is set again
+    assert calls[2:] == [("db", "migrate"), ("pools", "set")]
+
+    (settings.airflow_home / "airflow.db").unlink()  # a reset metadata database
+    runner.prepare_airflow(settings)
+    assert calls[4:] == [("db", "migrate"), ("pools", "set")]
+    assert (settings.airflow_home / "airflow.db").exists()
+
+    # a metadata database elsewhere (a deployment's) is always prepared: the marker is not trusted
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{tmp_path}/elsewhere.db")
+    assert not runner._already_prepared(settings.airflow_home)

@@ -10,10 +10,12 @@ scheduler starts the downstream DAGs from the asset events instead.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import json
 import logging
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -109,10 +111,75 @@ def follow_moved_airflow_home(airflow_home: Path) -> bool:
     return True
 
 
+# Written after `airflow db migrate` and the pool succeeded on a home's own SQLite metadata file:
+# the Airflow version and the schema revision they were done for (ar_risk.runner.prepare_airflow).
+PREPARED_MARKER = "ar_risk_prepared.json"
+
+
+def _own_sqlite_metadata(airflow_home: Path) -> Path | None:
+    """The home's own SQLite metadata file, when that is what Airflow uses (the local default).
+
+    None for a database set elsewhere (a deployment's PostgreSQL, through the environment or
+    airflow.cfg), or before Airflow's first start has written airflow.cfg.
+    """
+    if os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+        return None
+    cfg = airflow_home / "airflow.cfg"
+    match = _CFG_SQLITE.search(cfg.read_text()) if cfg.exists() else None
+    if match is None or Path(match["home"]).resolve() != airflow_home.resolve():
+        return None
+    return airflow_home / "airflow.db"
+
+
+def _metadata_state(database: Path) -> dict | None:
+    """The schema revision and the warehouse pool's slots in a SQLite metadata file; None if unreadable."""
+    try:
+        con = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
+            revision = con.execute("select version_num from alembic_version").fetchone()
+            pool = con.execute("select slots from slot_pool where pool = ?", (WAREHOUSE_POOL,)).fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    if revision is None:
+        return None
+    return {
+        "airflow_version": importlib.metadata.version("apache-airflow"),
+        "alembic_revision": revision[0],
+        "pool_slots": pool[0] if pool else None,
+    }
+
+
+def _already_prepared(airflow_home: Path) -> bool:
+    """Whether this home's SQLite metadata is migrated by this Airflow version and has its one-slot pool.
+
+    Both are read from the file itself (not trusted from the marker alone), so a reset or replaced
+    database is prepared again; a database elsewhere is always prepared.
+    """
+    database = _own_sqlite_metadata(airflow_home)
+    marker = airflow_home / PREPARED_MARKER
+    if database is None or not database.exists() or not marker.exists():
+        return False
+    try:
+        recorded = json.loads(marker.read_text())
+    except ValueError:
+        return False
+    state = _metadata_state(database)
+    return state is not None and state["pool_slots"] == 1 and recorded == state
+
+
 def prepare_airflow(settings: Settings) -> None:
-    """Create or upgrade the metadata database and the one-slot warehouse pool."""
+    """Create or upgrade the metadata database and the one-slot warehouse pool.
+
+    Skipped when the home's own SQLite metadata is already prepared for this Airflow version: the
+    two Airflow commands cost 6-12 s per run (docs/benchmarks.md), on every `ar-risk run`.
+    """
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     follow_moved_airflow_home(settings.airflow_home)
+    if _already_prepared(settings.airflow_home):
+        log.info("Airflow metadata in %s is migrated and has pool %s", settings.airflow_home, WAREHOUSE_POOL)
+        return
     log_dir = settings.home / "logs"
     proc = _airflow(settings, "db", "migrate", log_file=log_dir / "airflow_db_migrate.log")
     if proc.returncode != 0:
@@ -125,6 +192,10 @@ def prepare_airflow(settings: Settings) -> None:
     )  # fmt: skip
     if proc.returncode != 0:
         raise PipelineError(f"creating pool {WAREHOUSE_POOL} failed; see {log_dir / 'airflow_pools.log'}")
+    database = _own_sqlite_metadata(settings.airflow_home)  # airflow.cfg exists now
+    state = _metadata_state(database) if database is not None else None
+    if state is not None:
+        (settings.airflow_home / PREPARED_MARKER).write_text(json.dumps(state, indent=2) + "\n")
 
 
 def _run_state(output: str) -> str | None:
