@@ -62,13 +62,8 @@ from ar_risk.config import Settings, load_settings
 from ar_risk.contract import Table
 from ar_risk.demo.generator import SCALES, generate
 from ar_risk.extract.landing import LandingError, file_sha256, landing_files, load_landing, load_order
-from ar_risk.extract.raw import (
-    RAW_SCHEMA,
-    SOFT_DELETE_COLUMN,
-    check_and_type_batch,
-    ensure_raw_tables,
-    row_hash_sql,
-)
+from ar_risk.extract.raw import check_and_type_batch, ensure_raw_tables
+from ar_risk.extract.raw_columns import RAW_SCHEMA, SOFT_DELETE_COLUMN, row_hash_sql
 from ar_risk.transform.dbt import build, dbt_paths
 from ar_risk.warehouse import connect_warehouse, quote_ident, sql_literal
 

@@ -12,7 +12,7 @@ import pytest
 from ar_risk.contract import TABLES
 from ar_risk.demo import generator
 from ar_risk.extract.landing import LandingError, load_landing
-from ar_risk.extract.raw import METADATA_COLUMNS
+from ar_risk.extract.raw_columns import METADATA_COLUMNS
 
 from conftest import settings_for
 

@@ -218,7 +218,7 @@ def test_a_bad_value_in_the_source_names_table_column_and_source(demo_dir, tmp_p
 
         # A critical quality rule (unique key) refuses the whole chunk, names an example row and
         # keeps the validation results, as for a file.
-        from ar_risk.quality.errors import QualityGateError
+        from ar_risk.errors import QualityGateError
 
         tdb.execute(
             erp,
@@ -238,6 +238,63 @@ def test_a_bad_value_in_the_source_names_table_column_and_source(demo_dir, tmp_p
             "SELECT count(*) FROM raw._validation_results WHERE batch_id = 'b_dup' AND outcome = 'stopped'",
         )
         assert stopped[0][0] > 0
+
+
+def test_a_database_batch_and_a_file_batch_with_the_same_bad_rows_give_the_same_report(demo_dir, tmp_path):
+    """One loader for both: the same rows (one with a negative amount, one for an unknown customer)
+    from a Parquet file and from PostgreSQL are quarantined for the same reasons, validated with the
+    same results and counted in the same report, field by field."""
+    import duckdb
+
+    from ar_risk.extract.loader import ExtractReport, TableReport
+
+    tables = ("erp_fx_rates", "erp_customers", "erp_invoices")
+    landing = tmp_path / "landing"
+    # One file per table (the demo may write several parts), so each table is one batch on both paths.
+    bad_rows = {
+        "erp_invoices": "* EXCLUDE (n) REPLACE (CASE WHEN n = 1 THEN -amount ELSE amount END AS amount, "
+        "CASE WHEN n = 2 THEN 'C_UNKNOWN' ELSE customer_id END AS customer_id)"
+    }
+    con = duckdb.connect()
+    for name in tables:
+        (landing / name).mkdir(parents=True)
+        key = ", ".join(TABLES[name].key)
+        con.execute(
+            f"""COPY (SELECT {bad_rows.get(name, "* EXCLUDE (n)")}
+                      FROM (SELECT *, row_number() OVER (ORDER BY {key}) AS n
+                            FROM read_parquet('{demo_dir / name / "*.parquet"}'))
+                      ORDER BY {key}) TO '{landing / name / "part.parquet"}' (FORMAT parquet)"""
+        )
+    con.close()
+
+    from_files = _settings(tmp_path, "files")
+    files = load_landing(from_files, batch_id="b1", landing_dir=landing, tables=tables)
+    from_database = _settings(tmp_path, "database")
+    with source_database("postgres", landing, tables) as (erp, _):  # the same rows, bad ones included
+        database = extract_database(from_database, database_source("erp", erp, tables, schema="public"), "b1")
+
+    assert type(files) is type(database) is ExtractReport
+    assert set(files.to_dict()) == set(database.to_dict())
+    counted = ("rows_extracted", "rows_loaded", "rows_already_present", "rows_quarantined", "quarantine_reasons")
+    for name in tables:
+        from_file, from_db = files.tables[name], database.tables[name]
+        assert type(from_file) is type(from_db) is TableReport
+        assert {f: getattr(from_file, f) for f in counted} == {f: getattr(from_db, f) for f in counted}, name
+    assert files.tables["erp_invoices"].quarantine_reasons == {"amount amount_not_negative": 1,
+                                                              "customer_id reference_known": 1}  # fmt: skip
+    quarantined = (
+        "SELECT table_name, rule, column_name, reason, json_extract_string(row_json, '$.invoice_id'), "
+        "json_extract_string(row_json, '$.amount') FROM raw._quarantine ORDER BY ALL"
+    )
+    assert query(from_files.warehouse_path, quarantined) == query(from_database.warehouse_path, quarantined)
+    results = (
+        "SELECT table_name, rule, expectation_type, column_name, severity, success, element_count, "
+        "unexpected_count, outcome FROM raw._validation_results ORDER BY ALL"
+    )
+    assert query(from_files.warehouse_path, results) == query(from_database.warehouse_path, results)
+    assert raw_contract_rows(from_files.warehouse_path, "erp_invoices") == raw_contract_rows(
+        from_database.warehouse_path, "erp_invoices"
+    )
 
 
 @pytest.mark.parametrize("kind", ["postgres", "mysql"])

@@ -12,8 +12,8 @@ from ar_risk import tasks
 from ar_risk.contract import TABLES
 from ar_risk.extract.landing import load_landing
 from ar_risk.quality import QualityGateError
-from ar_risk.quality.gate import SEVERITIES, SUITES_DIR, QualitySuiteError, load_suite_specs
 from ar_risk.quality.limits import GateLimitsError, load_gate_limits
+from ar_risk.quality.suites import SEVERITIES, SUITES_DIR, QualitySuiteError, load_suite_specs
 
 INVOICE_HEADER = (
     "invoice_id,customer_id,document_type,invoice_date,due_date,amount,currency,order_id,sales_rep_id,updated_at"
@@ -52,6 +52,70 @@ def test_a_suite_without_severity_is_refused(tmp_path):
     del spec["expectations"][2]["meta"]["severity"]
     (tmp_path / "erp_invoices.json").write_text(json.dumps(spec))
     with pytest.raises(QualitySuiteError, match=r"erp_invoices\.json: expectation 3 .*meta\.severity must be one of"):
+        load_suite_specs(tmp_path)
+
+
+def test_the_suites_keys_nullability_and_references_are_the_contracts():
+    """Generated from contract.py, not repeated by hand: each suite's column set, key rules (critical),
+    value_required rules (warning) and reference rules are exactly what the contract says."""
+    for name, spec in load_suite_specs().items():
+        table = TABLES[name]
+        by_rule: dict[str, list[dict]] = {}
+        for e in spec["expectations"]:
+            by_rule.setdefault(e["meta"]["rule"], []).append(e)
+        (columns,) = by_rule["columns_present"]
+        assert columns["kwargs"]["column_set"] == table.column_names, name
+        assert [e["kwargs"]["column"] for e in by_rule["key_not_null"]] == list(table.key), name
+        (unique,) = by_rule["key_unique"]
+        assert unique["kwargs"].get("column_list", [unique["kwargs"].get("column")]) == list(table.key), name
+        required = [c.name for c in table.columns if not c.nullable and c.name not in table.key]
+        assert [e["kwargs"]["column"] for e in by_rule.get("value_required", [])] == required, name
+        references = [e["kwargs"]["column"].removesuffix("__known") for e in by_rule.get("reference_known", [])]
+        assert references == list(table.references), name
+        assert {e["meta"]["severity"] for e in by_rule["key_not_null"] + by_rule["key_unique"]} == {"critical"}
+        assert {e["meta"]["severity"] for e in by_rule.get("value_required", [])} <= {"warning"}
+        # The bilingual reasons a quarantine row and a stop message show.
+        if "customer_id" in table.references:
+            (customer,) = [e for e in by_rule["reference_known"] if e["kwargs"]["column"] == "customer_id__known"]
+            assert customer["meta"]["description_zh"] == "customer_id 在 erp_customers 中不存在"
+
+
+def test_a_contract_change_changes_the_suite_without_editing_it():
+    from dataclasses import replace
+
+    from ar_risk.contract import Column
+    from ar_risk.quality.suites import contract_expectations
+
+    invoices = TABLES["erp_invoices"]
+    # order_id becomes required and a reference to erp_orders: two new rules, no JSON edited.
+    columns = tuple(Column(c.name, c.type, False) if c.name == "order_id" else c for c in invoices.columns)
+    changed = replace(invoices, columns=columns, references={**invoices.references, "order_id": "erp_orders.order_id"})
+    head, references = contract_expectations(changed)
+    assert {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "order_id"}} in [
+        {"type": e["type"], "kwargs": e["kwargs"]} for e in head if e["meta"]["rule"] == "value_required"
+    ]
+    assert [e["kwargs"]["column"] for e in references] == ["customer_id__known", "order_id__known"]
+    assert references[1]["meta"]["description_en"] == (
+        "order_id is not a known erp_orders.order_id (not in raw nor in this batch)"
+    )
+
+
+def test_a_suite_file_that_repeats_a_contract_rule_is_refused(tmp_path):
+    for path in SUITES_DIR.glob("*.json"):
+        shutil.copy(path, tmp_path / path.name)
+    spec = json.loads((tmp_path / "erp_payments.json").read_text())
+    spec["expectations"].append(
+        {
+            "type": "expect_column_values_to_be_unique",
+            "kwargs": {"column": "payment_id"},
+            "meta": {"severity": "warning", "rule": "key_unique"},
+        }
+    )
+    (tmp_path / "erp_payments.json").write_text(json.dumps(spec))
+    with pytest.raises(
+        QualitySuiteError,
+        match=r"erp_payments\.json: expectation \d+ .*rule key_unique is generated from .*contract\.py",
+    ):
         load_suite_specs(tmp_path)
 
 

@@ -59,3 +59,63 @@ def test_a_malformed_as_of_param_is_a_data_error():
         tasks.fail_fast_on_data_errors(),
     ):
         tasks.as_of_from_context(_context(params={"as_of_date": "31.10.2026"}))
+
+
+def test_a_data_error_raised_anywhere_is_caught_once_and_not_retried():
+    """A module's new data error needs no entry in tasks.py: deriving from DataError is enough."""
+    from ar_risk.errors import DataError
+
+    class BrandNewDataError(DataError, RuntimeError):
+        pass
+
+    with (
+        pytest.raises(AirflowFailException, match=r"^BrandNewDataError: the ledger does not balance$"),
+        tasks.fail_fast_on_data_errors(),
+    ):
+        raise BrandNewDataError("the ledger does not balance")
+
+
+def _data_errors():
+    from ar_risk_ml.config import ModelConfigError
+    from ar_risk_ml.errors import NoChampionError, ScoringError, TrainingDataError
+
+    from ar_risk.collections.build import CollectionsInputError
+    from ar_risk.collections.strategy import StrategyConfigError
+    from ar_risk.config import ConfigError
+    from ar_risk.errors import QualityGateError, RawLoadError
+    from ar_risk.extract.mapping import MappingError
+    from ar_risk.extract.sources import SourceConfigError
+    from ar_risk.publish.serving import PublicationError
+    from ar_risk.quality.limits import GateLimitsError
+    from ar_risk.quality.suites import QualitySuiteError
+    from ar_risk.report import ReportError
+    from ar_risk.transform.dbt import DbtBuildError
+
+    return [
+        ConfigError, LandingError, RawLoadError, QualityGateError, MappingError, SourceConfigError, DbtBuildError,
+        PublicationError, ModelConfigError, NoChampionError, ScoringError, TrainingDataError, StrategyConfigError,
+        CollectionsInputError, ReportError, QualitySuiteError, GateLimitsError,
+    ]  # fmt: skip
+
+
+def test_every_data_error_of_the_project_fails_fast_and_keeps_its_builtin_base():
+    from ar_risk.errors import DataError
+
+    for error in _data_errors():
+        assert issubclass(error, DataError), error
+        # Callers that catch ValueError / RuntimeError still catch it.
+        assert issubclass(error, ValueError | RuntimeError), error
+        with pytest.raises(AirflowFailException, match=rf"^{error.__name__}: bad"), tasks.fail_fast_on_data_errors():
+            raise error("bad")
+
+
+def test_infrastructure_faults_are_no_data_errors_and_are_left_to_retries():
+    from ar_risk.errors import DataError
+    from ar_risk.extract.database import SourceUnavailableError
+    from ar_risk.publish.postgres import PostgresPublicationError
+    from ar_risk.run_lock import RunLockedError
+
+    for fault in (SourceUnavailableError, PostgresPublicationError, RunLockedError, OSError):
+        assert not issubclass(fault, DataError), fault
+        with pytest.raises(fault), tasks.fail_fast_on_data_errors():
+            raise fault("the network blinked")

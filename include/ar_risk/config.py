@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ar_risk.errors import DataError
+
 # The repository root: include/ar_risk/config.py -> parents[2]. Used for the
 # project's own files (dbt project, DAGs), and for AR_HOME's default.
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -27,7 +29,7 @@ WAREHOUSE_POOL = "ar_warehouse"
 MARTS_SCHEMA = "marts"
 
 
-class ConfigError(ValueError):
+class ConfigError(DataError, ValueError):
     """A setting has a value the pipeline cannot use."""
 
 

@@ -13,35 +13,15 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from ar_risk_ml.config import ModelConfigError
-from ar_risk_ml.errors import NoChampionError, ScoringError, TrainingDataError
-
-from ar_risk.collections.strategy import StrategyConfigError
-from ar_risk.config import ConfigError, load_settings, resolve_as_of_date
-from ar_risk.extract.landing import LandingError
-from ar_risk.extract.mapping import MappingError
-from ar_risk.extract.raw import RawLoadError
-from ar_risk.extract.sources import SourceConfigError
+from ar_risk.config import load_settings, resolve_as_of_date
+from ar_risk.errors import DataError
 from ar_risk.orchestration import MARTS_ASSET, RAW_ASSET, SCORES_ASSET, SERVING_ASSET
-from ar_risk.publish.serving import PublicationError
 from ar_risk.redact import install_log_redaction, redact, share_with_airflow_masker
-from ar_risk.transform.dbt import DbtBuildError
 
-DATA_ERRORS = (
-    ConfigError,
-    LandingError,
-    RawLoadError,
-    MappingError,
-    DbtBuildError,
-    PublicationError,
-    SourceConfigError,
-    ModelConfigError,
-    NoChampionError,
-    ScoringError,
-    TrainingDataError,
-    StrategyConfigError,
-)
-# PostgresPublicationError is not a data error: a BI database that blinked is retried.
+# Every module's data error derives from ar_risk.errors.DataError: one class caught, wherever it
+# was raised. SourceUnavailableError and PostgresPublicationError are not data errors: a source or
+# BI database that blinked is retried.
+DATA_ERRORS = (DataError,)
 
 # Every task imports this module when it starts, after Airflow configured the task's logging:
 # from here on a credential in any log line of the process is masked.
@@ -50,13 +30,13 @@ share_with_airflow_masker()
 
 
 @contextmanager
-def fail_fast_on_data_errors(extra: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+def fail_fast_on_data_errors() -> Iterator[None]:
     from airflow.sdk.exceptions import AirflowFailException
 
     install_log_redaction()  # again: Airflow may have set up new handlers for this task
     try:
         yield
-    except DATA_ERRORS + extra as exc:
+    except DATA_ERRORS as exc:
         message = f"{type(exc).__name__}: {exc}"
         masked = redact(message)
         # The chained traceback would print the original message, secret and all: drop it then.
@@ -112,8 +92,9 @@ def extract_sources(context: Mapping[str, Any]) -> dict:
                     encoding=source.encoding,
                     mapping=source.mapping,
                     tables=files_source_tables(config),  # beside databases: the tables no database reads
+                    source_name=source.name,
                 )
-                reports.append({**files.to_dict(), "source": source.name, "kind": "files"})
+                reports.append(files.to_dict())
             else:
                 from ar_risk.extract.database import extract_database
 
@@ -123,25 +104,31 @@ def extract_sources(context: Mapping[str, Any]) -> dict:
 
 
 def summarize_extraction(reports: list[dict]) -> dict:
-    """One line per contract table: where it came from, rows loaded / quarantined, watermark."""
+    """One line per contract table: where it came from, rows loaded / quarantined, watermark.
+
+    Every source reports in one shape (``ar_risk.extract.loader.ExtractReport``); a field a report
+    leaves out has the report's own default.
+    """
     from ar_risk.contract import TABLES
+    from ar_risk.extract.loader import TableReport
 
     tables: dict[str, dict] = {}
     for report in reports:
-        for name, load in report["tables"].items():
-            if not load.get("available"):
+        for name, fields in report["tables"].items():
+            load = TableReport(**{"table": name, **fields})
+            if not load.available:
                 continue
             tables[name] = {
                 "source": report["source"],
-                "source_table": load.get("source_table") or name,
-                "rows_loaded": load.get("rows_loaded", 0),
-                "rows_already_present": load.get("rows_already_present", 0),
-                "rows_quarantined": load.get("rows_quarantined", 0),
-                "quarantine_reasons": load.get("quarantine_reasons") or {},
-                "rows_released_from_quarantine": load.get("rows_released_from_quarantine", 0),
-                "rows_tombstoned": load.get("rows_tombstoned", 0),
-                "mode": load.get("mode") or "files",
-                "watermark": load.get("watermark_after"),
+                "source_table": load.source_table or name,
+                "rows_loaded": load.rows_loaded,
+                "rows_already_present": load.rows_already_present,
+                "rows_quarantined": load.rows_quarantined,
+                "quarantine_reasons": load.quarantine_reasons,
+                "rows_released_from_quarantine": load.rows_released_from_quarantine,
+                "rows_tombstoned": load.rows_tombstoned,
+                "mode": load.mode or "files",
+                "watermark": load.watermark_after,
             }
     return {
         "sources": [r["source"] for r in reports],
@@ -232,9 +219,9 @@ def retrain_model(context: Mapping[str, Any]) -> dict:
 
 
 def build_collection_marts(context: Mapping[str, Any]) -> dict:
-    from ar_risk.collections.build import CollectionsInputError, build_collections
+    from ar_risk.collections.build import build_collections
 
-    with fail_fast_on_data_errors(extra=(CollectionsInputError,)):
+    with fail_fast_on_data_errors():
         as_of = as_of_from_context(context)
         result = build_collections(load_settings(), as_of)
     return {"as_of_date": as_of.isoformat(), "calendar_rows": result.calendar_rows, "results": result.statuses}
@@ -254,10 +241,9 @@ def publish_serving(context: Mapping[str, Any]) -> dict:
 
 def write_report(context: Mapping[str, Any]) -> dict:
     """Write the financial health report of the publication just made (zh-CN and en HTML)."""
-    from ar_risk.report import ReportError
     from ar_risk.report import write_report as write
 
-    with fail_fast_on_data_errors(extra=(ReportError,)):
+    with fail_fast_on_data_errors():
         report = write(load_settings())
     return {
         "as_of_date": report.as_of_date.isoformat(),

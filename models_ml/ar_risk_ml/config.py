@@ -9,13 +9,15 @@ from typing import Any
 
 import yaml
 
+from ar_risk.errors import DataError
+
 MODELS_ML_DIR = Path(__file__).resolve().parents[1]
 CONFIG_PATH = MODELS_ML_DIR / "model_config.yml"
 FEATURES_SEED = MODELS_ML_DIR.parent / "dbt_project" / "seeds" / "ml_features.csv"
 TARGET_NAMES = ("p_late", "p_paid_30d", "pd_default")
 
 
-class ModelConfigError(ValueError):
+class ModelConfigError(DataError, ValueError):
     """model_config.yml or ml_features.csv has a value the model cannot use."""
 
 

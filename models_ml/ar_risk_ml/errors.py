@@ -1,18 +1,20 @@
 """The model's data errors, apart from the modules that raise them.
 
-``ar_risk.tasks`` turns these into failed (not retried) Airflow tasks. It imports
-them from here so that every task process, extraction and publishing included,
-does not import MLflow, scikit-learn and optbinning just to know their names.
+Each is an :class:`ar_risk.errors.DataError`: ``ar_risk.tasks`` turns it into a failed (not
+retried) Airflow task. They live here so that every task process, extraction and publishing
+included, does not import MLflow, scikit-learn and optbinning just to know their names.
 """
 
+from ar_risk.errors import DataError
 
-class NoChampionError(RuntimeError):
+
+class NoChampionError(DataError, RuntimeError):
     """No model version holds the champion alias: nothing may be scored."""
 
 
-class ScoringError(RuntimeError):
+class ScoringError(DataError, RuntimeError):
     """Scoring cannot run on what the warehouse holds; the message says why."""
 
 
-class TrainingDataError(RuntimeError):
+class TrainingDataError(DataError, RuntimeError):
     """Not enough labelled history to train or validate."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ar_risk.collections.calendar import write_contact_calendar
 from ar_risk.collections.strategy import validate_strategy
 from ar_risk.config import Settings
+from ar_risk.errors import DataError
 from ar_risk.transform.dbt import COLLECTIONS, run_dbt
 from ar_risk.warehouse import connect_warehouse
 
@@ -35,7 +36,7 @@ def _countries(con, company_country: str) -> set[str]:
     return {company_country} | {code for (code,) in rows if code and len(code) == 2 and code.isalpha()}
 
 
-class CollectionsInputError(RuntimeError):
+class CollectionsInputError(DataError, RuntimeError):
     """The warehouse is not ready for this as-of date's collections build; the message says what to run."""
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ar_risk.errors import DataError
+
 RISK_LEVELS = ("low", "medium", "high", "extreme")
 OWNER_ROLES = ("sales_rep", "sales_supervisor", "finance_manager", "legal", "data_team")
 CONTACT_CHANNELS = ("phone", "email", "sms", "wechat", "visit", "letter", "internal")
@@ -50,7 +52,7 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 TIME_OF_DAY = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
-class StrategyConfigError(ValueError):
+class StrategyConfigError(DataError, ValueError):
     """A strategy table has a value the pipeline cannot use; the message names file, row and column."""
 
 

@@ -11,10 +11,9 @@ How a table is read:
 - streamed through a server-side cursor (PostgreSQL) or an unbuffered cursor
   (MySQL/MariaDB) in chunks of ``chunk_size`` rows: never the whole table in
   memory;
-- each chunk becomes an Arrow table with the contract's types, is typed and
-  checked by :func:`ar_risk.extract.raw.check_and_type_batch` and merged by
-  :func:`ar_risk.extract.raw.merge_batch` (the same gates as files), and
-  commits on its own;
+- each chunk becomes an Arrow table with the contract's types and is loaded by
+  :func:`ar_risk.extract.loader.load_batch`, the loader files use (mapping,
+  contract types, quality gate, insert), and commits on its own;
 - incremental: only rows with ``updated_at >= watermark - lookback``; the
   watermark advances in the transaction of the table's last step, after every
   chunk committed. A crash before that leaves the old watermark, and the rerun
@@ -34,7 +33,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,18 +43,13 @@ import pyarrow.compute as pc
 
 from ar_risk.config import Settings
 from ar_risk.contract import ARROW_TYPES, TABLES, Table
-from ar_risk.extract.mapping import IDENTITY, TableMapping, apply_mapping, load_mapping
-from ar_risk.extract.raw import (
-    METADATA_COLUMNS,
-    RAW_SCHEMA,
-    SOFT_DELETE_COLUMN,
-    check_and_type_batch,
-    ensure_raw_tables,
-    merge_batch,
-    recheck_quarantine,
-)
+from ar_risk.extract.loader import BatchSource, ExtractReport, TableReport, drop_batch_views, load_batch
+from ar_risk.extract.mapping import IDENTITY, TableMapping, load_mapping
+from ar_risk.extract.raw import BatchResult, ensure_raw_tables
+from ar_risk.extract.raw_columns import METADATA_COLUMNS, RAW_SCHEMA, SOFT_DELETE_COLUMN
 from ar_risk.extract.sources import EXTRACTION_ORDER, DatabaseSource, SourceConfigError, TableOptions
 from ar_risk.extract.watermarks import Watermark, current_watermark, ensure_watermarks_table, record_extraction
+from ar_risk.quality.gate import QualityGate, gate_for
 from ar_risk.redact import redact, remember_secret
 from ar_risk.warehouse import connect_warehouse, quote_ident
 
@@ -73,54 +67,6 @@ class SourceUnavailableError(RuntimeError):
 
     Deliberately not a ValueError: the task's retries handle it, not AirflowFailException.
     """
-
-
-@dataclass
-class TableExtract:
-    table: str
-    available: bool
-    mode: str = ""  # incremental | full
-    source_table: str = ""
-    rows_extracted: int = 0
-    rows_loaded: int = 0
-    rows_already_present: int = 0
-    rows_quarantined: int = 0
-    quarantine_reasons: dict[str, int] = field(default_factory=dict)  # "column rule" -> rows
-    rows_released_from_quarantine: int = 0  # quarantined earlier, loaded now that their reference arrived
-    rows_tombstoned: int = 0
-    # A full extract over a raw table that already had rows looks for hard deletes.
-    detects_hard_deletes: bool = False
-    chunks: int = 0
-    lower_bound: str | None = None
-    watermark_before: str | None = None
-    watermark_after: str | None = None
-    extra_columns: list[str] = field(default_factory=list)
-    type_changes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-
-@dataclass
-class DatabaseExtractReport:
-    source: str
-    conn_id: str
-    batch_id: str
-    tables: dict[str, TableExtract]
-    data_docs: str | None = None  # GX Data Docs of the run's validations
-
-    @property
-    def unavailable_tables(self) -> list[str]:
-        return [name for name, t in self.tables.items() if not t.available]
-
-    def to_dict(self) -> dict:
-        return {
-            "source": self.source,
-            "kind": "database",
-            "conn_id": self.conn_id,
-            "batch_id": self.batch_id,
-            "tables": {k: asdict(v) for k, v in self.tables.items()},
-            "unavailable_tables": self.unavailable_tables,
-            "data_docs": self.data_docs,
-        }
 
 
 # --- connections ---------------------------------------------------------------------------------
@@ -419,10 +365,10 @@ def extract_table(
     *,
     batch_id: str,
     mapping: TableMapping,
-    gate: Any = None,
+    gate: QualityGate | None = None,
     force_full_refresh: bool = False,
     after_chunk: AfterChunk | None = None,
-) -> TableExtract:
+) -> TableReport:
     table = TABLES[options.name]
     started = time.monotonic()
     source_table = mapping.source_table
@@ -432,7 +378,7 @@ def extract_table(
         else source_conn.ident(source_table)
     )
     label = f"{source.conn_id}:{source.schema + '.' if source.schema else ''}{source_table}"
-    result = TableExtract(table=table.name, available=True, source_table=label)
+    result = TableReport(table=table.name, available=True, source_table=label)
 
     names = _source_columns(source_conn, relation)
     if names is None:
@@ -472,6 +418,13 @@ def extract_table(
         key_ddl = ", ".join(f"{quote_ident(k)} {table.column(k).duckdb_type}" for k in table.key)
         con.execute(f"CREATE OR REPLACE TEMP TABLE full_extract_keys ({key_ddl})")
 
+    def keep_keys(typed: str, _result: BatchResult) -> None:
+        """A full extract's keys, in the chunk's transaction: what the source still has."""
+        keys = ", ".join(quote_ident(k) for k in table.key)
+        con.execute(f"INSERT INTO full_extract_keys SELECT {keys} FROM {typed}")
+
+    # Each chunk is an Arrow table registered as db_chunk; rows are named by their order in the read.
+    chunk_source = BatchSource(relation="db_chunk", label=label, row_word="extracted row", text_source=False)
     highest: Any = None
     _begin_snapshot(source_conn).close()
     cur = _stream_cursor(source_conn, options.chunk_size)
@@ -497,7 +450,20 @@ def extract_table(
                 zone_name=source.naive_timestamps_in,
             )
             del rows
-            _merge_chunk(con, table, mapping, batch, batch_id=batch_id, label=label, result=result, gate=gate)
+            con.register("db_chunk", batch)
+            try:
+                loaded = load_batch(
+                    con,
+                    table,
+                    chunk_source,
+                    batch_id=batch_id,
+                    mapping=mapping,
+                    gate=gate,
+                    record=keep_keys if result.detects_hard_deletes else None,
+                )
+            finally:
+                con.unregister("db_chunk")
+            result.add(loaded)
             log.info(
                 "%s: chunk %s from %s committed (%s rows read so far, %s new)",
                 table.name,
@@ -572,73 +538,6 @@ def extract_table(
     return result
 
 
-def _merge_chunk(
-    con: duckdb.DuckDBPyConnection,
-    table: Table,
-    mapping: TableMapping,
-    batch: pa.Table,
-    *,
-    batch_id: str,
-    label: str,
-    result: TableExtract,
-    gate: Any = None,
-) -> None:
-    """Map, type, gate and merge one chunk in its own transaction."""
-    from ar_risk.quality.errors import QualityGateError
-
-    con.register("db_chunk", batch)
-    try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            apply_mapping(con, mapping, source_relation="db_chunk", target_view="db_chunk_mapped", source_label=label)
-            typed = check_and_type_batch(
-                con,
-                table,
-                source_relation="db_chunk_mapped",
-                typed_view="db_chunk_typed",
-                source_label=label,
-                row_word="extracted row",
-                text_source=False,
-            )
-            merged = merge_batch(
-                con,
-                table,
-                relation="db_chunk_typed",
-                batch_id=batch_id,
-                source_label=label,
-                rows_in_batch=typed.rows_in_batch,
-                extras=typed.extras,
-                gate=gate,
-                row_word="extracted row",
-            )
-            if result.detects_hard_deletes:
-                keys = ", ".join(quote_ident(k) for k in table.key)
-                con.execute(f"INSERT INTO full_extract_keys SELECT {keys} FROM db_chunk_typed")
-            con.execute("COMMIT")
-        except QualityGateError as exc:
-            con.execute("ROLLBACK")
-            # The refused batch's validation results say why: keep them, as the file path does.
-            from ar_risk.quality.gate import record_validation_results
-
-            record_validation_results(con, exc.results)
-            if gate is not None:
-                gate.build_data_docs()
-            raise
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.unregister("db_chunk")
-    result.rows_extracted += typed.rows_in_batch
-    result.rows_loaded += merged.rows_loaded
-    result.rows_already_present += merged.rows_already_present
-    result.rows_quarantined += merged.rows_quarantined
-    for reason, count in merged.quarantine_reasons.items():
-        result.quarantine_reasons[reason] = result.quarantine_reasons.get(reason, 0) + count
-    result.extra_columns = sorted(set(result.extra_columns) | set(typed.extras))
-    result.type_changes = sorted(set(result.type_changes) | set(typed.type_changes))
-
-
 # --- one source ----------------------------------------------------------------------------------
 
 
@@ -649,14 +548,12 @@ def extract_database(
     *,
     force_full_refresh: bool = False,
     after_chunk: AfterChunk | None = None,
-) -> DatabaseExtractReport:
+) -> ExtractReport:
     """Extract every configured table of ``source`` into raw; see the module docstring."""
-    from ar_risk.quality.gate import gate_for
-
     mapping = load_mapping(source.mapping) if source.mapping else IDENTITY
     gate = gate_for(settings)  # these settings' GX context: Data Docs under this AR_HOME
     source_conn = open_source_connection(source.conn_id)
-    report = DatabaseExtractReport(source=source.name, conn_id=source.conn_id, batch_id=batch_id, tables={})
+    report = ExtractReport(source=source.name, kind="database", batch_id=batch_id, tables={}, conn_id=source.conn_id)
     try:
         con = connect_warehouse(settings)
         try:
@@ -676,10 +573,8 @@ def extract_database(
                     after_chunk=after_chunk,
                 )
             # Rows quarantined earlier for a missing reference load now if it arrived.
-            for name, count in recheck_quarantine(con, batch_id=batch_id, gate=gate).items():
-                if name in report.tables:
-                    report.tables[name].rows_released_from_quarantine += count
-                    report.tables[name].rows_loaded += count
+            report.recheck_quarantine(con, gate)
+            drop_batch_views(con, "db_chunk")
         finally:
             con.close()
     finally:
@@ -687,6 +582,4 @@ def extract_database(
             source_conn.dbapi.close()
         except Exception as exc:
             log.debug("closing %s failed: %s", source.conn_id, exc)
-    docs = gate.build_data_docs()
-    report.data_docs = str(docs) if docs else None
-    return report
+    return report.finish(gate)

@@ -8,8 +8,9 @@ Guarantees:
 - loading the same files again changes nothing (a file is known by its
   SHA-256; rows already in raw, by a hash of their contract values, are not
   inserted twice, so overlapping daily drops are harmless);
-- every batch passes the quality gate (``ar_risk.quality.gate``) first: a critical
-  failure stops the load, rows failing other rules go to ``raw._quarantine``;
+- every file is loaded by ``ar_risk.extract.loader.load_batch``, the loader database
+  sources use: mapped, typed, then gated (``ar_risk.quality.gate``): a critical failure
+  stops the load, rows failing other rules go to ``raw._quarantine``;
 - extra source columns are kept in raw as text and reported; a column whose
   type changed (Parquet) is reported, never silently coerced;
 - an absent optional table gets an empty raw table, and the run reports it
@@ -27,28 +28,21 @@ import datetime as dt
 import hashlib
 import logging
 import tempfile
+import time
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from ar_risk.config import Settings
 from ar_risk.contract import EXTRACTION_ORDER, TABLES, Table
-from ar_risk.extract.mapping import IDENTITY, SourceMapping, TableMapping, apply_mapping, load_mapping
-from ar_risk.extract.raw import (
-    RAW_SCHEMA,
-    BatchResult,
-    RawLoadError,
-    TypedBatch,
-    check_and_type_batch,
-    ensure_raw_tables,
-    first_lines,
-    merge_batch,
-    recheck_quarantine,
-)
-from ar_risk.quality.errors import QualityGateError
-from ar_risk.quality.gate import QualityGate, gate_for, record_validation_results
+from ar_risk.errors import RawLoadError
+from ar_risk.extract.loader import BatchSource, ExtractReport, LoadedBatch, TableReport, drop_batch_views, load_batch
+from ar_risk.extract.mapping import IDENTITY, SourceMapping, TableMapping, load_mapping
+from ar_risk.extract.raw import BatchResult, ensure_raw_tables, first_lines
+from ar_risk.extract.raw_columns import RAW_SCHEMA
+from ar_risk.quality.gate import QualityGate, gate_for
 from ar_risk.warehouse import connect_warehouse, sql_literal
 
 log = logging.getLogger(__name__)
@@ -59,51 +53,6 @@ SUFFIXES_TEXT = ".csv, .parquet or .xlsx"
 
 class LandingError(RawLoadError):
     """A landing file does not meet the source contract (same messages as a database source)."""
-
-
-@dataclass
-class TableLoad:
-    table: str
-    available: bool
-    files_seen: int = 0
-    files_loaded: int = 0
-    rows_loaded: int = 0
-    rows_already_present: int = 0
-    rows_quarantined: int = 0
-    extra_columns: list[str] = field(default_factory=list)
-    type_changes: list[str] = field(default_factory=list)  # schema drift: "column: source type (contract type)"
-    source_table: str = ""  # the landing folder read (differs from `table` under a mapping)
-    quarantine_reasons: dict[str, int] = field(default_factory=dict)  # "column rule" -> rows
-    rows_released_from_quarantine: int = 0  # quarantined earlier, loaded now that their reference arrived
-
-
-@dataclass
-class ExtractReport:
-    batch_id: str
-    tables: dict[str, TableLoad]
-    data_docs: str | None = None  # GX Data Docs index page of this run
-
-    @property
-    def rows_quarantined(self) -> int:
-        return sum(load.rows_quarantined for load in self.tables.values())
-
-    @property
-    def unavailable_tables(self) -> list[str]:
-        return [name for name, load in self.tables.items() if not load.available]
-
-    def to_dict(self) -> dict:
-        return {
-            "batch_id": self.batch_id,
-            "tables": {k: asdict(v) for k, v in self.tables.items()},
-            # The quality status the DAG and the summary show.
-            "quality": {
-                "rows_quarantined": self.rows_quarantined,
-                "quarantined_by_table": {k: v.rows_quarantined for k, v in self.tables.items() if v.rows_quarantined},
-                "quarantine_reasons": {k: v.quarantine_reasons for k, v in self.tables.items() if v.quarantine_reasons},
-                "type_changes": {k: v.type_changes for k, v in self.tables.items() if v.type_changes},
-                "data_docs": self.data_docs,
-            },
-        }
 
 
 def landing_files(landing_dir: Path, table: str) -> list[Path]:
@@ -373,12 +322,14 @@ def _load_file(
     table: Table,
     tmap: TableMapping,
     path: Path,
+    *,
+    sha: str,
     batch_id: str,
     encoding: str,
     workdir: Path,
     gate: QualityGate,
-) -> tuple[TypedBatch, BatchResult]:
-    """Stage, map, check, gate and merge one file; the caller owns the transaction."""
+) -> LoadedBatch:
+    """Stage one file as the relation ``landing_source``, then load it with its register entry."""
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         # The columns a sheet must show (contract names, or the mapping's source names).
         expected = list(tmap.source_columns.values()) if not tmap.is_identity else table.column_names
@@ -409,46 +360,32 @@ def _load_file(
             con.execute(f"CREATE OR REPLACE TEMP VIEW landing_source AS {source_sql}")
         except duckdb.Error as exc:
             raise LandingError(f"{table.name}: {src.label} is not a valid contract file: {first_lines(exc)}") from exc
-        try:
-            apply_mapping(
-                con, tmap, source_relation="landing_source", target_view="landing_mapped", source_label=src.label
+
+        def not_text(exc: RawLoadError) -> LandingError | None:
+            """DuckDB's "Invalid unicode" becomes the encoding hint naming the file's first bad line."""
+            return _not_text_error(path, encoding, src.label, table.name) if "Invalid unicode" in str(exc) else None
+
+        def register(_typed: str, result: BatchResult) -> None:
+            """The file's entry in raw._ingested_files, in the file's transaction: a file loads once."""
+            con.execute(
+                f"INSERT INTO {RAW_SCHEMA}._ingested_files VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?, ?)",
+                [table.name, path.name, sha, batch_id, result.rows_in_batch, result.rows_loaded],
             )
-            typed = check_and_type_batch(
-                con,
-                table,
-                source_relation="landing_mapped",
-                typed_view="landing_batch",
-                source_label=src.label,
-                row_word=src.row_word,
-                row_offset=src.row_offset,
-                text_source=src.text_source,
-                source_kind="file",
-            )
-        except LandingError:
-            raise
-        except RawLoadError as exc:
-            if "Invalid unicode" in str(exc):
-                raise _not_text_error(path, encoding, src.label, table.name) or LandingError(str(exc)) from exc
-            raise LandingError(str(exc)) from exc
-        if typed.rows_in_batch == 0:
-            # A day with no new rows is a valid delta: the valid header was checked above, and
-            # the caller registers the file so that it is not read again. Nothing to gate.
-            log.info("%s: %s has a header and no rows: nothing new for this table", table.name, src.label)
-            return typed, BatchResult(rows_in_batch=0, rows_loaded=0, rows_already_present=0)
-        result = merge_batch(
-            con,
-            table,
-            relation="landing_batch",
-            batch_id=batch_id,
-            source_label=src.label,
-            rows_in_batch=typed.rows_in_batch,
-            extras=typed.extras,
-            source_file=path.name,
-            gate=gate,
+
+        # A file with only its header is a valid delta (a day with no new rows): load_batch
+        # registers it without gating, so it is not read again.
+        source = BatchSource(
+            relation="landing_source",
+            label=src.label,
+            kind="file",
             row_word=src.row_word,
             row_offset=src.row_offset,
+            text_source=src.text_source,
+            stored_as=path.name,  # raw keeps the file's name; messages show its path
+            error=LandingError,
+            explain=not_text,
         )
-    return typed, result
+        return load_batch(con, table, source, batch_id=batch_id, mapping=tmap, gate=gate, record=register)
 
 
 def _check_required_tables(
@@ -489,6 +426,7 @@ def load_landing(
     mapping: SourceMapping | str | Path | None = None,
     gate: QualityGate | None = None,
     tables: Collection[str] | None = None,
+    source_name: str = "files",
 ) -> ExtractReport:
     """Load every new landing file into raw; see the module docstring for the guarantees.
 
@@ -497,7 +435,8 @@ def load_landing(
     mapping's, else ``AR_CSV_ENCODING``. ``gate`` defaults to one that writes GX Data Docs to
     ``$AR_HOME/gx/data_docs``. ``tables`` limits the load to those contract tables (default: all):
     beside database sources, a files source provides only the tables no database reads, and
-    only those of them that are required must have files.
+    only those of them that are required must have files. ``source_name`` is the source's name
+    in the sources file, as the report names it.
     """
     provided = set(TABLES) if tables is None else set(tables)
     landing_dir = Path(landing_dir) if landing_dir is not None else settings.landing_dir
@@ -516,7 +455,7 @@ def load_landing(
     ]
     gate = gate or gate_for(settings)
 
-    report = ExtractReport(batch_id=batch_id, tables={})
+    report = ExtractReport(source=source_name, kind="files", batch_id=batch_id, tables={})
     workdir = settings.home / "tmp"  # transcoded copies live here while a file loads
     workdir.mkdir(parents=True, exist_ok=True)
     con = connect_warehouse(settings)
@@ -530,14 +469,16 @@ def load_landing(
         for table in load_order():
             if table.name not in provided:
                 continue
+            started = time.monotonic()
             tmap = table_mappings[table.name]
             files = landing_files(landing_dir, tmap.source_table)
             already_in_raw = con.execute(f"SELECT count(*) > 0 FROM {RAW_SCHEMA}.{table.name}").fetchone()[0]
-            load = TableLoad(
+            load = TableReport(
                 table=table.name,
                 available=bool(files) or already_in_raw,
-                files_seen=len(files),
                 source_table=tmap.source_table,
+                mode="files",
+                files_seen=len(files),
             )
             for path in files:
                 sha = file_sha256(path)
@@ -545,38 +486,13 @@ def load_landing(
                     continue
                 if path.stat().st_size == 0:
                     raise LandingError(f"{table.name}: file {path} is empty (not even a header row)")
-                con.execute("BEGIN TRANSACTION")
-                try:
-                    typed, result = _load_file(con, table, tmap, path, batch_id, encoding, workdir, gate)
-                    con.execute(
-                        f"INSERT INTO {RAW_SCHEMA}._ingested_files VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?, ?)",
-                        [table.name, path.name, sha, batch_id, result.rows_in_batch, result.rows_loaded],
-                    )
-                    con.execute("COMMIT")
-                except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-                    # The file's content is wrong (bad bytes, bad shape): a data error, not worth a retry.
-                    con.execute("ROLLBACK")
-                    raise LandingError(
-                        f"{table.name}: {path} is not a valid contract file: {first_lines(exc)}"
-                    ) from exc
-                except QualityGateError as exc:
-                    con.execute("ROLLBACK")
-                    # The refused batch's results are kept (they say why), and shown in Data Docs.
-                    record_validation_results(con, exc.results)
-                    gate.build_data_docs()
-                    raise
-                except Exception:
-                    con.execute("ROLLBACK")
-                    raise
+                loaded = _load_file(
+                    con, table, tmap, path, sha=sha, batch_id=batch_id, encoding=encoding, workdir=workdir, gate=gate
+                )
                 done.add((table.name, sha))
                 load.files_loaded += 1
-                load.rows_loaded += result.rows_loaded
-                load.rows_already_present += result.rows_already_present
-                load.rows_quarantined += result.rows_quarantined
-                for reason, count in result.quarantine_reasons.items():
-                    load.quarantine_reasons[reason] = load.quarantine_reasons.get(reason, 0) + count
-                load.extra_columns = sorted(set(load.extra_columns) | set(typed.extras))
-                load.type_changes = sorted(set(load.type_changes) | set(typed.type_changes))
+                load.add(loaded)
+                typed, result = loaded.typed, loaded.result
                 log.info(
                     "%s: loaded %s new rows of %s from %s (%s quarantined)",
                     table.name,
@@ -591,17 +507,13 @@ def load_landing(
                 log.warning("%s: extra columns kept in raw, not used downstream: %s", table.name, load.extra_columns)
             if not load.available:
                 log.warning("%s: no landing files; features that need it are unavailable", table.name)
+            load.seconds = round(time.monotonic() - started, 3)
             report.tables[table.name] = load
         # Rows quarantined earlier for a missing reference load now if it arrived (files seen before are skipped).
-        for name, count in recheck_quarantine(con, batch_id=batch_id, gate=gate).items():
-            if name in report.tables:
-                report.tables[name].rows_released_from_quarantine += count
-                report.tables[name].rows_loaded += count
-        for view in ("landing_batch", "landing_mapped", "landing_source"):
-            con.execute(f"DROP VIEW IF EXISTS {view}")
+        report.recheck_quarantine(con, gate)
+        drop_batch_views(con, "landing_source")
+        con.execute("DROP VIEW IF EXISTS landing_source")
     finally:
         con.close()
     report.tables = {name: report.tables[name] for name in TABLES if name in provided}  # contract order
-    docs = gate.build_data_docs()
-    report.data_docs = str(docs) if docs else None
-    return report
+    return report.finish(gate)

@@ -38,7 +38,8 @@ import duckdb
 import yaml
 
 from ar_risk.contract import TABLES
-from ar_risk.extract.raw import SOFT_DELETE_COLUMN
+from ar_risk.errors import DataError
+from ar_risk.extract.raw_columns import SOFT_DELETE_COLUMN
 from ar_risk.warehouse import quote_ident, sql_literal
 
 SHIPPED_MAPPINGS_DIR = Path(__file__).parent / "mappings"
@@ -63,7 +64,7 @@ TOP_LEVEL_KEYS = {"name", "description", "encoding", "tables"}
 TABLE_KEYS = {"source_table", "columns", "sheet"}
 
 
-class MappingError(ValueError):
+class MappingError(DataError, ValueError):
     """A mapping file cannot be used; the message names the file, table and key."""
 
 

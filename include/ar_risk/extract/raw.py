@@ -1,47 +1,27 @@
-"""The raw layer: contract-typed tables and the one merge step every source uses.
+"""The raw layer: contract-typed tables and the typing and merge steps of the batch loader.
 
-Files (``ar_risk.extract.landing``) and databases (``ar_risk.extract`` DB
-sources) both hand a batch over as a DuckDB relation; this module types it to
-the contract with the same messages for both, runs the quality gate, and
+Files (``ar_risk.extract.landing``) and databases (``ar_risk.extract.database``)
+both hand a batch over as a DuckDB relation to ``ar_risk.extract.loader.load_batch``,
+which calls the two steps here: :func:`check_and_type_batch` types it to the contract
+with the same messages for both, :func:`merge_batch` runs the quality gate and
 inserts the passing rows into ``raw.<table>`` with row-hash de-duplication.
 
-Neither function here opens or commits a transaction: the caller owns it, so a
+Neither function here opens or commits a transaction: ``load_batch`` owns it, so a
 file (or a DB chunk) and its bookkeeping commit together or not at all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import duckdb
 
-from ar_risk.contract import EXTRACTION_ORDER, TABLES, Column, Table
+from ar_risk.contract import TABLES, Column, Table
+from ar_risk.errors import RawLoadError
+from ar_risk.extract.raw_columns import EXACT_SUFFIX, METADATA_COLUMNS, RAW_SCHEMA, SOFT_DELETE_COLUMN
+from ar_risk.quality.gate import QualityGate, ensure_quality_tables, run_gate
 from ar_risk.warehouse import quote_ident
-
-if TYPE_CHECKING:
-    from ar_risk.quality.gate import QualityGate
-
-log = logging.getLogger(__name__)
-
-RAW_SCHEMA = "raw"
-EXACT_SUFFIX = "__exact"  # <money column>__exact: the value has at most 2 decimals (ar_risk.quality.gate)
-SOFT_DELETE_COLUMN = "is_deleted"  # optional on every table (source contract, "Deletes")
-# Columns the loader adds to every raw table; they never come from a source.
-METADATA_COLUMNS = {
-    "_batch_id": "VARCHAR",
-    "_loaded_at": "TIMESTAMP",
-    "_source_file": "VARCHAR",  # the file name, or conn_id:schema.table for a database
-    "_source_row": "BIGINT",
-    "_row_hash": "VARCHAR",
-}
-
-
-class RawLoadError(ValueError):
-    """A batch does not meet the source contract (missing column, value of the wrong type)."""
 
 
 @dataclass
@@ -82,25 +62,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             loaded_at TIMESTAMP, rows_in_file BIGINT, rows_loaded BIGINT,
             PRIMARY KEY (table_name, file_sha256))"""
     )
-    from ar_risk.quality.gate import ensure_quality_tables  # the gate imports this module's error
-
     ensure_quality_tables(con)  # raw._quarantine and raw._validation_results
-
-
-def row_hash_sql(columns: list[str], *, deleted_column: str | None = None) -> str:
-    """SQL for ``_row_hash``: an md5 of the contract values only (NULL as ``\\N``).
-
-    So the same row from CSV, Parquet or a database hashes the same; the quality gate's
-    batch (``QualityGate.materialise``) computes the same expression. A soft delete
-    (``deleted_column`` true) hashes apart from the live row with the same values, so a delete
-    re-sent with an unchanged ``updated_at`` is not skipped as "already present"; live rows
-    hash as before.
-    """
-    values = ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '\\N')" for c in columns)
-    live = f"md5(concat_ws('|', {values}))"
-    if deleted_column is None:
-        return live
-    return f"CASE WHEN coalesce({quote_ident(deleted_column)}, false) THEN md5({live} || '|deleted') ELSE {live} END"
 
 
 def cast_expr(column: str, duckdb_type: str) -> str:
@@ -265,8 +227,6 @@ def merge_batch(
     quarantined is refused (expectations/gate.yml), unless ``stop_when_mostly_quarantined`` is False
     (the quarantine's own re-check, whose rows are expected to wait again).
     """
-    from ar_risk.quality.gate import run_gate
-
     target = f"{RAW_SCHEMA}.{table.name}"
     for col in extras:
         con.execute(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {quote_ident(col)} VARCHAR")
@@ -303,121 +263,3 @@ def merge_batch(
         rows_quarantined=outcome.quarantined_rows,
         quarantine_reasons=outcome.quarantine_reasons,
     )
-
-
-# Reasons that can pass later without the row being sent again: the reference (customer, document,
-# FX rate) arrives, or the rows that held a delete back are gone. A row quarantined for anything
-# else (a negative amount, a bad code) waits for a corrected re-send.
-RECHECKED_RULES = ("reference_known", "still_referenced", "fx_rate_on_document_date", "currency_known")
-
-
-def recheck_quarantine(con: duckdb.DuckDBPyConnection, *, batch_id: str, gate: QualityGate | None = None) -> dict:
-    """Gate again every quarantined row that waits only for other data; load the ones that pass now.
-
-    Run after a source's tables are loaded, so a payment quarantined for an unknown customer is
-    loaded on the day the customer arrives, even when the payments file itself is not new (its hash
-    is known, so it is never read again). A loaded row keeps its quarantine rows, marked
-    ``released_at`` / ``released_batch_id``: nothing quarantined is ever silently gone. A row still
-    failing for the same reasons keeps its quarantine rows as they are; one failing for other
-    reasons now gets new quarantine rows and its old ones are released. Passes repeat while they
-    free rows (a customer's delete waits for its invoices' deletes). Returns rows loaded per table.
-    The caller owns no transaction: each source's re-check commits on its own.
-    """
-    from ar_risk.quality.gate import QUARANTINE_TABLE, ensure_quality_tables
-
-    ensure_quality_tables(con)
-    loaded: dict[str, int] = {}
-    rules = ", ".join(f"'{r}'" for r in RECHECKED_RULES)
-    for _ in range(len(TABLES)):
-        freed = 0
-        for table_name in EXTRACTION_ORDER:
-            groups = con.execute(
-                f"""SELECT batch_id, source, coalesce(any_value(row_offset), 0) FROM {QUARANTINE_TABLE}
-                    WHERE table_name = ? AND released_at IS NULL
-                      -- this run's own rows were just judged against today's data (references load first)
-                      AND batch_id <> ? AND NOT starts_with(batch_id, ? || '__recheck_')
-                    GROUP BY batch_id, source
-                    HAVING bool_or(rule IN ({rules})) ORDER BY min(quarantined_at), batch_id, source""",
-                [table_name, batch_id, batch_id],
-            ).fetchall()
-            for old_batch, source, offset in groups:
-                # Its own batch id per re-check, so the gate's new quarantine rows never mix with the old ones.
-                recheck_batch = f"{batch_id}__recheck_{uuid.uuid4().hex[:8]}"
-                count = _recheck_source(con, TABLES[table_name], old_batch, source, offset, recheck_batch, gate, rules)
-                if count:
-                    loaded[table_name] = loaded.get(table_name, 0) + count
-                    freed += count
-        if not freed:
-            break
-    return loaded
-
-
-def _recheck_source(con, table: Table, old_batch: str, source: str, offset: int, batch_id: str, gate, rules) -> int:
-    from ar_risk.quality.gate import QUARANTINE_TABLE
-
-    # One row per quarantined source row whose every reason can pass later.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _recheck_rows AS
-            SELECT source_row, any_value(row_json) AS row_json, list_sort(list(DISTINCT rule)) AS rules
-            FROM {QUARANTINE_TABLE}
-            WHERE table_name = ? AND batch_id = ? AND source = ? AND released_at IS NULL
-            GROUP BY source_row HAVING bool_and(rule IN ({rules}))""",
-        [table.name, old_batch, source],
-    )
-    if not con.execute("SELECT count(*) FROM _recheck_rows").fetchone()[0]:
-        return 0
-    names = [*table.column_names, SOFT_DELETE_COLUMN]
-    text_columns = ", ".join(f"json_extract_string(row_json, '$.{name}') AS {quote_ident(name)}" for name in names)
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _recheck_source AS SELECT {text_columns}, "
-        f"source_row - {int(offset)} AS _source_row FROM _recheck_rows"
-    )
-    label = source
-    row_word = "line" if offset == 1 and source.lower().endswith(".csv") else "row"
-    con.execute("BEGIN TRANSACTION")
-    try:
-        typed = check_and_type_batch(
-            con, table, source_relation="_recheck_source", typed_view="_recheck_typed", source_label=label,
-            row_word=row_word, row_offset=offset,
-        )  # fmt: skip
-        result = merge_batch(
-            con, table, relation="_recheck_typed", batch_id=batch_id, source_label=label,
-            rows_in_batch=typed.rows_in_batch, extras=[], source_file=label.rsplit("/", 1)[-1],
-            gate=gate, row_word=row_word, row_offset=offset, stop_when_mostly_quarantined=False,
-        )  # fmt: skip
-        # What the gate said now, per row: the same reasons as before -> keep the old quarantine rows and
-        # drop the new copies; other reasons -> keep the new rows; loaded -> release the old ones.
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _recheck_outcome AS
-                SELECT o.source_row, o.rules AS old_rules,
-                       coalesce(list_sort(list(DISTINCT q.rule) FILTER (WHERE q.rule IS NOT NULL)), []) AS new_rules
-                FROM _recheck_rows AS o
-                LEFT JOIN {QUARANTINE_TABLE} AS q ON q.table_name = ? AND q.batch_id = ? AND q.source = ?
-                     AND q.source_row = o.source_row AND q.released_at IS NULL
-                GROUP BY o.source_row, o.rules""",
-            [table.name, batch_id, source],
-        )
-        con.execute(
-            f"""DELETE FROM {QUARANTINE_TABLE} AS q USING _recheck_outcome AS o
-                WHERE q.table_name = ? AND q.batch_id = ? AND q.source = ? AND q.source_row = o.source_row
-                  AND o.new_rules = o.old_rules""",
-            [table.name, batch_id, source],
-        )
-        con.execute(
-            f"""UPDATE {QUARANTINE_TABLE} AS q SET released_at = now()::TIMESTAMP, released_batch_id = ?
-                FROM _recheck_outcome AS o
-                WHERE q.table_name = ? AND q.batch_id = ? AND q.source = ? AND q.source_row = o.source_row
-                  AND q.released_at IS NULL AND o.new_rules IS DISTINCT FROM o.old_rules""",
-            [batch_id, table.name, old_batch, source],
-        )
-        released = con.execute("SELECT count(*) FROM _recheck_outcome WHERE len(new_rules) = 0").fetchone()[0]
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    if released:
-        log.info(
-            "%s: %s quarantined row(s) of %s passed the gate now and were loaded (%s new in raw)",
-            table.name, released, source, result.rows_loaded,
-        )  # fmt: skip
-    return released

@@ -23,9 +23,10 @@ import yaml
 
 from ar_risk.config import Settings
 from ar_risk.contract import EXTRACTION_ORDER, TABLE_RANKS, TABLES
+from ar_risk.errors import DataError
 
 
-class SourceConfigError(ValueError):
+class SourceConfigError(DataError, ValueError):
     """The sources configuration cannot be used (a data error: fix the file, do not retry)."""
 
 

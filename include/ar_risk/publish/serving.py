@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from ar_risk.config import MARTS_SCHEMA, Settings
+from ar_risk.errors import DataError
 from ar_risk.run_dates import record_published
 from ar_risk.warehouse import quote_ident, sql_literal
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 MANIFEST_SCHEMA = "meta"  # kept apart from marts so the BI tables stay identical between reruns
 
 
-class PublicationError(RuntimeError):
+class PublicationError(DataError, RuntimeError):
     """The publication could not be built; the previous one is untouched."""
 
 

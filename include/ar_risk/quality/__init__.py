@@ -3,6 +3,6 @@
 See :mod:`ar_risk.quality.gate` and ``expectations/README.md`` (the rules, their severity, why).
 """
 
-from ar_risk.quality.errors import QualityGateError
+from ar_risk.errors import QualityGateError
 
 __all__ = ["QualityGateError"]

@@ -1,7 +1,9 @@
 """Validate each extracted batch with Great Expectations before it is merged into raw.
 
-The suites are data, versioned in ``expectations/<contract table>.json`` (GX 1.x suite
-JSON); every expectation carries ``meta.severity``:
+The suites (``ar_risk.quality.suites``) are the contract's own rules (column set, keys,
+nullability, references), generated from ``contract.py``, plus the rules versioned in
+``expectations/<contract table>.json`` (GX 1.x suite JSON); every expectation carries
+``meta.severity``:
 
 - ``critical``: the batch is refused and the run stops with :class:`QualityGateError`
   naming table, column, rule and an example row with its line in the source;
@@ -22,7 +24,6 @@ when a Data Docs folder is configured, rendered as GX Data Docs there.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import math
 import os
@@ -32,32 +33,26 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ar_risk.config import PROJECT_DIR, Settings
-from ar_risk.contract import TABLES, Table
-from ar_risk.extract.raw import EXACT_SUFFIX  # computed by check_and_type_batch: the value fits in cents
+from ar_risk.config import Settings
+from ar_risk.contract import Table
+from ar_risk.errors import QualityGateError
+from ar_risk.extract.raw_columns import EXACT_SUFFIX, row_hash_sql  # __exact: computed by check_and_type_batch
 from ar_risk.quality import ledger
-from ar_risk.quality.errors import QualityGateError
 from ar_risk.quality.ledger import live_sql
 from ar_risk.quality.limits import GateLimits, load_gate_limits
+from ar_risk.quality.suites import LOOKUP_SUFFIX, SUITES_DIR, load_suite_specs
 from ar_risk.warehouse import quote_ident, sql_literal
 
 log = logging.getLogger(__name__)
 
-SUITES_DIR = PROJECT_DIR / "expectations"
-SEVERITIES = ("critical", "warning")
 CHUNK_ROWS = 200_000
 QUARANTINE_TABLE = "raw._quarantine"
 VALIDATION_RESULTS_TABLE = "raw._validation_results"
-LOOKUP_SUFFIX = "__known"  # computed by the gate: is the referenced key (or FX rate) there?
 CHECK_SUFFIXES = (LOOKUP_SUFFIX, EXACT_SUFFIX)
 # The date whose FX rate converts a document to the reporting currency (as in dbt's conversion).
 DOCUMENT_DATES = {"erp_invoices": "invoice_date", "erp_payments": "payment_date"}
 # Rows in a quarantine or error message: enough to act on, short enough to read.
 EXAMPLE_JSON_CHARS = 300
-
-
-class QualitySuiteError(ValueError):
-    """A suite file in expectations/ cannot be used (the message names the file and expectation)."""
 
 
 def ensure_quality_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -67,7 +62,7 @@ def ensure_quality_tables(con: duckdb.DuckDBPyConnection) -> None:
             column_name VARCHAR, reason VARCHAR, row_json VARCHAR, quarantined_at TIMESTAMP)"""
     )
     # Later columns (a warehouse made before them gains them): a row waiting for a reference is
-    # re-checked and, once loaded, marked released, never deleted (ar_risk.extract.raw.recheck_quarantine).
+    # re-checked and, once loaded, marked released, never deleted (ar_risk.extract.loader.recheck_quarantine).
     for column, typ in (("row_offset", "INTEGER"), ("released_at", "TIMESTAMP"), ("released_batch_id", "VARCHAR")):
         con.execute(f"ALTER TABLE {QUARANTINE_TABLE} ADD COLUMN IF NOT EXISTS {column} {typ}")
     con.execute(
@@ -76,34 +71,6 @@ def ensure_quality_tables(con: duckdb.DuckDBPyConnection) -> None:
             column_name VARCHAR, severity VARCHAR, success BOOLEAN, element_count BIGINT,
             unexpected_count BIGINT, outcome VARCHAR, validated_at TIMESTAMP)"""
     )
-
-
-def load_suite_specs(suites_dir: Path = SUITES_DIR) -> dict[str, dict]:
-    """Read and check every suite: one per contract table, each expectation with a known severity."""
-    specs: dict[str, dict] = {}
-    for table in TABLES:
-        path = suites_dir / f"{table}.json"
-        try:
-            spec = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise QualitySuiteError(f"{path}: the suite for {table} cannot be read ({exc.strerror})") from exc
-        except json.JSONDecodeError as exc:
-            raise QualitySuiteError(f"{path}: not valid JSON: {exc}") from exc
-        if spec.get("name") != table:
-            raise QualitySuiteError(f"{path}: 'name' must be {table!r}, found {spec.get('name')!r}")
-        expectations = spec.get("expectations")
-        if not isinstance(expectations, list) or not expectations:
-            raise QualitySuiteError(f"{path}: 'expectations' must be a non-empty list")
-        for number, expectation in enumerate(expectations, start=1):
-            meta = expectation.get("meta") or {}
-            where = f"{path}: expectation {number} ({expectation.get('type')})"
-            if meta.get("severity") not in SEVERITIES:
-                severity = meta.get("severity")
-                raise QualitySuiteError(f"{where}: meta.severity must be one of {SEVERITIES}, not {severity!r}")
-            if not meta.get("rule"):
-                raise QualitySuiteError(f"{where}: meta.rule (a short code such as amount_not_negative) is missing")
-        specs[table] = spec
-    return specs
 
 
 def _expectation_column(kwargs: dict) -> str:
@@ -231,8 +198,6 @@ class QualityGate:
         suite's ``columns_present`` rule rather than failing as a SQL error.
         """
         present = {r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall()}
-        from ar_risk.extract.raw import row_hash_sql  # raw imports this module: import here
-
         deleted = "is_deleted" if "is_deleted" in present else None
         row_hash = row_hash_sql([c for c in table.column_names if c in present], deleted_column=deleted)
         lookups = []

@@ -8,11 +8,12 @@ from pathlib import Path
 import yaml
 
 from ar_risk.config import PROJECT_DIR
+from ar_risk.errors import DataError
 
 LIMITS_FILE = PROJECT_DIR / "expectations" / "gate.yml"
 
 
-class GateLimitsError(ValueError):
+class GateLimitsError(DataError, ValueError):
     """``gate.yml`` cannot be used (the message names the file and the key)."""
 
 

@@ -26,6 +26,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from ar_risk.config import Settings
+from ar_risk.errors import DataError
 from ar_risk.publish.serving import connect_serving
 from ar_risk.report import charts, data
 from ar_risk.report.texts import LANGUAGES, t, t_code
@@ -37,7 +38,7 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemo
 STATUS_ORDER = {"red": 3, "yellow": 2, "green": 1}
 
 
-class ReportError(ValueError):
+class ReportError(DataError, ValueError):
     """The report cannot be built for the requested date (the message says why)."""
 
 

@@ -20,12 +20,13 @@ from pathlib import Path
 import duckdb
 
 from ar_risk.config import Settings
+from ar_risk.errors import DataError
 from ar_risk.warehouse import connect_warehouse
 
 log = logging.getLogger(__name__)
 
 
-class DbtBuildError(RuntimeError):
+class DbtBuildError(DataError, RuntimeError):
     """dbt failed: a model did not build or a data test found bad rows."""
 
 
