@@ -11,28 +11,16 @@ does for dbt.
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
+
+from ar_risk.child_process import run_then_exit
 
 
 def main() -> None:
     from airflow.__main__ import main as airflow_main
 
     sys.argv[0] = "airflow"
-    try:
-        airflow_main()
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    except BaseException:
-        logging.getLogger(__name__).exception("airflow %s failed", " ".join(sys.argv[1:]))
-        code = 1
-    else:
-        code = 0
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    run_then_exit(airflow_main, "airflow")
 
 
 if __name__ == "__main__":

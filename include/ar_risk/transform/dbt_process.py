@@ -15,25 +15,15 @@ The same ``dbt`` command line, with two things a one-shot process does not need
 from __future__ import annotations
 
 import gc
-import logging
-import os
-import sys
+
+from ar_risk.child_process import run_then_exit
 
 
 def main() -> None:
     gc.disable()
     from dbt.cli.main import cli
 
-    try:
-        cli(prog_name="dbt")
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    else:
-        code = 0
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    run_then_exit(lambda: cli(prog_name="dbt"), "dbt")
 
 
 if __name__ == "__main__":
