@@ -29,7 +29,7 @@ AS_OF = dt.date(2026, 9, 23)
 SCORES = {
     "I11": (0.60, "high"), "I12": (0.40, "medium"), "I21": (0.90, "extreme"), "I22": (0.50, "medium"),
     "I23": (0.20, "low"), "I31": (0.70, "high"), "I41": (0.40, "medium"), "I51": (0.45, "medium"),
-    "I61": (0.35, "medium"), "I71": (0.10, "low"), "I72": (0.10, "low"),
+    "I61": (0.35, "medium"), "I71": (0.10, "low"), "I72": (0.10, "low"), "I81": (0.60, "high"),
 }  # fmt: skip
 # The day before, the disputed I22 scored low: C2's amount-weighted pd_default was
 # (0.90 x 5000 + 0.02 x 3000 + 0.20 x 500) / 8500 = 0.5435 (medium); on AS_OF it is

@@ -3,27 +3,38 @@
 The scenario (tests/collections_support.py, tests/fixtures/landing_collections) runs the
 real dbt project for 2026-09-22 and then 2026-09-23, with hand-set predictions (pd_default, written
 to ml_scores; the score marts compute levels, expected credit loss and the customer roll-up).
-Worked by hand for 2026-09-23 (severity weights: due_soon 0.5, dpd_1_30 1.0, dpd_31_60 1.5):
+One worklist row per customer: its account-level strategy, governed by its worst undisputed
+invoice and the customer's risk level (amount-weighted pd_default, customer_risk_scores).
+Worked by hand for 2026-09-23 (severity weights: due_soon 0.5, dpd_1_30 1.0, dpd_31_60 1.5;
+risk levels: extreme >= 0.8, high >= 0.55, medium >= 0.3):
 
 C1 Alpha (key account -> core tier, at most 1 contact a week; contacted 2026-09-18):
-  I11 1000 due 09-28, p 0.60 high -> due_soon; I12 2000 due 09-22, p 0.40 medium -> dpd_1_30;
-  both friendly_reminder (R01, R04): priority 0.60 x 1000 x 0.5 + 0.40 x 2000 x 1.0 = 1100.00.
+  I11 1000 due 09-28, p 0.60 -> due_soon; I12 2000 due 09-22, p 0.40 -> dpd_1_30 governs;
+  customer pd (600 + 800) / 3000 = 0.4667 medium -> friendly_reminder (R04);
+  priority 0.60 x 1000 x 0.5 + 0.40 x 2000 x 1.0 = 1100.00. The message states the
+  2,000.00 CNY overdue and the 1,000.00 CNY not yet due apart.
   The cap is used up until 09-18 + 7 = 09-25, the Mid-Autumn Festival (Friday) -> Monday 09-28;
   e-mail (the contact's preferred channel) 09:00-10:00 Shanghai = 01:00-02:00 UTC.
-C2 Bravo (US, core; contact in New York, no phone on record):
-  I21 5000 dpd 3, p 0.90 extreme -> call_by_rep (R06): 4500.00, rank 1; no phone -> a letter,
-  09:00 New York (EDT) = 13:00 UTC on Thursday 09-24.
-  I22 3000 disputed -> dispute_resolution, internal: 0.50 x 3000 x 1.5 = 2250.00.
-  I23 500 dpd 31, p 0.20 low -> formal_letter (R08): 150.00; the second contact of the week
-  for a core customer waits a week: 09-23 + 8 = 10-01.
+C2 Bravo (US, core; contact in New York, no phone on record): one row for three invoices,
+  I21 5000 dpd 3 p 0.90 (4500.00), I22 3000 disputed (0.50 x 3000 x 1.5 = 2250.00), I23 500
+  dpd 31 p 0.20 (150.00): priority 6900.00, rank 1. I23 governs (dpd_31_60; the disputed
+  I22 is set aside), customer pd (4500 + 1500 + 100) / 8500 = 0.7176 high -> call_by_rep (R09)
+  with dispute_resolution beside it; owner by I23's ladder step: the supervisor R0.
+  No phone -> a letter, 09:00 New York (EDT) = 13:00 UTC on Thursday 09-24. The message
+  states the undisputed 5,500.00 CNY, 31 days past due.
 C3 Charlie: I31 under a promise (09-22 + 3 days tolerance >= 09-23): paused, not worklisted.
 C4 Delta: I41 1500 dpd 10, p 0.40; its promise of 09-19 broke on 09-22 -> one stage up
-  (dpd_31_60: formal_letter) and one ladder step up (the supervisor R0); the priority weighs its own
+  (dpd_31_60: formal_letter, R08) and one ladder step up (the supervisor R0); the priority weighs its own
   stage (dpd_1_30): 0.40 x 1500 x 1.0 = 600.00.
 C5 Echo: every contact do_not_contact -> listed, no contact date, no message.
 C6 Foxtrot: pays on the 30th (6 receipts) -> reminded 5 days before: 09-25 -> holiday -> 09-28.
   Its contact's name holds a phone number and its e-mail field two addresses: all masked.
 C7 Golf: credit limit 10000; 9500 open on 09-22 (95 %: warning), 10500 on 09-23 (105 %: over limit).
+C8 Hotel (potential; no sales rep on record -> the seed's Sales desk, not a person): I81
+  1,000.00 USD (7,100.00 CNY at 7.1) due Friday 09-25, p 0.60 high -> early_payment_discount
+  (R02): priority 0.60 x 7100 x 0.5 = 2130.00. Contact Thursday 09-24, before the due date:
+  2 % off, pay 980.00 USD by 09-25 (the due date; 09-24 + 10 days would be after it). The
+  message quotes USD and names the AR team, not the desk.
 """
 
 from __future__ import annotations
@@ -65,20 +76,48 @@ def _alerts(settings, as_of) -> dict[tuple[str, str | None], dict]:
 
 def test_worklist_rows_priorities_and_ranks(scenario):
     worklist = _worklist(scenario)
-    expected = [  # rank, customer, action, priority, invoices
-        (1, "C2", "call_by_rep", "4500.00", "I21"),
-        (2, "C2", "dispute_resolution", "2250.00", "I22"),
-        (3, "C1", "friendly_reminder", "1100.00", "I12,I11"),
-        (4, "C4", "formal_letter", "600.00", "I41"),
-        (5, "C5", "friendly_reminder", "360.00", "I51"),
-        (6, "C2", "formal_letter", "150.00", "I23"),
-        (7, "C6", "friendly_reminder", "105.00", "I61"),
+    expected = [  # rank, customer, action, priority, invoices, rule
+        (1, "C2", "call_by_rep", "6900.00", "I22,I23,I21", "R09"),
+        (2, "C8", "early_payment_discount", "2130.00", "I81", "R02"),
+        (3, "C1", "friendly_reminder", "1100.00", "I12,I11", "R04"),
+        (4, "C4", "formal_letter", "600.00", "I41", "R08"),
+        (5, "C5", "friendly_reminder", "360.00", "I51", "R04"),
+        (6, "C6", "friendly_reminder", "105.00", "I61", "R01"),
     ]
     got = sorted(
-        (r["worklist_rank"], c, a, str(r["priority_score"]), r["invoices_covered"]) for (c, a), r in worklist.items()
+        (r["worklist_rank"], c, a, str(r["priority_score"]), r["invoices_covered"], r["rule_id"])
+        for (c, a), r in worklist.items()
     )
     assert got == expected
-    assert ("C3", "call_by_rep") not in worklist  # paused by the active promise
+    assert "C3" not in {c for c, _ in worklist}  # paused by the active promise
+
+
+def test_one_account_level_row_per_customer_with_internal_actions_beside(scenario):
+    """Before: C2 had three rows the same day (a rep call, the dispute and a formal letter)."""
+    found = rows(scenario, "SELECT as_of_date, customer_id, count(*) AS n FROM marts.collection_worklist GROUP BY ALL")
+    assert found and all(r["n"] == 1 for r in found), found
+    bravo = _worklist(scenario)[("C2", "call_by_rep")]
+    assert (bravo["governing_invoice_id"], bravo["collection_stage"], bravo["risk_level"]) == (
+        "I23",
+        "dpd_31_60",
+        "high",
+    )
+    assert (bravo["internal_actions"], bravo["disputed_invoices"]) == ("dispute_resolution", "I22")
+    assert (bravo["owner_role"], bravo["owner_id"]) == ("sales_supervisor", "R0")
+    # only the undisputed invoices are dunned: 5,000 + 500
+    assert "5,500.00 CNY owed by Bravo Trading is 31 days past due" in bravo["message_en"]
+    assert bravo["target_amount_rc"] == Decimal("5500.00")
+
+
+def test_no_customer_action_contradicts_an_internal_one(scenario):
+    """No reminder, discount or rep call beside litigation, an order lock or a write-off review (any date)."""
+    found = rows(
+        scenario,
+        """SELECT customer_id, action_code, internal_actions FROM marts.collection_worklist
+           WHERE action_code IN ('friendly_reminder', 'early_payment_discount', 'call_by_rep', 'formal_letter')
+             AND regexp_matches(coalesce(internal_actions, ''), 'litigation|lock_new_orders|write_off_review')""",
+    )
+    assert found == []
 
 
 def test_contact_dates_follow_caps_holidays_habits_and_time_zones(scenario):
@@ -95,9 +134,6 @@ def test_contact_dates_follow_caps_holidays_habits_and_time_zones(scenario):
     assert bravo_call["channel"] == "letter"  # no phone on record
     assert bravo_call["contact_date"] == D(2026, 9, 24)
     assert bravo_call["contact_window_start_utc"] == dt.datetime(2026, 9, 24, 13, 0)  # 09:00 EDT
-    assert worklist[("C2", "formal_letter")]["contact_date"] == D(2026, 10, 1)  # the week's one contact is taken
-    assert worklist[("C2", "dispute_resolution")]["contact_status"] == "internal"
-    assert worklist[("C2", "dispute_resolution")]["contact_date"] is None
 
     foxtrot = worklist[("C6", "friendly_reminder")]
     assert foxtrot["pay_habit_day"] == 30
@@ -116,15 +152,16 @@ def test_broken_promise_escalates_stage_and_owner(scenario):
         "sales_supervisor", "R0", "Wang Supervisor",
     )  # fmt: skip
     assert "broken_promise" in delta["reason_codes"].split(";")
-    assert "Wang Supervisor" in delta["message_en"] and "1500.00 CNY" in delta["message_en"]
+    assert "Wang Supervisor" in delta["message_en"] and "1,500.00 CNY" in delta["message_en"]
     assert "逾期10天" in delta["message_zh"]
 
 
 def test_messages_and_masked_contacts(scenario):
     alpha = _worklist(scenario)[("C1", "friendly_reminder")]
     assert alpha["message_en"] == (
-        "Dear Chen Ming, 2 invoice(s) of Alpha Machinery for 3000.00 CNY are now 1 day(s) past due "
-        "(due 2026-09-22). Please arrange payment by 2026-10-05."
+        "Dear Chen Ming, 2,000.00 CNY of Alpha Machinery's 2 open invoice(s) is now 1 day(s) past due "
+        "(due 2026-09-22); 1,000.00 CNY is not yet due. Please arrange payment of the overdue 2,000.00 CNY "
+        "by 2026-10-05."
     )
     assert alpha["message_subject_zh"] == "付款已逾期"
     assert alpha["phone_masked"] == "+86*******1111"
@@ -142,13 +179,84 @@ def test_messages_and_masked_contacts(scenario):
     assert not {"phone", "email"} & published  # personal data only masked
 
 
+# -- messages (issue 19, part 6: each defect fails on the old behaviour) ----------------------
+
+
+def test_amounts_have_thousands_separators(scenario):
+    """Before: "3000.00 CNY", "1500.00CNY" (and at S "6388825.29CNY")."""
+    alpha = _worklist(scenario)[("C1", "friendly_reminder")]
+    assert "2,000.00 CNY" in alpha["message_en"] and "2,000.00CNY" in alpha["message_zh"]
+    broken = _alerts(scenario, AS_OF)[("promise_broken", "I41")]
+    assert "1,500.00CNY" in broken["message_zh"]
+
+
+def test_overdue_and_not_yet_due_amounts_are_stated_apart(scenario):
+    """Before: Alpha's 3,000 (1,000 of it due on 09-28) was "now 1 day(s) past due" as a whole."""
+    alpha = _worklist(scenario)[("C1", "friendly_reminder")]
+    assert "3,000.00" not in alpha["message_en"] and "3,000.00" not in alpha["message_zh"]
+    assert "2,000.00 CNY of Alpha Machinery's 2 open invoice(s) is now 1 day(s) past due" in alpha["message_en"]
+    assert "; 1,000.00 CNY is not yet due" in alpha["message_en"]
+    assert "其中2,000.00CNY已逾期1天（到期日2026-09-22），另有1,000.00CNY尚未到期" in alpha["message_zh"]
+    # nothing not yet due: no clause
+    assert "not yet due" not in _worklist(scenario)[("C2", "call_by_rep")]["message_en"]
+
+
+def test_messages_quote_the_invoice_currency(scenario):
+    """Before: the USD customer's message quoted 7100.00 CNY."""
+    hotel = _worklist(scenario)[("C8", "early_payment_discount")]
+    assert hotel["message_currency"] == "USD" and hotel["reporting_currency"] == "CNY"
+    assert hotel["open_amount_rc"] == Decimal("7100.00") and hotel["target_amount_rc"] == Decimal("6958.00")
+    assert "pay 980.00 USD for 1 invoice(s) of Hotel Exports (face value 1,000.00 USD)" in hotel["message_en"]
+    assert "CNY" not in hotel["message_en"] and "CNY" not in hotel["message_zh"]
+
+
+def test_a_discount_is_offered_only_before_the_due_date(scenario):
+    """Before: target date = contact + 10 days = 10-04, nine days after the due date 09-25."""
+    hotel = _worklist(scenario)[("C8", "early_payment_discount")]
+    assert hotel["discount_offered"] and hotel["contact_date"] == D(2026, 9, 24)
+    assert hotel["target_date"] == D(2026, 9, 25) == hotel["oldest_due_date"]
+    assert "by 2026-09-25, before they fall due, and keep a 2.0% discount" in hotel["message_en"]
+    later = rows(
+        scenario,
+        "SELECT count(*) AS n FROM marts.collection_worklist WHERE discount_offered AND target_date > oldest_due_date",
+    )
+    assert later == [{"n": 0}]
+
+
+def test_a_customer_message_names_a_person_or_the_ar_team(scenario):
+    """Before: Hotel's message named "Sales desk" (at S: "Finance manager on duty")."""
+    hotel = _worklist(scenario)[("C8", "early_payment_discount")]
+    assert (hotel["owner_id"], hotel["owner_name"]) == ("SALES-DESK", "Sales desk")  # the assignment stays
+    assert hotel["message_en"].endswith("Contact: Accounts Receivable team.")
+    assert hotel["message_zh"].endswith("联系人：应收账款组。")
+    placeholders = {r["person_name"] for r in rows(scenario, "SELECT person_name FROM reference.collection_owners")}
+    for row in _worklist(scenario).values():
+        for message in (row["message_en"], row["message_zh"]):
+            assert not any(name in (message or "") for name in placeholders), message
+    delta = _worklist(scenario)[("C4", "formal_letter")]
+    assert "Wang Supervisor" in delta["message_en"]  # a person on record is named
+
+
+def test_risk_levels_are_translated(scenario):
+    """Before: "风险等级：high" in Chinese alerts and "risk medium" in the reasons."""
+    due = _alerts(scenario, PREVIOUS)[("due_soon", "I81")]
+    assert due["message_zh"].endswith("风险等级：高风险。") and due["message_en"].endswith("(High risk).")
+    alpha = _worklist(scenario)[("C1", "friendly_reminder")]
+    assert alpha["reasons_zh"].startswith("逾期1-30天，中风险") and alpha["reasons_en"].startswith(
+        "1-30 days past due, Medium risk"
+    )
+    raised = _alerts(scenario, AS_OF)[("risk_raised", "C2")]
+    assert "高风险" in raised["message_zh"] and "high" not in raised["message_zh"]
+
+
 # -- alerts --------------------------------------------------------------------------------
 
 
 def test_every_alert_type_fires_once_on_its_day(scenario):
     previous = _alerts(scenario, PREVIOUS)
     assert set(previous) == {
-        ("due_soon", "I11"), ("due_soon", "I12"), ("due_soon", "I61"), ("credit_utilisation", "C7"),
+        ("due_soon", "I11"), ("due_soon", "I12"), ("due_soon", "I61"), ("due_soon", "I81"),
+        ("credit_utilisation", "C7"),
     }  # fmt: skip
     today = _alerts(scenario, AS_OF)
     assert set(today) == {
@@ -172,7 +280,7 @@ def test_every_alert_type_fires_once_on_its_day(scenario):
     # a rise to high goes to the sales supervisor (alert_rules), to extreme it would go to finance
     assert (today[("risk_raised", "C2")]["alert_level"], today[("risk_raised", "C2")]["owner_id"]) == ("high", "R0")
     assert "2 unexpected row(s)" in today[("data_quality", None)]["message_en"]
-    assert today[("promise_broken", "I41")]["message_zh"] == "Delta Textiles承诺于2026-09-19前支付1500.00CNY，未兑现。"
+    assert today[("promise_broken", "I41")]["message_zh"] == "Delta Textiles承诺于2026-09-19前支付1,500.00CNY，未兑现。"
 
 
 def test_rerun_of_a_date_gives_identical_tables(scenario):
@@ -187,11 +295,10 @@ def test_rerun_of_a_date_gives_identical_tables(scenario):
     after = {name: rows(scenario, sql, [AS_OF]) for name, sql in query.items()}
     assert after == before
     assert len(ids) == 8 and len(set(ids)) == 8
-    # The day's KPI row exists before anything is old enough to judge. 09-22's worklist made 6 entries
-    # (C1 reminder, C2 call, dispute and reminder, C5 and C6 reminders; C3 and C4 paused by promises);
-    # none is 7 days old yet.
+    # The day's KPI row exists before anything is old enough to judge. 09-22's worklist made 5 entries,
+    # one per customer (C1, C2, C5, C6, C8; C3 and C4 paused by promises); none is 7 days old yet.
     (total,) = [r for r in after["effectiveness"] if r["action_code"] == "all"]
-    assert (total["entries"], total["entries_matured_7_days"], total["success_rate_30_days"]) == (6, 0, None)
+    assert (total["entries"], total["entries_matured_7_days"], total["success_rate_30_days"]) == (5, 0, None)
 
 
 # -- contact rules and the calendar ----------------------------------------------------------
@@ -204,13 +311,39 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
     """
     from ar_risk.transform.dbt import run_dbt
 
-    selection = ["int_collection_contact_slots,test_type:unit", "strategy_effectiveness,test_type:unit"]
+    selection = [
+        "int_collection_contact_slots,test_type:unit",
+        "strategy_effectiveness,test_type:unit",
+        "int_collection_account_strategies,test_type:unit",
+    ]
     results = run_dbt(scenario, ["test", "--select", *selection], as_of_date=AS_OF)["results"]
     statuses = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
     assert statuses == {
         "unit_test.ar_risk.int_collection_contact_slots.test_contact_slots_quiet_hours_and_calendar": "pass",
         "unit_test.ar_risk.strategy_effectiveness.test_strategy_effectiveness_by_hand": "pass",
+        "unit_test.ar_risk.int_collection_account_strategies.test_every_strategy_rule_fires": "pass",
     }
+
+
+def test_every_rule_of_the_shipped_strategy_has_a_hand_made_case():
+    """test_every_strategy_rule_fires (_collections__unit_tests.yml) expects each rule of the seed to fire.
+
+    Before: 9 of the 22 rules never fired (lower rule ids won ties); a new rule needs a case here.
+    """
+    import csv
+
+    import yaml
+
+    units = yaml.safe_load(
+        (PROJECT_DIR / "dbt_project" / "models" / "collections" / "_collections__unit_tests.yml").read_text()
+    )["unit_tests"]
+    (case,) = [u for u in units if u["name"] == "test_every_strategy_rule_fires"]
+    (strategy,) = [g for g in case["given"] if g["input"] == "ref('collection_strategy')"]
+    assert "rows" not in strategy and "fixture" not in strategy  # the shipped seed decides
+    fired = {row["rule_id"] for row in case["expect"]["rows"]}
+    with (SEEDS / "collection_strategy.csv").open(encoding="utf-8") as handle:
+        rules = {row["rule_id"] for row in csv.DictReader(handle)}
+    assert rules <= fired, sorted(rules - fired)
 
 
 def test_dbt_unit_test_of_contact_masking(scenario):
@@ -257,15 +390,72 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
     [
         (
             "collection_strategy",
-            "R05,dpd_1_30,high,*,*,call_by_rep",
-            "R05,dpd_1_30,high,*,*,call_by_reps",
-            "collection_strategy.csv row 6, column action_code: 'call_by_reps' is not one of",
+            "R05,130,dpd_1_30,high,*,*,call_by_rep",
+            "R05,130,dpd_1_30,high,*,*,call_by_reps",
+            "collection_strategy.csv row 7, column action_code: 'call_by_reps' is not one of",
         ),
         (
             "collection_strategy",
-            "R01,due_soon,*,*,*",
-            "R01,due_soon,low,*,*",
+            "R01,90,due_soon,*,*,*",
+            "R01,90,due_soon,low,*,*",
             "stage 'due_soon' needs a catch-all rule",
+        ),
+        # precedence is explicit data: a priority on every rule, each its own
+        (
+            "collection_strategy",
+            "R02,20,",
+            "R02,,",
+            "collection_strategy.csv row 3, column priority: a number is required",
+        ),
+        (
+            "collection_strategy",
+            "R02,20,",
+            "R02,10,",
+            "collection_strategy.csv row 3: duplicate priority (10,) (first on row 2)",
+        ),
+        # a rule behind a broader one of its stage could never fire
+        (
+            "collection_strategy",
+            "R07,110,dpd_1_30",
+            "R07,195,dpd_1_30",
+            "collection_strategy.csv row 5, column priority: rule R07 never fires: rule R04 (row 8, priority 190)",
+        ),
+        # an internal action never contradicts the customer action beside it
+        (
+            "collection_strategy",
+            "R09,230,dpd_31_60,high,*,*,call_by_rep,,",
+            "R09,230,dpd_31_60,high,*,*,call_by_rep,lock_new_orders,",
+            "collection_strategy.csv row 11, column internal_action_code: 'lock_new_orders' contradicts 'call_by_rep'",
+        ),
+        (
+            "collection_strategy",
+            "R09,230,dpd_31_60,high,*,*,call_by_rep,,",
+            "R09,230,dpd_31_60,high,*,*,call_by_rep,formal_letter,",
+            "'formal_letter' contacts the customer; only an internal action goes beside",
+        ),
+        (
+            "collection_actions",
+            "friendly_reminder,1,true,,7,,,true,,",
+            "friendly_reminder,1,true,,7,,,true,3,",
+            "collection_actions.csv row 3, column min_companion_order: only an internal action",
+        ),
+        (
+            "collection_owners",
+            "Finance manager on duty,false",
+            "Finance manager on duty,maybe",
+            "collection_owners.csv row 2, column is_person: 'maybe' must be true or false",
+        ),
+        (
+            "collection_parameters",
+            "ar_team_name_en,Accounts Receivable team,",
+            "ar_team_name_en,,",
+            "ar_team_name_en needs the AR team's name",
+        ),
+        (
+            "message_phrases",
+            "{not_due_amount} {currency} is not yet due",
+            "{not_due} {currency} is not yet due",
+            "placeholder {not_due} is not filled by the pipeline",
         ),
         (
             "contact_channels",

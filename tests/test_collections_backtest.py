@@ -43,9 +43,17 @@ def test_every_target_is_judged_out_of_time(result):
         assert metrics["issued_after_t0"]["n"] + metrics["open_book_t0"]["n"] == metrics["n"]
 
 
+# A worklist row is one customer's account-level strategy (issue 19): at XS (150 customers) about 80
+# customers are on the T0 list, where the customer x action grain had 138 rows. The floor on rows
+# only keeps the top fifth at 10 customers or more, so that no single account decides the coverage;
+# the comparison below ranks the same account-level rows by overdue amount, so both rankings face
+# the same grain.
+MIN_ROWS = 50
+
+
 def test_worklist_top_fifth_covers_the_floor_of_what_went_90_plus_overdue(result):
     worklist = result["worklist"]
-    assert worklist["rows"] >= 100 and worklist["top_rows"] == -(-worklist["rows"] // 5)
+    assert worklist["rows"] >= MIN_ROWS and worklist["top_rows"] == -(-worklist["rows"] // 5)
     assert worklist["target_amount_rc"] > 0
     assert worklist["coverage_top20"] >= FLOOR, worklist
 

@@ -115,3 +115,31 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+
+{#
+    An amount as a message shows it: two decimals and thousands separators
+    (1234567.5 -> '1,234,567.50'; -0.5 -> '-0.50'), exact for decimal(18, 2)
+    amounts on every adapter. Null stays null.
+#}
+{% macro format_amount(amount) -%}
+    {{ return(adapter.dispatch('format_amount')(amount)) }}
+{%- endmacro %}
+
+{% macro default__format_amount(amount) -%}
+    to_char(round(cast({{ amount }} as decimal(18, 2)), 2), 'FM999,999,999,999,999,990.00')
+{%- endmacro %}
+
+{% macro duckdb__format_amount(amount) -%}
+    case
+        when {{ amount }} is not null
+            then
+                case when round(cast({{ amount }} as decimal(18, 2)), 2) < 0 then '-' else '' end
+                || format('{:,}', cast(floor(abs(round(cast({{ amount }} as decimal(18, 2)), 2))) as bigint))
+                || '.'
+                || lpad(
+                    cast(cast(abs(round(cast({{ amount }} as decimal(18, 2)), 2)) * 100 as bigint) % 100 as varchar),
+                    2, '0'
+                )
+    end
+{%- endmacro %}

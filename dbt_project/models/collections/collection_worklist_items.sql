@@ -1,5 +1,7 @@
 -- The invoices behind each worklist row, per as-of date (history for
 -- strategy_effectiveness: how much of a row's invoices cleared afterwards).
+-- A row is a customer's account-level strategy: every worklisted invoice of the
+-- customer, disputed ones included, under the row's action_code.
 {{
     config(
         materialized='incremental',
@@ -16,16 +18,22 @@ items as (
     where worklist_status = 'worklisted'
 ),
 
+accounts as (
+    select * from {{ ref('int_collection_account_strategies') }}
+),
+
 final as (
     select
         -- ids
-        as_of_date,
-        customer_id,
-        action_code,
-        invoice_id,
+        items.as_of_date,
+        items.customer_id,
+        accounts.action_code,
+        items.invoice_id,
         -- amounts
-        open_amount_rc
+        items.open_amount_rc
     from items
+    inner join accounts
+        on items.customer_id = accounts.customer_id
 )
 
 select * from final

@@ -1,7 +1,9 @@
 -- Who owns each role for each customer on the as-of date: the customer's
 -- sales rep and the rep's supervisor when on record (erp_sales_reps), else
 -- the person the collection_owners seed names for the customer's region,
--- else its default ('*'). One row per customer and role.
+-- else its default ('*'). One row per customer and role. is_person: a rep or
+-- supervisor on record is a person; a seed row says so itself (false: a desk,
+-- whose name a customer message never shows: it names the AR team instead).
 with
 
 customers as (
@@ -59,7 +61,15 @@ final as (
             end,
             regional.person_name,
             fallback.person_name
-        ) as owner_name
+        ) as owner_name,
+        coalesce(
+            case
+                when roles.owner_role = 'sales_rep' and on_record.sales_rep_id is not null then true
+                when roles.owner_role = 'sales_supervisor' and on_record.supervisor_id is not null then true
+            end,
+            regional.is_person,
+            fallback.is_person
+        ) as is_person
     from on_record
     cross join roles
     left join owners as regional

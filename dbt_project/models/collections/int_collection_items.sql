@@ -1,15 +1,13 @@
 -- One row per open invoice the collection strategy looks at on the as-of date:
 -- invoices in a collection stage (the prevention stage: due within N days,
 -- and every later stage), with the model's risk, the customer's tier and
--- archetype, and what the strategy decides for it:
---   - collection_stage: by days past due (seed collection_stages); a promise
---     broken within broken_promise_lookback_days moves the customer's
+-- archetype, and what the account-level strategy (int_collection_account_strategies)
+-- needs from each invoice:
+--   - collection_stage / stage_order: by days past due (seed collection_stages); a
+--     promise broken within broken_promise_lookback_days moves the customer's
 --     invoices one stage up (escalation_steps = 1);
---   - action and channel: the most specific matching rule of the strategy
---     matrix (seed collection_strategy), except that a disputed invoice goes
---     to dispute_resolution;
---   - owner: the action's own owner role, else the escalation ladder by days
---     past due (a broken promise moves one step up);
+--   - owner_role / ladder_order: the escalation ladder step by days past due (a
+--     broken promise moves one step up); the account's action may name its own role;
 --   - worklist_status: worklisted, paused_by_promise (an active promise until
 --     its promised date plus promise_tolerance_days), below_prevention_risk
 --     (a pre-due invoice under prevention_min_risk_level);
@@ -52,14 +50,6 @@ stages as (
 
 ladder as (
     select * from {{ ref('escalation_ladder') }}
-),
-
-strategy as (
-    select * from {{ ref('collection_strategy') }}
-),
-
-actions as (
-    select * from {{ ref('collection_actions') }}
 ),
 
 promises as (
@@ -158,6 +148,7 @@ staged as (
     select
         items.*,
         stages.collection_stage,
+        stages.stage_order,
         items.base_severity_weight as severity_weight,
         ladder.ladder_order as base_ladder_order
     from items
@@ -170,103 +161,62 @@ staged as (
             and (ladder.max_days_past_due is null or items.days_past_due <= ladder.max_days_past_due)
 ),
 
-matched as (
-    select
-        staged.invoice_id,
-        strategy.rule_id,
-        strategy.action_code,
-        strategy.channel,
-        row_number() over (
-            partition by staged.invoice_id
-            order by
-                (case when strategy.risk_level = '*' then 0 else 1 end)
-                + (case when strategy.customer_tier = '*' then 0 else 1 end)
-                + (case when strategy.archetype = '*' then 0 else 1 end) desc,
-                strategy.rule_id
-        ) as match_rank
-    from staged
-    inner join strategy
-        on
-            staged.collection_stage = strategy.collection_stage
-            and strategy.risk_level in ('*', staged.risk_level)
-            and strategy.customer_tier in ('*', staged.customer_tier)
-            and strategy.archetype in ('*', coalesce(staged.archetype, '*'))
-),
-
-decided as (
-    select
-        staged.*,
-        case when staged.is_disputed then 'DISPUTE' else matched.rule_id end as rule_id,
-        case when staged.is_disputed then 'dispute_resolution' else matched.action_code end as action_code,
-        case when staged.is_disputed then 'internal' else matched.channel end as strategy_channel
-    from staged
-    left join matched
-        on
-            staged.invoice_id = matched.invoice_id
-            and matched.match_rank = 1
-),
-
 final as (
     select
         -- ids
         {{ as_of_date() }} as as_of_date,
-        decided.invoice_id,
-        decided.customer_id,
+        staged.invoice_id,
+        staged.customer_id,
         -- attributes
-        decided.customer_name,
-        decided.region,
-        decided.country_code,
-        decided.customer_tier,
-        decided.archetype,
-        decided.risk_level,
-        decided.risk_level_order,
-        decided.collection_stage,
-        decided.escalation_steps,
-        decided.is_disputed,
-        decided.rule_id,
-        decided.action_code,
-        actions.action_order,
-        decided.strategy_channel,
-        coalesce(nullif(actions.owner_role, ''), owner_step.owner_role) as owner_role,
+        staged.customer_name,
+        staged.region,
+        staged.country_code,
+        staged.customer_tier,
+        staged.archetype,
+        staged.risk_level,
+        staged.risk_level_order,
+        staged.collection_stage,
+        staged.stage_order,
+        staged.escalation_steps,
+        staged.is_disputed,
+        owner_step.owner_role,
         owner_step.ladder_order,
-        decided.reason_code_1,
-        decided.model_reasons_en,
-        decided.model_reasons_zh,
+        staged.reason_code_1,
+        staged.model_reasons_en,
+        staged.model_reasons_zh,
         case
-            when decided.paused_until is not null and not decided.is_disputed then 'paused_by_promise'
+            when staged.paused_until is not null and not staged.is_disputed then 'paused_by_promise'
             when
-                decided.days_past_due <= 0
+                staged.days_past_due <= 0
                 and params.prevention_min_risk_level <> 'all'
-                and decided.risk_level_order < {{ risk_level_order('params.prevention_min_risk_level') }}
+                and staged.risk_level_order < {{ risk_level_order('params.prevention_min_risk_level') }}
                 then 'below_prevention_risk'
             else 'worklisted'
         end as worklist_status,
         -- amounts
-        decided.currency,
-        decided.reporting_currency,
-        decided.open_amount,
-        decided.open_amount_rc,
-        decided.pd_default,
-        cast(decided.expected_loss_rc as decimal(18, 2)) as expected_loss_rc,
-        decided.severity_weight,
+        staged.currency,
+        staged.reporting_currency,
+        staged.open_amount,
+        staged.open_amount_rc,
+        staged.pd_default,
+        cast(staged.expected_loss_rc as decimal(18, 2)) as expected_loss_rc,
+        staged.severity_weight,
         cast(
-            round(decided.pd_default * decided.open_amount_rc * decided.severity_weight, 2) as decimal(18, 2)
+            round(staged.pd_default * staged.open_amount_rc * staged.severity_weight, 2) as decimal(18, 2)
         ) as priority_points,
         -- dates
-        decided.invoice_date,
-        decided.due_date,
-        decided.days_past_due,
-        decided.paused_until,
-        decided.last_broken_promise_date
-    from decided
+        staged.invoice_date,
+        staged.due_date,
+        staged.days_past_due,
+        staged.paused_until,
+        staged.last_broken_promise_date
+    from staged
     cross join params
     cross join max_step
-    inner join actions
-        on decided.action_code = actions.action_code
     inner join ladder as owner_step
         on
             owner_step.ladder_order
-            = least(decided.base_ladder_order + decided.escalation_steps, max_step.max_ladder_order)
+            = least(staged.base_ladder_order + staged.escalation_steps, max_step.max_ladder_order)
 )
 
 select * from final

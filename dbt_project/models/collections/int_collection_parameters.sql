@@ -22,7 +22,9 @@ final as (
         max(case when parameter = 'quiet_hours_start' then cast(value || ':00' as time) end) as quiet_hours_start,
         max(case when parameter = 'quiet_hours_end' then cast(value || ':00' as time) end) as quiet_hours_end,
         max(case when parameter = 'company_timezone' then value end) as company_timezone,
-        max(case when parameter = 'company_country' then value end) as company_country
+        max(case when parameter = 'company_country' then value end) as company_country,
+        max(case when parameter = 'ar_team_name_en' then value end) as ar_team_name_en,
+        max(case when parameter = 'ar_team_name_zh' then value end) as ar_team_name_zh
     from parameters
 )
 

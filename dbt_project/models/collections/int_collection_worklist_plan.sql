@@ -1,7 +1,7 @@
--- The worklist rows before their contact slot: one row per customer and
--- recommended action (invoices grouped by the action int_collection_items
--- decided), with the lead invoice's owner role and channel, the contact, the
--- frequency cap and payment habit, and the planned date (docs/collections.md):
+-- The worklist rows before their contact slot: one row per customer, the
+-- account-level strategy of int_collection_account_strategies (one action, its
+-- owner role and channel, the invoices covered), with the action's details, the
+-- contact, the frequency cap and payment habit, and the planned date (docs/collections.md):
 --   planned_date = the latest of: the day after the as-of date; the payment-habit
 --   reminder date (actions that follow the habit); the day the weekly cap frees up.
 -- int_collection_contact_slots turns it into a working day and a contact window.
@@ -11,9 +11,8 @@ params as (
     select * from {{ ref('int_collection_parameters') }}
 ),
 
-items as (
-    select * from {{ ref('int_collection_items') }}
-    where worklist_status = 'worklisted'
+accounts as (
+    select * from {{ ref('int_collection_account_strategies') }}
 ),
 
 actions as (
@@ -24,11 +23,9 @@ policies as (
     select * from {{ ref('contact_policies') }}
 ),
 
-
 contacts as (
     select * from {{ ref('int_collection_contacts') }}
 ),
-
 
 habits as (
     select * from {{ ref('int_customer_pay_habits') }}
@@ -38,53 +35,9 @@ contact_load as (
     select * from {{ ref('int_collection_contact_load') }}
 ),
 
-
--- The invoice that leads each row: the latest ladder step, then the highest priority.
-lead_items as (
+with_actions as (
     select
-        items.*,
-        row_number() over (
-            partition by items.customer_id, items.action_code
-            order by items.ladder_order desc, items.priority_points desc, items.invoice_id asc
-        ) as lead_rank
-    from items
-),
-
-grouped as (
-    select
-        customer_id,
-        action_code,
-        count(*) as invoice_count,
-        {{ dbt.listagg('invoice_id', "','", 'order by due_date, invoice_id') }} as invoices_covered,
-        sum(open_amount_rc) as open_amount_rc,
-        sum(case when days_past_due > 0 then open_amount_rc else 0 end) as overdue_amount_rc,
-        sum(expected_loss_rc) as expected_loss_rc,
-        sum(priority_points) as priority_score,
-        max(days_past_due) as max_days_past_due,
-        min(due_date) as oldest_due_date,
-        max(risk_level_order) as max_risk_level_order,
-        max(escalation_steps) as escalation_steps
-    from items
-    group by customer_id, action_code
-),
-
-rows_with_lead as (
-    select
-        grouped.*,
-        lead_items.customer_name,
-        lead_items.region,
-        lead_items.country_code,
-        lead_items.customer_tier,
-        lead_items.archetype,
-        lead_items.risk_level,
-        lead_items.collection_stage,
-        lead_items.rule_id,
-        lead_items.strategy_channel,
-        lead_items.owner_role,
-        lead_items.reporting_currency,
-        lead_items.reason_code_1,
-        lead_items.model_reasons_en,
-        lead_items.model_reasons_zh,
+        accounts.*,
         actions.action_order,
         actions.contacts_customer,
         actions.target_days,
@@ -93,21 +46,16 @@ rows_with_lead as (
         actions.follows_pay_habit,
         actions.label_en as action_label_en,
         actions.label_zh as action_label_zh
-    from grouped
-    inner join lead_items
-        on
-            grouped.customer_id = lead_items.customer_id
-            and grouped.action_code = lead_items.action_code
-            and lead_items.lead_rank = 1
+    from accounts
     inner join actions
-        on grouped.action_code = actions.action_code
+        on accounts.action_code = actions.action_code
 ),
 
 -- The channel the contact can be reached on: 'preferred' takes the contact's
 -- own (else phone); a channel whose means (phone, e-mail) is not on record falls back to a letter.
 wanted as (
     select
-        rows_with_lead.*,
+        with_actions.*,
         contacts.contact_id,
         contacts.contact_name,
         contacts.phone_masked,
@@ -118,13 +66,13 @@ wanted as (
         coalesce(contacts.contact_timezone, params.company_timezone) as contact_timezone,
         coalesce(contacts.customer_do_not_contact, false) as customer_do_not_contact,
         case
-            when rows_with_lead.strategy_channel = 'preferred' then coalesce(contacts.preferred_channel, 'phone')
-            else rows_with_lead.strategy_channel
+            when with_actions.strategy_channel = 'preferred' then coalesce(contacts.preferred_channel, 'phone')
+            else with_actions.strategy_channel
         end as wanted_channel
-    from rows_with_lead
+    from with_actions
     cross join params
     left join contacts
-        on rows_with_lead.customer_id = contacts.customer_id
+        on with_actions.customer_id = contacts.customer_id
 ),
 
 channelled as (

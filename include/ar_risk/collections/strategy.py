@@ -32,6 +32,7 @@ ALERT_TYPES = (
     "promise_broken", "risk_raised", "score_drift", "data_quality",
 )  # fmt: skip
 SEVERITIES = ("info", "warning", "critical")
+PHRASE_TYPES = ("risk_level", "clause")
 LANGUAGES = ("en", "zh-CN")
 
 # What the SQL fills in a worklist message / an alert message (macros/collections.sql).
@@ -39,8 +40,11 @@ WORKLIST_PLACEHOLDERS = frozenset(
     {
         "customer_name", "contact_name", "invoice_count", "amount", "currency", "oldest_due_date",
         "days_past_due", "target_amount", "target_date", "owner_name", "discount_pct", "discount_days",
+        "overdue_amount", "not_due_amount", "not_due_clause",
     }
 )  # fmt: skip
+# What a phrase of message_phrases may use (a clause is filled, then put into its template).
+PHRASE_PLACEHOLDERS = frozenset({"not_due_amount", "overdue_amount", "currency"})
 ALERT_PLACEHOLDERS = frozenset(
     {
         "customer_name", "invoice_id", "amount", "currency", "due_date", "days_past_due", "risk_level",
@@ -168,7 +172,7 @@ def load_parameters(seeds_dir: Path) -> dict[str, object]:
             "worklist_history_days")  # fmt: skip
     ratios = ("pay_habit_min_share", "success_min_collected_share")
     texts = ("prevention_min_risk_level", "quiet_hours_start", "quiet_hours_end", "company_timezone",
-             "company_country")  # fmt: skip
+             "company_country", "ar_team_name_en", "ar_team_name_zh")  # fmt: skip
     unknown = sorted(set(by_name) - set(days) - set(ratios) - set(texts))
     if unknown:
         row = by_name[unknown[0]]
@@ -203,7 +207,59 @@ def load_parameters(seeds_dir: Path) -> dict[str, object]:
     if not re.fullmatch(r"[A-Z]{2}", country):
         raise StrategyConfigError(f"{by_name['company_country'].where('value')}: {country!r} is not ISO 3166 alpha-2")
     params["company_country"] = country
+    # The contact a customer message names when the owner is a desk, not a person (collection_owners.is_person).
+    for name in ("ar_team_name_en", "ar_team_name_zh"):
+        team = by_name[name].get("value")
+        if not team or PLACEHOLDER.search(team):
+            raise StrategyConfigError(f"{by_name[name].where('value')}: {name} needs the AR team's name")
+        params[name] = team
     return params
+
+
+def _check_companion(row: Row, actions: dict[str, Row]) -> None:
+    """An internal action beside the rule's action must be internal and never contradict it.
+
+    It may go beside a customer-facing action only at or above its min_companion_order (a reminder or a
+    discount never goes beside litigation, an order lock or a write-off review).
+    """
+    companion = row.get("internal_action_code")
+    if not companion:
+        return
+    _one_of(row, "internal_action_code", actions)
+    internal = actions[companion]
+    if _boolean(internal, "contacts_customer"):
+        raise StrategyConfigError(
+            f"{row.where('internal_action_code')}: {companion!r} contacts the customer; only an internal action "
+            "goes beside the rule's action"
+        )
+    if companion == row.get("action_code"):
+        raise StrategyConfigError(f"{row.where('internal_action_code')}: {companion!r} is the rule's action already")
+    action = actions[row.get("action_code")]
+    if not _boolean(action, "contacts_customer"):
+        return
+    lowest = _number(internal, "min_companion_order", optional=True)
+    if lowest is None or _number(action, "action_order") < lowest:
+        allowed = "no customer action" if lowest is None else f"customer actions of action_order {lowest:g} or more"
+        raise StrategyConfigError(
+            f"{row.where('internal_action_code')}: {companion!r} contradicts {row.get('action_code')!r} "
+            f"(collection_actions.csv: {allowed} may go beside it)"
+        )
+
+
+def _check_reachable(strategy: list[Row]) -> None:
+    """Every rule can fire: no rule of higher precedence (lower priority) in its stage matches all it matches."""
+    ordered = sorted(strategy, key=lambda r: _number(r, "priority"))
+    conditions = ("risk_level", "customer_tier", "archetype")
+    for index, row in enumerate(ordered):
+        for earlier in ordered[:index]:
+            if earlier.get("collection_stage") == row.get("collection_stage") and all(
+                earlier.get(c) in ("*", row.get(c)) for c in conditions
+            ):
+                raise StrategyConfigError(
+                    f"{row.where('priority')}: rule {row.get('rule_id')} never fires: rule {earlier.get('rule_id')} "
+                    f"(row {earlier.number}, priority {earlier.get('priority')}) matches every case it matches "
+                    "and comes first; give it a lower priority number"
+                )
 
 
 def validate_strategy(seeds_dir: Path) -> dict[str, object]:
@@ -240,11 +296,14 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
             "escalation_ladder.csv: the first step must have no min_days_past_due (it owns pre-due)"
         )
 
-    owners = read_table(seeds_dir, "collection_owners", ("owner_role", "region", "person_id", "person_name"))
+    owners = read_table(seeds_dir, "collection_owners", ("owner_role", "region", "person_id", "person_name",
+                                                          "is_person"))  # fmt: skip
     for row in owners:
         _one_of(row, "owner_role", OWNER_ROLES)
         if not row.get("person_id"):
             raise StrategyConfigError(f"{row.where('person_id')}: a person id is required")
+        # false: a desk or team; customer messages then name the AR team (ar_team_name_en / _zh) instead
+        _boolean(row, "is_person")
     _unique(owners, lambda r: (r.get("owner_role"), r.get("region")), "owner_role and region")
     defaults = {r.get("owner_role") for r in owners if r.get("region") == "*"}
     for role in sorted(set(OWNER_ROLES) - defaults):
@@ -255,8 +314,8 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
 
     actions = read_table(seeds_dir, "collection_actions", ("action_code", "action_order", "contacts_customer",
                                                             "owner_role", "target_days", "discount_rate",
-                                                            "discount_days",
-                                                            "follows_pay_habit", "label_en", "label_zh"))  # fmt: skip
+                                                            "discount_days", "follows_pay_habit",
+                                                            "min_companion_order", "label_en", "label_zh"))  # fmt: skip
     _unique(actions, lambda r: (r.get("action_code"),), "action_code")
     for row in actions:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", row.get("action_code")):
@@ -275,7 +334,14 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
         for label in ("label_en", "label_zh"):
             if not row.get(label):
                 raise StrategyConfigError(f"{row.where(label)}: a label is required")
+        if _boolean(row, "contacts_customer") and row.get("min_companion_order"):
+            raise StrategyConfigError(
+                f"{row.where('min_companion_order')}: only an internal action (contacts_customer false) "
+                "names the customer actions that may go beside it"
+            )
+        _number(row, "min_companion_order", optional=True, low=0)
     action_codes = [r.get("action_code") for r in actions]
+    action_by_code = {r.get("action_code"): r for r in actions}
     if "dispute_resolution" not in action_codes:
         raise StrategyConfigError("collection_actions.csv: action dispute_resolution is required (disputed invoices)")
 
@@ -309,19 +375,24 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
     if "*" not in {r.get("customer_tier") for r in policies}:
         raise StrategyConfigError("contact_policies.csv: a default row (customer_tier *) is required")
 
-    strategy = read_table(seeds_dir, "collection_strategy", ("rule_id", "collection_stage", "risk_level",
+    strategy = read_table(seeds_dir, "collection_strategy", ("rule_id", "priority", "collection_stage", "risk_level",
                                                               "customer_tier", "archetype", "action_code",
-                                                              "channel"))  # fmt: skip
+                                                              "internal_action_code", "channel"))  # fmt: skip
     _unique(strategy, lambda r: (r.get("rule_id"),), "rule_id")
     _unique(strategy, lambda r: tuple(r.get(c) for c in ("collection_stage", "risk_level", "customer_tier",
                                                          "archetype")), "condition")  # fmt: skip
     for row in strategy:
+        priority = _number(row, "priority", low=1, high=1_000_000)
+        if priority != int(priority):
+            raise StrategyConfigError(f"{row.where('priority')}: a whole number is required")
         _one_of(row, "collection_stage", stage_codes)
         _one_of(row, "risk_level", RISK_LEVELS, wildcard=True)
         _one_of(row, "customer_tier", tiers, wildcard=True)
         _one_of(row, "archetype", archetypes, wildcard=True)
         _one_of(row, "action_code", action_codes)
         _one_of(row, "channel", STRATEGY_CHANNELS)
+        _check_companion(row, action_by_code)
+    _unique(strategy, lambda r: (int(_number(r, "priority")),), "priority")
     for stage in stage_codes:
         if not any(r.get("collection_stage") == stage and r.get("risk_level") == r.get("customer_tier")
                    == r.get("archetype") == "*" for r in strategy):  # fmt: skip
@@ -329,6 +400,7 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
                 f"collection_strategy.csv: stage {stage!r} needs a catch-all rule (risk_level, customer_tier "
                 "and archetype all *) so that every invoice gets an action"
             )
+    _check_reachable(strategy)
 
     templates = read_table(seeds_dir, "message_templates", ("template_code", "action_code", "min_days_past_due",
                                                              "language", "subject", "body"))  # fmt: skip
@@ -347,6 +419,19 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
                 f"message_templates.csv: a default template (action_code *, min_days_past_due <= -7) "
                 f"in {language} is required"
             )
+
+    phrases = read_table(seeds_dir, "message_phrases", ("phrase_type", "code", "label_en", "label_zh"))
+    _unique(phrases, lambda r: (r.get("phrase_type"), r.get("code")), "phrase_type and code")
+    for row in phrases:
+        _one_of(row, "phrase_type", PHRASE_TYPES)
+        for label in ("label_en", "label_zh"):
+            if row.get("phrase_type") != "clause" and not row.get(label):
+                raise StrategyConfigError(f"{row.where(label)}: a label is required")
+            _placeholders(row, label, PHRASE_PLACEHOLDERS)
+    known = {(r.get("phrase_type"), r.get("code")) for r in phrases}
+    for needed in (("risk_level", "unscored"), ("clause", "not_yet_due")):
+        if needed not in known:
+            raise StrategyConfigError(f"message_phrases.csv: phrase {needed[0]} {needed[1]!r} is required")
 
     rule_columns = ("alert_type", "alert_level", "category", "severity", "owner_role", "notify_roles", "rule_version",
                     "message_en", "message_zh")  # fmt: skip

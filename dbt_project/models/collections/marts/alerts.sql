@@ -122,6 +122,15 @@ default_owners as (
     where region = '*'
 ),
 
+risk_levels as (
+    select * from {{ ref('risk_levels') }}
+),
+
+risk_phrases as (
+    select * from {{ ref('message_phrases') }}
+    where phrase_type = 'risk_level'
+),
+
 items as (
     select
         open_items.*,
@@ -368,55 +377,73 @@ ruled as (
             and rules.alert_level in ('*', new_events.alert_level)
 ),
 
+-- The words a message states: the amount with thousands separators, the risk level in each language.
+worded as (
+    select
+        ruled.*,
+        {{ format_amount('ruled.amount') }} as amount_text,
+        coalesce(risk_levels.label_en, risk_phrases.label_en, ruled.risk_level) as risk_level_en,
+        coalesce(risk_levels.label_zh, risk_phrases.label_zh, ruled.risk_level) as risk_level_zh
+    from ruled
+    left join risk_levels
+        on ruled.risk_level = risk_levels.risk_level
+    left join risk_phrases
+        on ruled.risk_level = risk_phrases.code
+    where ruled.rule_rank = 1
+),
+
 {% set message_values = {
-    'customer_name': 'ruled.customer_name', 'invoice_id': 'ruled.invoice_id', 'amount': 'ruled.amount',
-    'currency': 'ruled.currency', 'due_date': 'ruled.due_date', 'days_past_due': 'ruled.days_past_due',
-    'risk_level': 'ruled.risk_level', 'utilisation_pct': 'ruled.utilisation_pct',
-    'level_label_en': 'ruled.level_label_en', 'level_label_zh': 'ruled.level_label_zh', 'feature': 'ruled.feature',
-    'psi': 'ruled.psi', 'table_name': 'ruled.table_name', 'rule': 'ruled.rule', 'column_name': 'ruled.column_name',
-    'unexpected_count': 'ruled.unexpected_count',
+    'customer_name': 'worded.customer_name', 'invoice_id': 'worded.invoice_id', 'amount': 'worded.amount_text',
+    'currency': 'worded.currency', 'due_date': 'worded.due_date', 'days_past_due': 'worded.days_past_due',
+    'utilisation_pct': 'worded.utilisation_pct',
+    'level_label_en': 'worded.level_label_en', 'level_label_zh': 'worded.level_label_zh', 'feature': 'worded.feature',
+    'psi': 'worded.psi', 'table_name': 'worded.table_name', 'rule': 'worded.rule', 'column_name': 'worded.column_name',
+    'unexpected_count': 'worded.unexpected_count',
 } %}
+{% set message_values_en = dict(message_values) %}
+{% do message_values_en.update({'risk_level': 'worded.risk_level_en'}) %}
+{% set message_values_zh = dict(message_values) %}
+{% do message_values_zh.update({'risk_level': 'worded.risk_level_zh'}) %}
 
 final as (
     select
         -- ids
         md5(
-            ruled.event_key || '|' || ruled.alert_level || '|' || cast({{ as_of_date() }} as {{ dbt.type_string() }})
+            worded.event_key || '|' || worded.alert_level || '|' || cast({{ as_of_date() }} as {{ dbt.type_string() }})
         ) as alert_id,
         {{ as_of_date() }} as as_of_date,
-        ruled.event_key,
-        ruled.customer_id,
-        ruled.invoice_id,
+        worded.event_key,
+        worded.customer_id,
+        worded.invoice_id,
         -- attributes
-        ruled.alert_type,
-        ruled.alert_level,
-        cast(ruled.level_order as integer) as level_order,
-        ruled.category,
-        ruled.severity,
-        ruled.customer_name,
-        ruled.owner_role,
+        worded.alert_type,
+        worded.alert_level,
+        cast(worded.level_order as integer) as level_order,
+        worded.category,
+        worded.severity,
+        worded.customer_name,
+        worded.owner_role,
         coalesce(customer_owners.owner_id, default_owners.person_id) as owner_id,
         coalesce(customer_owners.owner_name, default_owners.person_name) as owner_name,
-        ruled.notify_roles,
-        cast(ruled.rule_version as integer) as rule_version,
-        {{ fill_template('ruled.template_en', message_values) }} as message_en,
-        {{ fill_template('ruled.template_zh', message_values) }} as message_zh,
+        worded.notify_roles,
+        cast(worded.rule_version as integer) as rule_version,
+        {{ fill_template('worded.template_en', message_values_en) }} as message_en,
+        {{ fill_template('worded.template_zh', message_values_zh) }} as message_zh,
         -- amounts
-        ruled.amount,
-        ruled.currency,
-        ruled.days_past_due,
-        ruled.utilisation_pct,
-        ruled.psi,
+        worded.amount,
+        worded.currency,
+        worded.days_past_due,
+        worded.utilisation_pct,
+        worded.psi,
         -- dates
-        ruled.due_date
-    from ruled
+        worded.due_date
+    from worded
     left join customer_owners
         on
-            ruled.customer_id = customer_owners.customer_id
-            and ruled.owner_role = customer_owners.owner_role
+            worded.customer_id = customer_owners.customer_id
+            and worded.owner_role = customer_owners.owner_role
     left join default_owners
-        on ruled.owner_role = default_owners.owner_role
-    where ruled.rule_rank = 1
+        on worded.owner_role = default_owners.owner_role
 )
 
 select * from final

@@ -1,15 +1,21 @@
--- The collection worklist: one row per customer and recommended action for
--- the as-of date (docs/collections.md). Built from int_collection_items:
+-- The collection worklist: one row per customer for the as-of date, its
+-- account-level strategy (int_collection_account_strategies: one action, internal
+-- actions beside it, the invoices covered; docs/collections.md):
 --   priority_score = sum over the row's invoices of
 --       pd_default x open amount (reporting currency) x severity weight of the stage
 --   worklist_rank  = 1 for the highest priority score (ties, e.g. rows of documents in
 --                    default only, which score 0: the larger overdue amount, then customer_id, action_code)
+-- Messages state the undisputed invoices' amounts in their own currency (when they share
+-- one) with thousands separators (format_amount), the overdue part and the part not yet
+-- due apart, and name the owner when a person, else the AR team (ar_team_name_*). An
+-- early-payment discount is offered only when the contact comes before the due date,
+-- and its deadline is never after it (else the row gets the plain template, no discount).
 -- The contact is planned for the first day after the as-of date, or later when
 --   - the action follows the customer's payment habit (reminder pay_habit_lead_days before the habit day),
 --   - the customer's weekly contact cap (contact_policies by tier) is used up,
 -- then moved to the next working day of the customer's country (contact_calendar)
 -- and given the channel's window clipped to the hours outside quiet hours, in the
--- contact's time zone. Disputed invoices go to dispute_resolution; invoices under an
+-- contact's time zone. Disputed invoices are held (dispute_resolution); invoices under an
 -- active promise are not worklisted. Incremental by as_of_date: history feeds
 -- strategy_effectiveness and is kept for worklist_history_days.
 {{
@@ -22,6 +28,10 @@
 }}
 
 with
+
+params as (
+    select * from {{ ref('int_collection_parameters') }}
+),
 
 plan as (
     select * from {{ ref('int_collection_worklist_plan') }}
@@ -39,22 +49,39 @@ templates as (
     select * from {{ ref('message_templates') }}
 ),
 
+risk_levels as (
+    select * from {{ ref('risk_levels') }}
+),
+
+phrases as (
+    select * from {{ ref('message_phrases') }}
+),
+
+not_due_clause as (
+    select * from phrases
+    where phrase_type = 'clause' and code = 'not_yet_due'
+),
+
 owners as (
     select * from {{ ref('int_collection_customer_owners') }}
 ),
 
-contact_windows as (
+-- A discount is for paying early: offered only when the contact comes before the oldest due
+-- date, with a deadline no later than that due date.
+offers as (
     select
         plan.*,
         slots.contact_status as slot_contact_status,
+        slots.working_date,
         slots.contact_date,
         slots.contact_window_start_local,
         slots.contact_window_end_local,
         slots.contact_window_start_utc,
         slots.contact_window_end_utc,
-        cast(round(plan.open_amount_rc * (1 - coalesce(plan.discount_rate, 0)), 2) as decimal(18, 2))
-            as target_amount_rc,
-        {{ add_days('slots.working_date', 'coalesce(plan.discount_days, plan.target_days)') }} as target_date
+        coalesce(plan.discount_rate is not null and slots.working_date < plan.oldest_due_date, false)
+            as discount_offered,
+        case when plan.dunned_amount_rc > 0 then plan.dunned_amount_rc else plan.open_amount_rc end
+            as target_base_rc
     from plan
     inner join slots
         on
@@ -62,142 +89,232 @@ contact_windows as (
             and plan.action_code = slots.action_code
 ),
 
+contact_windows as (
+    select
+        offers.*,
+        case when offers.discount_offered then offers.discount_rate else 0 end as offered_discount_rate,
+        cast(
+            round(
+                offers.target_base_rc * (1 - case when offers.discount_offered then offers.discount_rate else 0 end),
+                2
+            ) as decimal(18, 2)
+        ) as target_amount_rc,
+        cast(
+            round(
+                offers.message_open_amount
+                * (1 - case when offers.discount_offered then offers.discount_rate else 0 end),
+                2
+            ) as decimal(18, 2)
+        ) as message_target_amount,
+        offers.message_open_amount - offers.message_overdue_amount as message_not_due_amount,
+        case
+            when offers.discount_offered
+                then least({{ add_days('offers.working_date', 'offers.discount_days') }}, offers.oldest_due_date)
+            else {{ add_days('offers.working_date', 'offers.target_days') }}
+        end as target_date
+    from offers
+),
+
+-- The amounts as the messages show them (thousands separators, the message currency).
+amount_texts as (
+    select
+        contact_windows.*,
+        {{ format_amount('contact_windows.message_open_amount') }} as amount_text,
+        {{ format_amount('contact_windows.message_overdue_amount') }} as overdue_amount_text,
+        {{ format_amount('contact_windows.message_not_due_amount') }} as not_due_amount_text,
+        {{ format_amount('contact_windows.message_target_amount') }} as target_amount_text
+    from contact_windows
+),
+
+{% set clause_values = {
+    'not_due_amount': 'amount_texts.not_due_amount_text',
+    'overdue_amount': 'amount_texts.overdue_amount_text',
+    'currency': 'amount_texts.message_currency',
+} %}
+
+-- The part not yet due, as a clause of each language (empty when all is overdue).
+worded as (
+    select
+        amount_texts.*,
+        case
+            when amount_texts.message_not_due_amount > 0
+                then {{ fill_template('not_due_clause.label_en', clause_values) }}
+            else ''
+        end as not_due_clause_en,
+        case
+            when amount_texts.message_not_due_amount > 0
+                then {{ fill_template('not_due_clause.label_zh', clause_values) }}
+            else ''
+        end as not_due_clause_zh
+    from amount_texts
+    cross join not_due_clause
+),
+
 -- The template of the row's action (else '*') with the highest min_days_past_due not above its days past due.
 template_choice as (
     select
-        contact_windows.customer_id,
-        contact_windows.action_code,
+        worded.customer_id,
+        worded.action_code,
         templates.language,
         templates.subject,
         templates.body,
         row_number() over (
-            partition by contact_windows.customer_id, contact_windows.action_code, templates.language
+            partition by worded.customer_id, worded.action_code, templates.language
             order by
                 case when templates.action_code = '*' then 1 else 0 end,
                 templates.min_days_past_due desc
         ) as template_rank
-    from contact_windows
+    from worded
     inner join templates
         on
-            templates.action_code in ('*', contact_windows.action_code)
-            and contact_windows.max_days_past_due >= templates.min_days_past_due
+            templates.action_code in ('*', worded.action_code)
+            and worded.message_days_past_due >= templates.min_days_past_due
+            -- a discount's own template only when the discount is offered
+            and (
+                templates.action_code = '*'
+                or worded.discount_rate is null
+                or worded.discount_offered
+            )
     -- a message only for a contact that may be made (not internal, do-not-contact or without a window)
-    where contact_windows.slot_contact_status in ('scheduled', 'no_contact_on_file')
+    where worded.slot_contact_status in ('scheduled', 'no_contact_on_file')
 ),
 
 {% set placeholders = {
-    'customer_name': 'contact_windows.customer_name',
-    'contact_name': "coalesce(contact_windows.contact_name, contact_windows.customer_name)",
-    'invoice_count': 'contact_windows.invoice_count',
-    'amount': 'cast(contact_windows.open_amount_rc as decimal(18, 2))',
-    'currency': 'contact_windows.reporting_currency',
-    'oldest_due_date': 'contact_windows.oldest_due_date',
-    'days_past_due': 'greatest(contact_windows.max_days_past_due, 0)',
-    'target_amount': 'contact_windows.target_amount_rc',
-    'target_date': 'contact_windows.target_date',
-    'owner_name': 'owners.owner_name',
-    'discount_pct': 'cast(round(100 * contact_windows.discount_rate, 1) as decimal(18, 1))',
-    'discount_days': 'contact_windows.discount_days',
+    'customer_name': 'worded.customer_name',
+    'contact_name': "coalesce(worded.contact_name, worded.customer_name)",
+    'invoice_count': 'worded.message_invoice_count',
+    'amount': 'worded.amount_text',
+    'overdue_amount': 'worded.overdue_amount_text',
+    'not_due_amount': 'worded.not_due_amount_text',
+    'currency': 'worded.message_currency',
+    'oldest_due_date': 'worded.message_oldest_due_date',
+    'days_past_due': 'greatest(worded.message_days_past_due, 0)',
+    'target_amount': 'worded.target_amount_text',
+    'target_date': 'worded.target_date',
+    'discount_pct': 'cast(round(100 * worded.offered_discount_rate, 1) as decimal(18, 1))',
+    'discount_days': 'worded.discount_days',
 } %}
+{% set placeholders_en = dict(placeholders) %}
+{% do placeholders_en.update({
+    'owner_name': 'case when owners.is_person then owners.owner_name else params.ar_team_name_en end',
+    'not_due_clause': 'worded.not_due_clause_en',
+}) %}
+{% set placeholders_zh = dict(placeholders) %}
+{% do placeholders_zh.update({
+    'owner_name': 'case when owners.is_person then owners.owner_name else params.ar_team_name_zh end',
+    'not_due_clause': 'worded.not_due_clause_zh',
+}) %}
 
 final as (
     select
         -- ids
         {{ as_of_date() }} as as_of_date,
-        contact_windows.customer_id,
-        contact_windows.action_code,
+        worded.customer_id,
+        worded.action_code,
         cast(row_number() over (
             order by
-                contact_windows.priority_score desc, contact_windows.overdue_amount_rc desc,
-                contact_windows.customer_id asc, contact_windows.action_code asc
+                worded.priority_score desc, worded.overdue_amount_rc desc,
+                worded.customer_id asc, worded.action_code asc
         ) as integer) as worklist_rank,
         -- attributes
-        contact_windows.customer_name,
-        contact_windows.region,
-        contact_windows.country_code,
-        contact_windows.customer_tier,
-        contact_windows.archetype,
-        contact_windows.risk_level,
-        contact_windows.collection_stage,
-        contact_windows.action_label_en,
-        contact_windows.action_label_zh,
-        contact_windows.rule_id,
-        'stage:' || contact_windows.collection_stage
-        || ';risk:' || contact_windows.risk_level
-        || ';tier:' || contact_windows.customer_tier
-        || ';archetype:' || coalesce(contact_windows.archetype, 'none')
-        || ';rule:' || contact_windows.rule_id
-        || case when contact_windows.escalation_steps > 0 then ';broken_promise' else '' end
+        worded.customer_name,
+        worded.region,
+        worded.country_code,
+        worded.customer_tier,
+        worded.archetype,
+        worded.risk_level,
+        worded.collection_stage,
+        worded.action_label_en,
+        worded.action_label_zh,
+        worded.rule_id,
+        worded.internal_actions,
+        worded.governing_invoice_id,
+        'stage:' || worded.collection_stage
+        || ';risk:' || worded.risk_level
+        || ';tier:' || worded.customer_tier
+        || ';archetype:' || coalesce(worded.archetype, 'none')
+        || ';rule:' || worded.rule_id
+        || case when worded.escalation_steps > 0 then ';broken_promise' else '' end
         || case
-            when contact_windows.reason_code_1 is not null then ';model:' || contact_windows.reason_code_1 else ''
+            when worded.reason_code_1 is not null then ';model:' || worded.reason_code_1 else ''
         end
             as reason_codes,
         stages.label_en
-        || ', risk ' || contact_windows.risk_level
-        || case when contact_windows.escalation_steps > 0 then ', promise broken: escalated one stage' else '' end
+        || ', ' || coalesce(risk_levels.label_en, risk_phrases.label_en, worded.risk_level)
+        || case when worded.escalation_steps > 0 then ', promise broken: escalated one stage' else '' end
         || case
-            when contact_windows.model_reasons_en is not null then '; ' || contact_windows.model_reasons_en else ''
+            when worded.model_reasons_en is not null then '; ' || worded.model_reasons_en else ''
         end
             as reasons_en,
         stages.label_zh
-        || '，风险' || contact_windows.risk_level
-        || case when contact_windows.escalation_steps > 0 then '，付款承诺未兑现：升级一级' else '' end
+        || '，' || coalesce(risk_levels.label_zh, risk_phrases.label_zh, worded.risk_level)
+        || case when worded.escalation_steps > 0 then '，付款承诺未兑现：升级一级' else '' end
         || case
-            when contact_windows.model_reasons_zh is not null then '；' || contact_windows.model_reasons_zh else ''
+            when worded.model_reasons_zh is not null then '；' || worded.model_reasons_zh else ''
         end
             as reasons_zh,
-        contact_windows.owner_role,
+        worded.owner_role,
         owners.owner_id,
         owners.owner_name,
-        contact_windows.slot_contact_status as contact_status,
-        contact_windows.channel,
-        contact_windows.contact_id,
-        contact_windows.phone_masked,
-        contact_windows.email_masked,
-        contact_windows.contact_timezone,
-        contact_windows.invoices_covered,
-        cast(contact_windows.invoice_count as integer) as invoice_count,
-        contact_windows.reporting_currency,
+        worded.slot_contact_status as contact_status,
+        worded.channel,
+        worded.contact_id,
+        worded.phone_masked,
+        worded.email_masked,
+        worded.contact_timezone,
+        worded.invoices_covered,
+        worded.disputed_invoices,
+        cast(worded.invoice_count as integer) as invoice_count,
+        worded.reporting_currency,
+        worded.message_currency,
+        worded.discount_offered,
         -- amounts
-        cast(round(contact_windows.priority_score, 2) as decimal(18, 2)) as priority_score,
-        cast(contact_windows.open_amount_rc as decimal(18, 2)) as open_amount_rc,
-        cast(contact_windows.overdue_amount_rc as decimal(18, 2)) as overdue_amount_rc,
-        cast(contact_windows.expected_loss_rc as decimal(18, 2)) as expected_loss_rc,
-        contact_windows.target_amount_rc,
-        cast(contact_windows.max_days_past_due as integer) as max_days_past_due,
-        cast(contact_windows.contacts_last_7_days as integer) as contacts_last_7_days,
-        cast(contact_windows.max_contacts_per_week as integer) as max_contacts_per_week,
-        contact_windows.habit_day as pay_habit_day,
+        cast(round(worded.priority_score, 2) as decimal(18, 2)) as priority_score,
+        cast(worded.open_amount_rc as decimal(18, 2)) as open_amount_rc,
+        cast(worded.overdue_amount_rc as decimal(18, 2)) as overdue_amount_rc,
+        cast(worded.expected_loss_rc as decimal(18, 2)) as expected_loss_rc,
+        worded.target_amount_rc,
+        cast(worded.max_days_past_due as integer) as max_days_past_due,
+        cast(worded.contacts_last_7_days as integer) as contacts_last_7_days,
+        cast(worded.max_contacts_per_week as integer) as max_contacts_per_week,
+        worded.habit_day as pay_habit_day,
         -- dates
-        contact_windows.oldest_due_date,
-        contact_windows.contact_date,
-        contact_windows.contact_window_start_local,
-        contact_windows.contact_window_end_local,
-        contact_windows.contact_window_start_utc,
-        contact_windows.contact_window_end_utc,
-        contact_windows.target_date,
+        worded.oldest_due_date,
+        worded.contact_date,
+        worded.contact_window_start_local,
+        worded.contact_window_end_local,
+        worded.contact_window_start_utc,
+        worded.contact_window_end_utc,
+        worded.target_date,
         -- messages
-        {{ fill_template('template_en.subject', placeholders) }} as message_subject_en,
-        {{ fill_template('template_en.body', placeholders) }} as message_en,
-        {{ fill_template('template_zh.subject', placeholders) }} as message_subject_zh,
-        {{ fill_template('template_zh.body', placeholders) }} as message_zh
-    from contact_windows
+        {{ fill_template('template_en.subject', placeholders_en) }} as message_subject_en,
+        {{ fill_template('template_en.body', placeholders_en) }} as message_en,
+        {{ fill_template('template_zh.subject', placeholders_zh) }} as message_subject_zh,
+        {{ fill_template('template_zh.body', placeholders_zh) }} as message_zh
+    from worded
+    cross join params
     inner join stages
-        on contact_windows.collection_stage = stages.collection_stage
+        on worded.collection_stage = stages.collection_stage
+    left join risk_levels
+        on worded.risk_level = risk_levels.risk_level
+    left join phrases as risk_phrases
+        on
+            risk_phrases.phrase_type = 'risk_level'
+            and worded.risk_level = risk_phrases.code
     left join owners
         on
-            contact_windows.customer_id = owners.customer_id
-            and contact_windows.owner_role = owners.owner_role
+            worded.customer_id = owners.customer_id
+            and worded.owner_role = owners.owner_role
     left join template_choice as template_en
         on
-            contact_windows.customer_id = template_en.customer_id
-            and contact_windows.action_code = template_en.action_code
+            worded.customer_id = template_en.customer_id
+            and worded.action_code = template_en.action_code
             and template_en.language = 'en'
             and template_en.template_rank = 1
     left join template_choice as template_zh
         on
-            contact_windows.customer_id = template_zh.customer_id
-            and contact_windows.action_code = template_zh.action_code
+            worded.customer_id = template_zh.customer_id
+            and worded.action_code = template_zh.action_code
             and template_zh.language = 'zh-CN'
             and template_zh.template_rank = 1
 )
