@@ -1,6 +1,6 @@
 """Time the overdue model: features, training, scoring; print one JSON line.
 
-    python benchmarks/bench_model.py --scale M [--workdir DIR] [--score-rows 1000000]
+    python benchmarks/bench_model.py --scale M [--workdir DIR] [--score-rows 1000000] [--steps train,score]
 
 Demo data for the scale is generated and loaded straight into raw (as
 bench_dbt_build.py --raw-load direct does), and the warehouse is built for the
@@ -13,6 +13,11 @@ as ar_retrain does; both timed, the ml models' own times from dbt's run_results.
   invoices (the demo's open items repeated under new invoice ids in a copy of
   the warehouse), end to end: load the champion, predict with reasons, write
   the five model marts.
+
+``--steps`` picks what runs after the (once per workdir) warehouse build: ``build``
+alone stops after it; ``score`` without ``train`` scores with the champions the last
+run of this workdir trained (its MLflow store is kept). The steps that do not run are
+null in the JSON.
 
 Peak RSS is this process's (training and scoring run in it) and dbt's
 (children) apart. Per-target training seconds are timed here around each
@@ -109,7 +114,14 @@ def main() -> None:
     parser.add_argument(
         "--history-months", type=int, default=None, help="train on this much history (default: model_config.yml)"
     )
+    parser.add_argument(
+        "--steps", default="train,score",
+        help="comma-separated, of build, train, score (default train,score; the build runs once per workdir)",
+    )  # fmt: skip
     args = parser.parse_args()
+    steps = {s.strip() for s in args.steps.split(",") if s.strip()}
+    if not steps <= {"build", "train", "score"}:
+        parser.error(f"--steps: unknown {sorted(steps - {'build', 'train', 'score'})}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = load_model_config()
     if args.history_months:
@@ -140,8 +152,9 @@ def main() -> None:
         timings["dbt_peak_rss_mb"] = _peak_mb(resource.RUSAGE_CHILDREN)
         (home / ".bench_model_built").write_text(json.dumps(timings))
     built = json.loads((home / ".bench_model_built").read_text())
-
-    shutil.rmtree(settings.mlflow_dir, ignore_errors=True)
+    if steps <= {"build"}:
+        print(json.dumps({"scale": args.scale, "built": built}))
+        return
     con = connect_warehouse(settings, read_only=True)
     invoices, labelled, open_items = con.execute(
         "select count(distinct invoice_id), count(*), (select count(*) from ml.open_invoice_features) "
@@ -150,41 +163,54 @@ def main() -> None:
     con.close()
 
     stage_seconds: dict[str, float] = {}
-    _timed("load_training_frame", stage_seconds, lambda args, kwargs: "load_training_frame")
-    _timed("train_target", stage_seconds, lambda args, kwargs: (args[4] if len(args) > 4 else kwargs["target"]).name)
-    started = time.perf_counter()
-    trained = train_and_promote(settings, DEMO_END, config)
-    train_seconds = round(time.perf_counter() - started, 1)
-    train_peak = _peak_mb(resource.RUSAGE_SELF)
+    trained, train_seconds, train_peak = None, None, None
+    if "train" in steps:
+        shutil.rmtree(settings.mlflow_dir, ignore_errors=True)
+        _timed("load_training_frame", stage_seconds, lambda args, kwargs: "load_training_frame")
+        _timed(
+            "train_target", stage_seconds, lambda args, kwargs: (args[4] if len(args) > 4 else kwargs["target"]).name
+        )
+        started = time.perf_counter()
+        trained = train_and_promote(settings, DEMO_END, config)
+        train_seconds = round(time.perf_counter() - started, 1)
+        train_peak = _peak_mb(resource.RUSAGE_SELF)
 
-    scoring = dataclasses.replace(settings, warehouse_path=home / "scoring.duckdb")
-    con = connect_warehouse(settings)
-    con.execute("checkpoint")  # the copy must hold everything, not leave part of it in the .wal
-    con.close()
-    shutil.copyfile(settings.warehouse_path, scoring.warehouse_path)
-    scored_rows = _blow_up_open_items(scoring, args.score_rows)
-    started = time.perf_counter()
-    scored = score(scoring, DEMO_END, config)
-    score_seconds = round(time.perf_counter() - started, 1)
-    scoring.warehouse_path.unlink()
+    score_seconds, scored_rows, scored = None, None, None
+    if "score" in steps:
+        scoring = dataclasses.replace(settings, warehouse_path=home / "scoring.duckdb")
+        con = connect_warehouse(settings)
+        con.execute("checkpoint")  # the copy must hold everything, not leave part of it in the .wal
+        con.close()
+        shutil.copyfile(settings.warehouse_path, scoring.warehouse_path)
+        scored_rows = _blow_up_open_items(scoring, args.score_rows)
+        started = time.perf_counter()
+        scored = score(scoring, DEMO_END, config)
+        score_seconds = round(time.perf_counter() - started, 1)
+        scoring.warehouse_path.unlink()
 
     print(json.dumps({
         "scale": args.scale, "customers": SCALES[args.scale], "invoices": invoices, "observations": labelled,
         "open_items": open_items,
         "generate_seconds": built.get("generate"), "load_raw_seconds": built.get("load_raw"),
         "dbt_build_seconds": built["build"], "ml_model_seconds": built["ml_models"],
-        "train": {"seconds": train_seconds, "history_months": config.history_months,
-                  "max_training_rows": config.max_training_rows,
-                  "stage_seconds": stage_seconds,
-                  "training_set_and_train_seconds": round(
-                      built["ml_models"]["build_training_features_total"] + train_seconds, 1),
-                  "summary": trained.summary(),
-                  "targets": {name: {"validation_rows": r.metrics.get("gradient_boosting", {}).get("rows"),
-                                     "decision": r.decision,
-                                     "roc_auc": {k: round(v["roc_auc"], 4) for k, v in r.metrics.items()}}
-                              for name, r in trained.targets.items()},
-                  "skipped": trained.skipped},
-        "score": {"seconds": score_seconds, "open_invoices": scored_rows, "customers": scored.customers},
+        "train": None if trained is None else {
+            "seconds": train_seconds, "history_months": config.history_months,
+            "max_training_rows": config.max_training_rows,
+            "stage_seconds": stage_seconds,
+            "training_set_and_train_seconds": round(
+                built["ml_models"]["build_training_features_total"] + train_seconds, 1),
+            "summary": trained.summary(),
+            "targets": {name: {"validation_rows": r.metrics.get("gradient_boosting", {}).get("rows"),
+                               "decision": r.decision,
+                               "roc_auc": {k: round(v["roc_auc"], 4) for k, v in r.metrics.items()},
+                               # the pay-date models' (p_paid_30d; the same for both candidates)
+                               **{k: r.metrics.get("gradient_boosting", {}).get(k)
+                                  for k in ("pay_interval_coverage", "pay_date_mae_days")
+                                  if k in r.metrics.get("gradient_boosting", {})}}
+                        for name, r in trained.targets.items()},
+            "skipped": trained.skipped},
+        "score": None if scored is None else {
+            "seconds": score_seconds, "open_invoices": scored_rows, "customers": scored.customers},
         "peak_rss_mb": {"train_and_score": _peak_mb(resource.RUSAGE_SELF), "train": train_peak,
                         "dbt": built.get("dbt_peak_rss_mb"), "children_all": _peak_mb(resource.RUSAGE_CHILDREN)},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),

@@ -14,6 +14,7 @@ from ar_risk.errors import DataError
 MODELS_ML_DIR = Path(__file__).resolve().parents[1]
 CONFIG_PATH = MODELS_ML_DIR / "model_config.yml"
 FEATURES_SEED = MODELS_ML_DIR.parent / "dbt_project" / "seeds" / "ml_features.csv"
+RISK_LEVELS_SEED = MODELS_ML_DIR.parent / "dbt_project" / "seeds" / "risk_levels.csv"
 TARGET_NAMES = ("p_late", "p_paid_30d", "pd_default")
 
 
@@ -57,6 +58,14 @@ class ModelConfig:
     psi_alert: float
     psi_watch: float
     features: tuple[Feature, ...]
+    # pd_default's reason codes are computed only for documents at this risk level or above
+    # (seeds/risk_levels.csv): the level's min_pd_default, resolved when the config is loaded
+    reasons_from_level: str = "low"
+    reasons_min_pd_default: float = 0.0
+    # p_paid_30d's pay-date quantile models: at most this many paid training rows (a seeded
+    # sample), this many boosting iterations each
+    pay_date_max_rows: int = 30000
+    pay_date_max_iter: int = 100
 
     @property
     def feature_names(self) -> list[str]:
@@ -109,7 +118,23 @@ def load_features(path: Path = FEATURES_SEED) -> tuple[Feature, ...]:
     return tuple(features)
 
 
-def load_model_config(path: Path = CONFIG_PATH, features_path: Path = FEATURES_SEED) -> ModelConfig:
+def risk_level_cutoff(level: str, key: str, source: Path, levels_path: Path = RISK_LEVELS_SEED) -> float:
+    """min_pd_default of ``level`` in seeds/risk_levels.csv; ModelConfigError names the key and the levels."""
+    with levels_path.open(encoding="utf-8", newline="") as handle:
+        cutoffs = {row["risk_level"]: row["min_pd_default"] for row in csv.DictReader(handle)}
+    if level not in cutoffs:
+        raise ModelConfigError(
+            f"{source}: {key}={level!r} is not a risk level of {levels_path.name}: one of {sorted(cutoffs)}"
+        )
+    try:
+        return float(cutoffs[level])
+    except ValueError:
+        raise ModelConfigError(f"{levels_path}: min_pd_default of {level} must be a number") from None
+
+
+def load_model_config(
+    path: Path = CONFIG_PATH, features_path: Path = FEATURES_SEED, levels_path: Path = RISK_LEVELS_SEED
+) -> ModelConfig:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -133,6 +158,8 @@ def load_model_config(path: Path = CONFIG_PATH, features_path: Path = FEATURES_S
     if not isinstance(challenger, dict):
         raise ModelConfigError(f"{path}: missing section challenger")
     psi_watch, psi_alert = get("scoring.psi_watch", float, 0.0, 10.0), get("scoring.psi_alert", float, 0.0, 10.0)
+    reasons_from_level = (data.get("scoring") or {}).get("reasons_from_level", "low")
+    reasons_min_pd = risk_level_cutoff(str(reasons_from_level), "scoring.reasons_from_level", path, levels_path)
     if psi_watch > psi_alert:
         raise ModelConfigError(f"{path}: scoring.psi_watch={psi_watch} must not exceed scoring.psi_alert={psi_alert}")
     return ModelConfig(
@@ -162,4 +189,8 @@ def load_model_config(path: Path = CONFIG_PATH, features_path: Path = FEATURES_S
         psi_alert=psi_alert,
         psi_watch=psi_watch,
         features=load_features(features_path),
+        reasons_from_level=str(reasons_from_level),
+        reasons_min_pd_default=reasons_min_pd,
+        pay_date_max_rows=get("pay_date.max_training_rows", int, 1000),
+        pay_date_max_iter=get("pay_date.max_iter", int, 10, 5000),
     )

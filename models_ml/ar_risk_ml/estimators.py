@@ -108,6 +108,7 @@ class ScorecardModel:
 class ChallengerModel:
     model_type = "gradient_boosting"
     reason_candidates = 8  # one-at-a-time reasons on this many most important features (cost: 1 M rows ~4 s each)
+    reason_block_rows = 200_000  # re-scored rows per booster pass (x 50 features x 8 bytes: 80 MB)
 
     def __init__(self, config: ModelConfig, features: list[Feature], sign: int = 1):
         self.config = config
@@ -163,29 +164,38 @@ class ChallengerModel:
         extreme-risk invoice would show no reason at all. With the monotonic
         constraints, a feature can only raise the risk of rows on its risky side of
         the median (above it when higher is riskier, below when lower is): only those
-        rows are re-scored, which at 1 M open invoices halves the work or better.
+        rows are re-scored, which at 1 M open invoices halves the work or better. The
+        re-scored copies of every feature are stacked and predicted together, in blocks
+        of ``reason_block_rows`` (one booster pass per block, not one per feature).
         """
-        frame = _as_frame(X, self.names)
-        base = self.booster_.decision_function(frame)
-        directions = self.directions
-        out = pd.DataFrame(0.0, index=X.index, columns=self.names)
+        values = _as_frame(X, self.names).to_numpy(dtype="float64", copy=True)
+        base = self._log_odds(values)
+        rows_of, columns_of = [], []
         for name in self.importances_.index[: self.reason_candidates]:
-            values, reference = frame[name].to_numpy(), self.reference_[name]
-            if directions[name] > 0:
-                rows = values > reference
-            elif directions[name] < 0:
-                rows = values < reference
+            j = self.names.index(name)
+            column, reference = values[:, j], self.reference_[name]
+            if self.directions[name] > 0:
+                rows = column > reference
+            elif self.directions[name] < 0:
+                rows = column < reference
             else:
-                rows = values != reference
-            rows |= np.isnan(values)
-            if not rows.any():
-                continue
-            changed = frame[rows].copy()
-            changed[name] = reference
-            contribution = np.zeros(len(frame))
-            contribution[rows] = base[rows] - self.booster_.decision_function(changed)
-            out[name] = contribution
-        return out
+                rows = column != reference
+            rows = np.flatnonzero(rows | np.isnan(column))
+            rows_of.append(rows)
+            columns_of.append(np.full(rows.size, j))
+        contributions = np.zeros_like(values)
+        rows, columns = (np.concatenate(parts) if parts else np.empty(0, int) for parts in (rows_of, columns_of))
+        references = self.reference_.reindex(self.names).to_numpy(float)
+        for start in range(0, rows.size, self.reason_block_rows):
+            r, c = rows[start : start + self.reason_block_rows], columns[start : start + self.reason_block_rows]
+            changed = values[r]
+            changed[np.arange(r.size), c] = references[c]
+            contributions[r, c] = base[r] - self._log_odds(changed)
+        return pd.DataFrame(contributions, index=X.index, columns=self.names)
+
+    def _log_odds(self, values: np.ndarray) -> np.ndarray:
+        # named columns, as the booster was fitted with (a view: no copy)
+        return self.booster_.decision_function(pd.DataFrame(values, columns=self.names, copy=False))
 
     def importances(self) -> pd.Series:
         return self.importances_

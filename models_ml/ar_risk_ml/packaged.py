@@ -4,8 +4,10 @@
 ``ml.invoice_features``) with at least the model's own features, and returns
 ``probability`` (of the target's event), the top reason codes (pd_default's model) and, for the
 ``p_paid_30d`` model, the pay-date quantiles (days from the observation until paid
-in full: 10th, 50th, 90th percentile). It also carries the training population's
-feature and score distributions, the reference for drift (PSI).
+in full: 10th, 50th, 90th percentile). The daily scorer calls ``scores`` and, for the
+rows whose reasons are shown, ``reasons`` on the unwrapped model (ar_risk_ml.score). It
+also carries the training population's feature and score distributions, the reference
+for drift (PSI).
 """
 
 from __future__ import annotations
@@ -44,15 +46,23 @@ class OverdueRiskModel(PythonModel):
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         X = model_input[self.feature_names].astype("float64")
-        out = pd.DataFrame({"probability": self.classifier.predict_proba(X)}, index=model_input.index)
+        out = self.scores(X)
+        if not self.reason_codes:  # only the model whose reasons are shown computes them (they cost most)
+            return out
+        return pd.concat([out, self.reasons(X)], axis=1)
+
+    def scores(self, X: pd.DataFrame) -> pd.DataFrame:
+        """``probability`` and the pay-date quantiles of rows holding the model's features (float64)."""
+        out = pd.DataFrame({"probability": self.classifier.predict_proba(X)}, index=X.index)
         for column, model in self.pay_day_models.items():
             out[column] = np.round(np.maximum(model.predict(X), 0.0), 1)
         if len(self.pay_day_models) > 1:  # quantile models fitted apart can cross: keep them ordered
             ordered = np.sort(out[list(self.pay_day_models)].to_numpy(), axis=1)
             out[list(self.pay_day_models)] = ordered
-        if not self.reason_codes:  # only the model whose reasons are shown computes them (they cost most)
-            return out
-        reasons = top_reasons(
+        return out
+
+    def reasons(self, X: pd.DataFrame) -> pd.DataFrame:
+        """reason_code_1..k of rows holding the model's features (the scorer asks only for the risky ones)."""
+        return top_reasons(
             self.classifier.risk_contributions(X), self.reason_codes, MIN_REASON[self.classifier.model_type]
         )
-        return pd.concat([out, reasons], axis=1)

@@ -4,8 +4,9 @@ Writes, for the as-of date (a rerun replaces that date's rows, so it is idempote
 
 * ``ml_scores.invoice_predictions``  open debit document x as-of date: ``p_late`` (null once
   past due), ``p_paid_30d``, ``pd_default`` (1 for a document already in default), the
-  pay-date quantiles (days after the as-of date), the reason codes of pd_default and the
-  three model versions
+  pay-date quantiles (days after the as-of date), the reason codes of pd_default (for the
+  documents at ``scoring.reasons_from_level`` or above, model_config.yml) and the three
+  model versions
 * ``ml_scores.model_drift``          PSI per target and feature (and of the score itself)
 * ``ml_scores.model_card``           per target, the champion that scored and its validation metrics
 
@@ -159,6 +160,26 @@ def _fallback_card(as_of: dt.date, reason: str) -> dict:
     }  # fmt: skip
 
 
+def _add_reasons(predictions: pd.DataFrame, packaged, X: pd.DataFrame, scope: np.ndarray, probability: np.ndarray,
+                 config: ModelConfig) -> None:  # fmt: skip
+    """pd_default's reason codes, for the documents at ``scoring.reasons_from_level`` or above only.
+
+    The level is the one dbt gives the published (rounded) probability (risk_levels.csv:
+    the most severe level whose min_pd_default it reaches). Below it the codes stay null.
+    """
+    shown = probability >= config.reasons_min_pd_default
+    if not shown.any():
+        return
+    reasons = packaged.reasons(X[shown])
+    rows = np.zeros(len(predictions), dtype=bool)
+    rows[np.flatnonzero(scope)[shown]] = True
+    for column in REASON_COLUMNS:
+        if column in reasons.columns:
+            predictions.loc[rows, column] = reasons[column].to_numpy()
+    log.info("reason codes for %s of %s %s documents (level %s or above)", int(shown.sum()), len(shown),
+             REQUIRED_TARGET, config.reasons_from_level)  # fmt: skip
+
+
 def score(settings: Settings, as_of: dt.date, config: ModelConfig | None = None) -> ScoringResult:
     config = config or load_model_config()
     champions, unscored, fallback = {}, {}, None
@@ -194,18 +215,21 @@ def score(settings: Settings, as_of: dt.date, config: ModelConfig | None = None)
             if not scope.any():
                 continue
             rows = features[scope]
-            out = model.predict(rows[expected].astype("float64"))
+            # The packaged model itself (ar_risk_ml.packaged), not the pyfunc wrapper: the
+            # signature was checked above, and its schema enforcement copied every column.
+            packaged = model.unwrap_python_model()
+            X = rows[expected].astype("float64")
+            out = packaged.scores(X)
             # 6 decimals are plenty for a probability, and keep a rerun identical to the last bit
-            predictions.loc[scope, name] = out["probability"].round(6).to_numpy()
+            probability = out["probability"].round(6).to_numpy()
+            predictions.loc[scope, name] = probability
             if name == "p_paid_30d":
                 for column in PAY_DAY_QUANTILES:
                     if column in out.columns:
                         predictions.loc[scope, column] = out[column].to_numpy()
-            if name == REQUIRED_TARGET:
-                for column in REASON_COLUMNS:
-                    if column in out.columns:
-                        predictions.loc[scope, column] = out[column].to_numpy()
-            reference = model.unwrap_python_model().reference
+            if name == REQUIRED_TARGET and packaged.reason_codes:
+                _add_reasons(predictions, packaged, X, scope, probability, config)
+            reference = packaged.reference
             drift = reference.compare(
                 {**{n: rows[n].to_numpy(float) for n in expected}, "score": out["probability"].to_numpy(float)}
             )

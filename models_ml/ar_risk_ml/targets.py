@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ar_risk_ml.config import MODELS_ML_DIR
+from ar_risk_ml.config import MODELS_ML_DIR, RISK_LEVELS_SEED
 
 PARAMETERS_SEED = MODELS_ML_DIR.parent / "dbt_project" / "seeds" / "analytics_parameters.csv"
-RISK_LEVELS_SEED = MODELS_ML_DIR.parent / "dbt_project" / "seeds" / "risk_levels.csv"
 
 
 @dataclass(frozen=True)

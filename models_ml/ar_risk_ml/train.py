@@ -183,12 +183,17 @@ def _fit_pay_days(config: ModelConfig, names: list[str], train: pd.DataFrame) ->
     if len(paid) < MIN_ROWS:
         log.warning("p_paid_30d: %s paid training rows: no pay-date model", len(paid))
         return {}
+    if len(paid) > config.pay_date_max_rows:
+        # a quantile is a robust statistic: a sample of tens of thousands of rows places it as well
+        # as all of them, and the quantile loss's per-leaf updates make every row cost (issue 18, M)
+        paid = paid.sample(config.pay_date_max_rows, random_state=config.random_seed)
     target = np.clip(paid.days_to_pay.to_numpy(float), 0, 730)
     models = {}
     for column, quantile in PAY_DAY_QUANTILES.items():
         model = HistGradientBoostingRegressor(
-            loss="quantile", quantile=quantile, max_iter=150, learning_rate=0.1, random_state=config.random_seed
-        )
+            loss="quantile", quantile=quantile, max_iter=config.pay_date_max_iter, learning_rate=0.1,
+            random_state=config.random_seed,
+        )  # fmt: skip
         models[column] = model.fit(paid[names].astype("float64"), target)
     return models
 
