@@ -39,7 +39,7 @@ run: install  ## run the DAGs on $$AR_LANDING_DIR for $$AR_AS_OF (default today)
 	$(VENV_BIN)/ar-risk run
 
 # Two pytest-xdist workers, each test module whole on one worker (its module fixtures built
-# once): 31 min on an idle 2-core machine, one process (TEST_WORKERS=0) 58 min
+# once): 23 min on an idle 2-core machine (one process, TEST_WORKERS=0, about twice that)
 # (docs/decisions.md, "Two test workers, one demo build"; docs/benchmarks.md).
 TEST_WORKERS ?= 2
 
