@@ -20,7 +20,7 @@ def main() -> None:
     from airflow.__main__ import main as airflow_main
 
     sys.argv[0] = "airflow"
-    run_then_exit(airflow_main, "airflow")
+    run_then_exit(airflow_main)
 
 
 if __name__ == "__main__":

@@ -15,15 +15,15 @@ import sys
 from collections.abc import Callable
 
 
-def run_then_exit(command: Callable[[], object], name: str) -> None:
-    """Run ``command`` (a CLI entry point that may raise SystemExit) and end the process with its code."""
+def run_then_exit(command: Callable[[], object]) -> None:
+    """Run ``command`` (a CLI entry point that may raise SystemExit) and end the process with its code.
+
+    An exception that escapes the command ends the process as usual (traceback, exit code 1).
+    """
     try:
         command()
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    except BaseException:
-        logging.getLogger(__name__).exception("%s %s failed", name, " ".join(sys.argv[1:]))
-        code = 1
     else:
         code = 0
     logging.shutdown()

@@ -93,6 +93,14 @@ def _airflow(settings: Settings, *args: str, log_file: Path | None = None) -> su
 _CFG_SQLITE = re.compile(r"^sql_alchemy_conn = sqlite:///(?P<home>.+)/airflow\.db$", re.MULTILINE)
 
 
+def _cfg_sqlite_home(airflow_home: Path) -> tuple[str, str | None]:
+    """airflow.cfg's text and the Airflow home its SQLite metadata path names (None: no such file or line)."""
+    cfg = airflow_home / "airflow.cfg"
+    text = cfg.read_text() if cfg.exists() else ""
+    match = _CFG_SQLITE.search(text)
+    return text, (match["home"] if match else None)
+
+
 def follow_moved_airflow_home(airflow_home: Path) -> bool:
     """Point a copied or moved home's airflow.cfg at its own files; True when it was rewritten.
 
@@ -101,13 +109,10 @@ def follow_moved_airflow_home(airflow_home: Path) -> bool:
     record its runs in the original's SQLite file, or fail once the original is gone.
     """
     cfg = airflow_home / "airflow.cfg"
-    if not cfg.exists():
-        return False
-    text = cfg.read_text()
-    match = _CFG_SQLITE.search(text)
-    if match is None or Path(match["home"]).resolve() == airflow_home.resolve():
+    text, old = _cfg_sqlite_home(airflow_home)
+    if old is None or Path(old).resolve() == airflow_home.resolve():
         return False  # a database of its own (PostgreSQL, a deployment) or already this home's
-    old, new = match["home"], str(airflow_home.resolve())
+    new = str(airflow_home.resolve())
     cfg.write_text(text.replace(f"{old}/", f"{new}/").replace(f"= {old}\n", f"= {new}\n"))
     log.info("airflow.cfg named %s (a copied or moved home): now %s", old, new)
     return True
@@ -126,9 +131,8 @@ def _own_sqlite_metadata(airflow_home: Path) -> Path | None:
     """
     if os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
         return None
-    cfg = airflow_home / "airflow.cfg"
-    match = _CFG_SQLITE.search(cfg.read_text()) if cfg.exists() else None
-    if match is None or Path(match["home"]).resolve() != airflow_home.resolve():
+    _, home = _cfg_sqlite_home(airflow_home)
+    if home is None or Path(home).resolve() != airflow_home.resolve():
         return None
     return airflow_home / "airflow.db"
 

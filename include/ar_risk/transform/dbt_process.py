@@ -23,7 +23,7 @@ def main() -> None:
     gc.disable()
     from dbt.cli.main import cli
 
-    run_then_exit(lambda: cli(prog_name="dbt"), "dbt")
+    run_then_exit(lambda: cli(prog_name="dbt"))
 
 
 if __name__ == "__main__":
