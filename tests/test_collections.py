@@ -497,6 +497,21 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
             "alert_rules.csv row 2, column severity: 'urgent' is not one of",
         ),
         (
+            # 181-365 days would fall back to the * row: the sales supervisor at warning, after legal at critical
+            "alert_rules",
+            "aging_escalation,dpd_181_365,monitoring,critical,legal",
+            "aging_escalation,dpd_181_365_retired,monitoring,critical,legal",
+            "alert_rules.csv row 4, column severity: aging_escalation for dpd_181_365 falls back to 'warning' "
+            "after 'critical' for dpd_91_180",
+        ),
+        (
+            "alert_rules",
+            "aging_escalation,dpd_over_365,monitoring,critical,legal",
+            "aging_escalation,dpd_over_365,monitoring,critical,finance_manager",
+            "alert_rules.csv row 8, column owner_role: aging_escalation for dpd_over_365 falls back to "
+            "'finance_manager' after 'legal' for dpd_181_365",
+        ),
+        (
             "collection_owners",
             "legal,*,LEGAL-01",
             "legal,East China,LEGAL-01",

@@ -449,4 +449,37 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
         _number(row, "rule_version", low=1)
         _placeholders(row, "message_en", ALERT_PLACEHOLDERS)
         _placeholders(row, "message_zh", ALERT_PLACEHOLDERS)
+    _check_escalation_ladder(rules, read_table(seeds_dir, "aging_buckets", ("aging_bucket", "bucket_order")))
     return params
+
+
+# Who an older debt is escalated to: never back down this order (data_team is not on the ladder).
+ESCALATION_ORDER = ("sales_rep", "sales_supervisor", "finance_manager", "legal")
+
+
+def _check_escalation_ladder(rules: list[Row], buckets: list[Row]) -> None:
+    """An aging_escalation alert for an older bucket is never milder, nor owned lower, than a younger one's.
+
+    Each bucket takes its own alert_rules row, else the `*` row, as alerts.sql does: a ladder that went to legal
+    at 91-180 days and fell back to the sales supervisor at 181-365 (through `*`) is refused.
+    """
+    by_level = {r.get("alert_level"): r for r in rules if r.get("alert_type") == "aging_escalation"}
+    previous: tuple[str, Row] | None = None
+    for bucket in sorted(buckets, key=lambda b: _number(b, "bucket_order")):
+        code = bucket.get("aging_bucket")
+        if _number(bucket, "bucket_order") < 1:
+            continue  # not yet due: no aging_escalation alert
+        row = by_level.get(code) or by_level.get("*")
+        if row is None:
+            continue
+        if previous is not None:
+            before_code, before = previous
+            for column, order in (("severity", SEVERITIES), ("owner_role", ESCALATION_ORDER)):
+                now, then = row.get(column), before.get(column)
+                if now in order and then in order and order.index(now) < order.index(then):
+                    raise StrategyConfigError(
+                        f"{row.where(column)}: aging_escalation for {code} falls back to {now!r} after {then!r} "
+                        f"for {before_code} ({before.file} row {before.number}); add a row for {code} so the "
+                        "escalation ladder never steps down"
+                    )
+        previous = (code, row)
