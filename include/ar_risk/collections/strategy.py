@@ -464,22 +464,16 @@ def _check_escalation_ladder(rules: list[Row], buckets: list[Row]) -> None:
     at 91-180 days and fell back to the sales supervisor at 181-365 (through `*`) is refused.
     """
     by_level = {r.get("alert_level"): r for r in rules if r.get("alert_type") == "aging_escalation"}
-    previous: tuple[str, Row] | None = None
-    for bucket in sorted(buckets, key=lambda b: _number(b, "bucket_order")):
-        code = bucket.get("aging_bucket")
-        if _number(bucket, "bucket_order") < 1:
-            continue  # not yet due: no aging_escalation alert
-        row = by_level.get(code) or by_level.get("*")
-        if row is None:
-            continue
-        if previous is not None:
-            before_code, before = previous
-            for column, order in (("severity", SEVERITIES), ("owner_role", ESCALATION_ORDER)):
-                now, then = row.get(column), before.get(column)
-                if now in order and then in order and order.index(now) < order.index(then):
-                    raise StrategyConfigError(
-                        f"{row.where(column)}: aging_escalation for {code} falls back to {now!r} after {then!r} "
-                        f"for {before_code} ({before.file} row {before.number}); add a row for {code} so the "
-                        "escalation ladder never steps down"
-                    )
-        previous = (code, row)
+    # bucket_order 0 is not yet due: no aging_escalation alert
+    overdue = [b for b in sorted(buckets, key=lambda b: _number(b, "bucket_order")) if _number(b, "bucket_order") >= 1]
+    ladder = [(b.get("aging_bucket"), by_level.get(b.get("aging_bucket")) or by_level.get("*")) for b in overdue]
+    ladder = [(code, row) for code, row in ladder if row is not None]
+    for (before_code, before), (code, row) in itertools.pairwise(ladder):
+        for column, order in (("severity", SEVERITIES), ("owner_role", ESCALATION_ORDER)):
+            now, then = row.get(column), before.get(column)
+            if now in order and then in order and order.index(now) < order.index(then):
+                raise StrategyConfigError(
+                    f"{row.where(column)}: aging_escalation for {code} falls back to {now!r} after {then!r} "
+                    f"for {before_code} ({before.file} row {before.number}); add a row for {code} so the "
+                    "escalation ladder never steps down"
+                )
