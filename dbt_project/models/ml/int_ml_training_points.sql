@@ -8,7 +8,8 @@
 -- A feature at observation date d counts only changes dated before d
 -- (int_ml_customer_changes): in each customer's timeline the observation
 -- sorts before the day's changes, and the running totals stop there; each
--- family of measures is summed in its own pass (macro ml_running_totals).
+-- family of measures is summed in its own pass (macro ml_running_totals),
+-- once per customer and observation date.
 -- Built for the monthly retraining (tag ml_training), not by the daily build.
 -- Formulas shared with int_ml_scoring_points (macro
 -- ml_features_at_observation); list and meanings in seeds/ml_features.csv
@@ -114,11 +115,19 @@ observations as (
         on observation_dates.invoice_id = outcomes.invoice_id
 ),
 
+-- the running totals are the customer's: once per customer and date
+customer_observation_dates as (
+    select distinct
+        customer_id,
+        observation_date
+    from observations
+),
+
 {%- set families = ml_measure_families() %}
 
 {% for family, measures in families.items() -%}
     {{ family }}_totals as (
-        {{ ml_running_totals('observations', measures) }}
+        {{ ml_running_totals('customer_observation_dates', measures) }}
     ),
 
 {% endfor -%}
