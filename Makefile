@@ -18,7 +18,7 @@ SEED ?= 42
 FORMAT ?= csv
 SOURCE ?= files
 
-.PHONY: help install demo run test lint format docs clean distclean
+.PHONY: help install demo run ui up test lint format docs clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,12 @@ run: install  ## run the DAGs on $$AR_LANDING_DIR for $$AR_AS_OF (default today)
 # once): 23 min on an idle 2-core machine (one process, TEST_WORKERS=0, about twice that)
 # (docs/decisions.md, "Two test workers, one demo build"; docs/benchmarks.md).
 TEST_WORKERS ?= 2
+
+ui: install  ## Airflow UI (http://127.0.0.1:8080) and MLflow UI (:5000) on $$AR_HOME, DAGs paused; Ctrl-C stops
+	$(VENV_BIN)/ar-risk ui
+
+up: install  ## as ui, and the scheduler runs the daily schedule
+	$(VENV_BIN)/ar-risk up
 
 test: install  ## the whole test suite: lint, unit, dbt, end to end through Airflow
 	$(VENV_BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=25

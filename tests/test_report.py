@@ -10,11 +10,8 @@ selenium (installed with apt-get when missing: a failed install fails).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import duckdb
@@ -449,42 +446,6 @@ def test_a_date_the_publication_does_not_hold_fails_clearly(absent_report):
 
 
 # ---- in a real browser ------------------------------------------------------------------------
-
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-CJK_FONT_DIR = Path("/usr/share/fonts/truetype/wqy")  # without a CJK font the zh-CN screenshot shows boxes
-BROWSER_PACKAGES = ("chromium", "chromium-driver", "fonts-wqy-zenhei")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking")
-
-
-@pytest.fixture(scope="session")
-def browser_installed() -> None:
-    """Debian's chromium and chromedriver (and a CJK font), installed with apt-get if missing: never skipped."""
-    if CHROMIUM.exists() and CHROMEDRIVER.exists() and CJK_FONT_DIR.exists():
-        return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (
-        ["apt-get", "update"],
-        ["apt-get", "install", "-y", "--no-install-recommends", *BROWSER_PACKAGES],
-    ):
-        proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=600)
-        assert proc.returncode == 0, f"{' '.join(command)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
-    assert CHROMIUM.exists() and CHROMEDRIVER.exists(), "apt-get installed no chromium / chromedriver"
-
-
-@pytest.fixture
-def browser(browser_installed, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp(dir=tmp_path)}", "--window-size=1400,1000"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    yield driver
-    driver.quit()
-
 
 CHART_STATE = """
 return Array.from(document.querySelectorAll('.chart')).map(function (chart) {

@@ -109,6 +109,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ui(args: argparse.Namespace) -> int:
+    from ar_risk.ui import serve
+
+    serve(load_settings(), airflow_port=args.port, mlflow_port=args.mlflow_port, run_schedule=args.command == "up")
+    return 0
+
+
 def _cmd_summary(args: argparse.Namespace) -> int:
     from ar_risk.summary import render_summary
 
@@ -216,6 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--json", metavar="PATH", help="also write the result as JSON")
     backtest.add_argument("--keep", action="store_true", help="keep the scratch home under $AR_HOME/tmp")
     backtest.set_defaults(func=_cmd_backtest)
+
+    ui = sub.add_parser("ui", help="Airflow's and MLflow's web UIs on AR_HOME (no Docker); Ctrl-C stops them")
+    up = sub.add_parser("up", help="as ui, and the scheduler runs the pipeline's daily schedule")
+    for p in (ui, up):
+        p.add_argument("--port", type=int, default=8080, help="the Airflow UI's port (default 8080)")
+        p.add_argument("--mlflow-port", type=int, default=5000, help="the MLflow UI's port (default 5000)")
+        p.set_defaults(func=_cmd_ui)
 
     summary = sub.add_parser("summary", help="print the summary of the current publication")
     summary.set_defaults(func=_cmd_summary)
