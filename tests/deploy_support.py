@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ar_risk.config import Settings, load_settings
+from ar_risk.ui import stop_process_groups
 
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -232,17 +232,8 @@ class LocalAirflowCluster:
         return f"--- {name} log (end) ---\n{text}"
 
     def stop(self) -> None:
-        for proc in self.processes.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for proc in self.processes.values():
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            # Children (task supervisors, celery pool processes) share the group: kill what is left.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        # Children (task supervisors, celery pool processes) share each component's group.
+        stop_process_groups(list(self.processes.values()))
 
 
 def session_demo_settings(request) -> Settings:

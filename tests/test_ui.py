@@ -21,17 +21,11 @@ from pathlib import Path
 import pytest
 from deploy_support import free_port, session_demo_settings
 
+from ar_risk.ui import answers as _answers
+
 from conftest import AR_RISK
 
 START_SECONDS = 240
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (the local servers under test)
-            return response.status == 200
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")

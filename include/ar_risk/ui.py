@@ -103,7 +103,8 @@ def _airflow_cmd(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("airflow")), *args]
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 within 5 s."""
     try:
         with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (a local server we started)
             return response.status == 200
@@ -163,7 +164,7 @@ def start_ui(
                     f"{name} exited with code {code} while starting; its log {log_dir / (name + '.log')} ends:\n"
                     + servers.log_tail(name, 2000)
                 )
-            checks = {name: url for name, url in checks.items() if not _answers(url)}
+            checks = {name: url for name, url in checks.items() if not answers(url)}
             if checks and time.monotonic() > deadline:
                 raise UiError(f"{', '.join(checks)} did not answer within {START_SECONDS}s; logs in {log_dir}")
             time.sleep(1)
@@ -174,12 +175,17 @@ def start_ui(
 
 
 def stop_ui(servers: UiServers, grace_seconds: float = 20) -> None:
-    """Stop every component and what it forked (SIGTERM to its process group, then SIGKILL)."""
-    for proc in servers.processes.values():
+    """Stop every component and what it forked."""
+    stop_process_groups(list(servers.processes.values()), grace_seconds)
+
+
+def stop_process_groups(processes: list[subprocess.Popen], grace_seconds: float = 20) -> None:
+    """SIGTERM to each process's group (started with ``start_new_session``), then SIGKILL what is left."""
+    for proc in processes:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
     deadline = time.monotonic() + grace_seconds
-    for proc in servers.processes.values():
+    for proc in processes:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         with contextlib.suppress(ProcessLookupError):
