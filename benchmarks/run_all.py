@@ -13,11 +13,11 @@ time and peak RSS (the child's and its descendants', e.g. dbt) are its own:
 3. dbt build     full build for the day before the data's last day (2026-10-30);
 4. train         the training set (dbt, tag ml_training) and train_and_promote into a fresh MLflow store;
 5. score         the champion scores the open invoices of 2026-10-30;
-6. publish       the collections marts (dbt, as ar_publish builds them), then the atomic copy
+6. publish       the collections marts (dbt, as ar_collections builds them), then the atomic copy
                  of marts into serving.duckdb;
 7. next day      through Airflow (`airflow dags test`, as `make run`): the next day's raw batch
                  (rows changed on the last day, again, as bench_dbt_build simulates it), then
-                 ar_extract, ar_transform, ar_score and ar_publish for 2026-10-31. Each DAG's wall
+                 ar_extract, ar_transform, ar_score, ar_collections and ar_publish for 2026-10-31. Each DAG's wall
                  time is compared with the sum of its task durations from Airflow's metadata:
                  the difference is Airflow's overhead (process start-up, parsing, scheduling).
 
@@ -119,7 +119,7 @@ def stage_score(home: Path, scale: str, raw_load: str) -> dict:
 
 
 def stage_publish(home: Path, scale: str, raw_load: str) -> dict:
-    """What ar_publish does before the report: the collections marts (dbt), then the atomic copy."""
+    """What ar_collections and ar_publish do before the report: the collections marts (dbt), then the atomic copy."""
     from ar_risk.collections.build import build_collections
     from ar_risk.publish.serving import publish_marts
 

@@ -14,7 +14,7 @@ No pd_default champion, features of another date, or features that do not match 
 model's signature fail the run: scores are never stale.
 
 Triggered by **ar_transform** (asset `ar_warehouse_marts`); hands over to
-**ar_publish** through `ar_warehouse_scores`. The model comes from **ar_retrain**.
+**ar_collections** through `ar_warehouse_scores`. The model comes from **ar_retrain**.
 """
 
 from airflow.sdk import dag, task

@@ -49,6 +49,7 @@ def test_every_warehouse_writer_is_in_the_one_slot_pool(dagbag):
         ("ar_score", "build_score_marts"),
         ("ar_retrain", "build_training_features"),
         ("ar_retrain", "train_and_promote"),  # a reader, but DuckDB readers in another process block the writer
+        ("ar_collections", "build_collection_marts"),
         ("ar_publish", "publish_serving"),
     }
     for dag_id, task_id in writers:
@@ -56,14 +57,27 @@ def test_every_warehouse_writer_is_in_the_one_slot_pool(dagbag):
 
 
 def test_dags_hand_over_through_assets(dagbag):
-    extract, transform, score, publish = (dagbag.dags[d] for d in PIPELINE)
+    extract, transform, score, collections, publish = (dagbag.dags[d] for d in PIPELINE)
     raw = {a.name for a in extract.get_task("extract_sources").outlets}
     marts = {a.name for a in transform.get_task("dbt_build").outlets}
     scores = {a.name for a in score.get_task("build_score_marts").outlets}
+    actions = {a.name for a in collections.get_task("build_collection_marts").outlets}
     assert raw == {"ar_warehouse_raw"} and marts == {"ar_warehouse_marts"} and scores == {"ar_warehouse_scores"}
+    assert actions == {"ar_warehouse_actions"}
     assert "ar_warehouse_raw" in repr(transform.timetable.asset_condition)
     assert "ar_warehouse_marts" in repr(score.timetable.asset_condition)
-    assert "ar_warehouse_scores" in repr(publish.timetable.asset_condition)
+    assert "ar_warehouse_scores" in repr(collections.timetable.asset_condition)
+    assert "ar_warehouse_actions" in repr(publish.timetable.asset_condition)
+
+
+def test_publish_only_publishes_in_the_order_of_its_edges(dagbag):
+    """ar_publish builds nothing (ar_collections does); its order is declared with >>, not through arguments."""
+    publish = dagbag.dags["ar_publish"]
+    order = [t.task_id for t in publish.topological_sort()]
+    assert order == ["publish_serving", "write_report", "summarize_publication"]
+    assert publish.get_task("write_report").upstream_task_ids == {"publish_serving"}
+    assert publish.get_task("summarize_publication").upstream_task_ids == {"write_report"}
+    assert [t.task_id for t in dagbag.dags["ar_collections"].tasks] == ["build_collection_marts"]
 
 
 def test_retrain_runs_monthly(dagbag):

@@ -5,7 +5,7 @@ against PostgreSQL (metadata) and Redis (broker). Here the same commands and set
 (deploy/airflow.env) run as local processes against the local services: a throwaway
 metadata database, an empty Redis database as broker. The pipeline is started the way an
 operator or an external scheduler starts it, through the REST API: trigger `ar_extract`
-with an as-of date; the asset events start ar_transform, ar_score and ar_publish. The
+with an as-of date; the asset events start ar_transform, ar_score, ar_collections and ar_publish. The
 test waits for ar_publish, checks that every task ran on the Celery worker in the one-slot
 warehouse pool, and that the publication equals the one `airflow dags test` made from the
 same data (the `demo_run` fixture).
@@ -34,7 +34,7 @@ from conftest import settings_for
 
 pytestmark = pytest.mark.e2e
 AS_OF = dt.date(2026, 10, 31)
-CHAIN = ("ar_extract", "ar_transform", "ar_score", "ar_publish")
+CHAIN = ("ar_extract", "ar_transform", "ar_score", "ar_collections", "ar_publish")
 
 
 @pytest.fixture(scope="session")

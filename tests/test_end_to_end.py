@@ -87,7 +87,7 @@ def first_run(demo_run):
 
 def test_the_three_dags_ran_and_published(first_run):
     settings, stdout, tables = first_run
-    for dag_id in ("ar_extract", "ar_transform", "ar_retrain", "ar_score", "ar_publish"):
+    for dag_id in ("ar_extract", "ar_transform", "ar_retrain", "ar_score", "ar_collections", "ar_publish"):
         assert f"{dag_id} succeeded" in stdout
     assert "no champion model yet, training the first one" in stdout
     assert f"the demo's as-of date is the last day of the data: {AS_OF}" in stdout

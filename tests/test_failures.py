@@ -122,7 +122,7 @@ def test_killed_dbt_build_keeps_the_publication_and_the_next_run_equals_a_clean_
     assert manifest and {t: n for _, _, t, n in manifest} == {t: len(rows) for t, rows in marts.items()}
 
     # The next run of the chain (the task's retry, or the next day's schedule) succeeds ...
-    for dag_id in ("ar_transform", "ar_score", "ar_publish"):
+    for dag_id in ("ar_transform", "ar_score", "ar_collections", "ar_publish"):
         run_dag(home, dag_id, AS_OF)  # raises PipelineError naming the DAG if it fails
     # ... and publishes exactly what the clean run published for the same date.
     after, manifest_after = marts_and_manifest(home.serving_path)
@@ -216,7 +216,7 @@ def test_a_bi_reader_sees_the_old_or_the_new_publication_never_a_mix(home, tmp_p
 
 
 def _run_day(settings: Settings, as_of: dt.date, *, publish: bool) -> None:
-    """One day of the pipeline after extraction, as ar_transform, ar_score and ar_publish run it."""
+    """One day of the pipeline after extraction, as ar_transform, ar_score, ar_collections and ar_publish run it."""
     from ar_risk_ml.score import score
 
     from ar_risk.collections.build import build_collections
@@ -226,7 +226,7 @@ def _run_day(settings: Settings, as_of: dt.date, *, publish: bool) -> None:
     build(settings, as_of)
     score(settings, as_of)
     build_score_marts(settings, as_of)  # ar_score's second task
-    build_collections(settings, as_of)  # ar_publish's first task
+    build_collections(settings, as_of)  # ar_collections
     if publish:
         publish_marts(settings, run_id=f"test__{as_of}", as_of_date=as_of)
 

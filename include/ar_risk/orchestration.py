@@ -35,6 +35,8 @@ DEFAULT_ARGS: dict[str, Any] = {
 RAW_ASSET = Asset(name="ar_warehouse_raw", group="ar_warehouse")
 MARTS_ASSET = Asset(name="ar_warehouse_marts", group="ar_warehouse")
 SCORES_ASSET = Asset(name="ar_warehouse_scores", group="ar_warehouse")
+# alerts, worklist and strategy effectiveness of the date (ar_collections)
+ACTIONS_ASSET = Asset(name="ar_warehouse_actions", group="ar_warehouse")
 SERVING_ASSET = Asset(name="ar_serving_publication", group="ar_publication")
 
 AS_OF_PARAM = Param(

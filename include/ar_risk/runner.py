@@ -28,7 +28,7 @@ from ar_risk_ml.errors import TrainingDataError
 from ar_risk.config import WAREHOUSE_POOL, Settings
 from ar_risk.redact import redact
 
-PIPELINE: tuple[str, ...] = ("ar_extract", "ar_transform", "ar_score", "ar_publish")
+PIPELINE: tuple[str, ...] = ("ar_extract", "ar_transform", "ar_score", "ar_collections", "ar_publish")
 RETRAIN_DAG = "ar_retrain"
 log = logging.getLogger(__name__)
 

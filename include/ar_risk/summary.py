@@ -201,6 +201,6 @@ def render_summary(settings: Settings) -> str:
         f"  data quality    {settings.home / 'gx' / 'data_docs' / 'index.html'}   (GX Data Docs)",
         _report_line(settings, as_of),
         f"  Airflow home    {settings.airflow_home}",
-        f"  MLflow          {settings.mlflow_tracking_uri}   (mlflow ui --backend-store-uri …)",
+        f"  MLflow          {settings.mlflow_tracking_uri}   (make ui: Airflow and MLflow UIs)",
     ]
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from typing import Any
 
 from ar_risk.config import load_settings, resolve_as_of_date
 from ar_risk.errors import DataError
-from ar_risk.orchestration import MARTS_ASSET, RAW_ASSET, SCORES_ASSET, SERVING_ASSET
+from ar_risk.orchestration import ACTIONS_ASSET, MARTS_ASSET, RAW_ASSET, SCORES_ASSET, SERVING_ASSET
 from ar_risk.redact import install_log_redaction, redact, share_with_airflow_masker
 
 # Every module's data error derives from ar_risk.errors.DataError: one class caught, wherever it
@@ -224,6 +224,7 @@ def build_collection_marts(context: Mapping[str, Any]) -> dict:
     with fail_fast_on_data_errors():
         as_of = as_of_from_context(context)
         result = build_collections(load_settings(), as_of)
+    _hand_over(context, ACTIONS_ASSET, as_of_date=as_of.isoformat())
     return {"as_of_date": as_of.isoformat(), "calendar_rows": result.calendar_rows, "results": result.statuses}
 
 

@@ -1,6 +1,6 @@
 """Build the collections marts (alerts, collection_worklist, strategy_effectiveness) for an as-of date.
 
-Runs in ar_publish after scoring, in the warehouse pool: it checks the strategy
+Runs in ar_collections after scoring, in the warehouse pool: it checks the strategy
 tables, writes the contact calendar of the countries on record, then runs the
 dbt models tagged ``collections`` (they read the day's scores).
 """

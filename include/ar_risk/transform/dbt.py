@@ -32,7 +32,7 @@ class DbtBuildError(DataError, RuntimeError):
 
 # The model's training set: rebuilt by the monthly retraining, not by the daily build.
 TRAINING_FEATURES = "tag:ml_training"
-# Alerts, worklist and strategy effectiveness: built by ar_publish after scoring
+# Alerts, worklist and strategy effectiveness: built by ar_collections after scoring
 # (ar_risk.collections.build), since they read the scores of the same date.
 COLLECTIONS = "tag:collections"
 # The score marts (invoice and customer risk, expected credit loss, cash forecast,
@@ -186,7 +186,7 @@ def build(
     - The model's training set (tag ml_training) is left to the monthly
       retraining: ``build_training_features``; the score marts (tag scores)
       to ar_score: ``build_score_marts``; the collections marts (tag
-      collections) to ar_publish: ``ar_risk.collections.build``.
+      collections) to ar_collections: ``ar_risk.collections.build``.
     """
     command = ["build", "--exclude", TRAINING_FEATURES, SCORES, COLLECTIONS]
     if not unit_tests:
