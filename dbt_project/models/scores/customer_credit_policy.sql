@@ -86,16 +86,16 @@ recommended as (
     select
         current_terms.*,
         case
-            when credit_terms = 'cash_in_advance' then 0
-            when max_credit_limit_rc is null then current_credit_limit_rc
-            when current_credit_limit_rc is null then max_credit_limit_rc
-            else least(current_credit_limit_rc, max_credit_limit_rc)
+            when current_terms.credit_terms = 'cash_in_advance' then 0
+            when current_terms.max_credit_limit_rc is null then current_terms.current_credit_limit_rc
+            when current_terms.current_credit_limit_rc is null then current_terms.max_credit_limit_rc
+            else least(current_terms.current_credit_limit_rc, current_terms.max_credit_limit_rc)
         end as recommended_credit_limit_rc,
         case
-            when credit_terms = 'cash_in_advance' then 0
-            when max_payment_terms_days is null then current_payment_terms_days
-            when current_payment_terms_days is null then max_payment_terms_days
-            else least(current_payment_terms_days, max_payment_terms_days)
+            when current_terms.credit_terms = 'cash_in_advance' then 0
+            when current_terms.max_payment_terms_days is null then current_terms.current_payment_terms_days
+            when current_terms.current_payment_terms_days is null then current_terms.max_payment_terms_days
+            else least(current_terms.current_payment_terms_days, current_terms.max_payment_terms_days)
         end as recommended_payment_terms_days
     from current_terms
 ),
@@ -103,19 +103,22 @@ recommended as (
 actions as (
     select
         recommended.*,
-        coalesce(recommended_credit_limit_rc, current_credit_limit_rc, 0)
-        - coalesce(current_credit_limit_rc, 0) as limit_change_rc,
-        coalesce(recommended_payment_terms_days, current_payment_terms_days, 0)
-        - coalesce(current_payment_terms_days, 0) as terms_change_days,
+        coalesce(recommended.recommended_credit_limit_rc, recommended.current_credit_limit_rc, 0)
+        - coalesce(recommended.current_credit_limit_rc, 0) as limit_change_rc,
+        coalesce(recommended.recommended_payment_terms_days, recommended.current_payment_terms_days, 0)
+        - coalesce(recommended.current_payment_terms_days, 0) as terms_change_days,
         case
             when
-                credit_terms = 'cash_in_advance'
-                and (coalesce(current_credit_limit_rc, 0) > 0 or coalesce(current_payment_terms_days, 0) > 0)
+                recommended.credit_terms = 'cash_in_advance'
+                and (
+                    coalesce(recommended.current_credit_limit_rc, 0) > 0
+                    or coalesce(recommended.current_payment_terms_days, 0) > 0
+                )
                 then 'move_to_cash'
-            when recommended_credit_limit_rc is null then 'keep'
-            when current_credit_limit_rc is null and recommended_credit_limit_rc > 0 then 'set'
-            when recommended_credit_limit_rc < current_credit_limit_rc then 'cut'
-            when recommended_credit_limit_rc > current_credit_limit_rc then 'raise'
+            when recommended.recommended_credit_limit_rc is null then 'keep'
+            when recommended.current_credit_limit_rc is null and recommended.recommended_credit_limit_rc > 0 then 'set'
+            when recommended.recommended_credit_limit_rc < recommended.current_credit_limit_rc then 'cut'
+            when recommended.recommended_credit_limit_rc > recommended.current_credit_limit_rc then 'raise'
             else 'keep'
         end as limit_action
     from recommended

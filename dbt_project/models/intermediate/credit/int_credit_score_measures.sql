@@ -51,10 +51,10 @@ parameters as (
 -- An optional table that is absent arrives as an empty staging table.
 sources_available as (
     select
-        exists (select 1 from {{ ref('stg_crm__promises') }}) as has_promises,
-        exists (select 1 from {{ ref('stg_crm__disputes') }}) as has_disputes,
-        exists (select 1 from {{ ref('stg_erp__writeoffs') }}) as has_writeoffs,
-        exists (select 1 from {{ ref('stg_crm__accounts') }}) as has_accounts
+        exists(select 1 from {{ ref('stg_crm__promises') }}) as has_promises,
+        exists(select 1 from {{ ref('stg_crm__disputes') }}) as has_disputes,
+        exists(select 1 from {{ ref('stg_erp__writeoffs') }}) as has_writeoffs,
+        exists(select 1 from {{ ref('stg_crm__accounts') }}) as has_accounts
 ),
 
 documents_due as (
