@@ -1,4 +1,4 @@
-"""The credit score (1-100) and credit policy (issue 21 §1-2): dbt marts and the seed check.
+"""The credit score (1-100), credit policy and order holds (issue 21 §1-3): dbt marts and the seed check.
 
 The formulas are pinned by dbt unit tests on hand-made rows
 (models/intermediate/credit/_intermediate__credit.yml, models/scores/_scores__unit_tests.yml,
@@ -60,13 +60,14 @@ def test_unit_tests_of_the_score_and_the_policy(book):
     results = run_dbt(
         book,
         ["test", "--select", "int_credit_score_measures", "customer_credit_scores", "customer_credit_policy",
-         "--resource-type", "unit_test"],
+         "order_hold_recommendations", "--resource-type", "unit_test"],
         as_of_date=AS_OF,
     )  # fmt: skip
     passed = sorted(r["unique_id"].rsplit(".", 1)[-1] for r in results["results"] if r["status"] == "pass")
     assert passed == [
         "test_credit_policy_limits_terms_approval_and_groups", "test_credit_score_measures_by_hand",
         "test_credit_score_measures_without_optional_tables", "test_credit_score_points_caps_and_bands",
+        "test_order_holds_levels_since_and_release",
     ]  # fmt: skip
 
 
@@ -94,6 +95,12 @@ def test_every_customer_gets_a_score_and_the_absent_tables_are_neutral_with_thei
         assert (row["review_status"], row["next_review_date"], row["current_credit_limit_rc"]) == (
             "never_reviewed", AS_OF, None,
         )  # fmt: skip
+    # no limits: no utilisation hold; a customer in a cash band is held to cash terms since today
+    holds = {r["customer_id"]: r for r in _rows(book, "SELECT * FROM marts.order_hold_recommendations")}
+    cash = {c for c, row in policy.items() if row["credit_terms"] == "cash_in_advance"}
+    assert set(holds) == cash
+    assert all((h["hold_level"], h["since_date"], h["release_amount_rc"]) == ("cash_terms", AS_OF, None)
+               for h in holds.values())  # fmt: skip
 
 
 # -- the seed check: each bad edit names file, row and column ----------------------------------
@@ -157,6 +164,13 @@ BAD_EDITS = [
      "credit_approval_levels.csv row 3, column min_limit_change_rc: a higher level must start above"),
     ("credit_approval_levels", _replace("credit_manager,1,0", "credit_manager,1,1000"),
      "credit_approval_levels.csv row 2, column min_limit_change_rc: the first level must approve every change"),
+    ("order_hold_rules", _replace("hold,3,utilisation,100", "hold,3,utilisation,75"),
+     "order_hold_rules.csv row 4, column min_utilisation_pct: a more severe utilisation rule must start at a higher "
+     "utilisation than row 2 (80)"),
+    ("order_hold_rules", _replace("cash_terms,2,credit_score,,", "cash_terms,2,credit_score,50,"),
+     "order_hold_rules.csv row 3, column min_utilisation_pct: a credit_score rule has no utilisation threshold"),
+    ("order_hold_rules", _replace("pause_new_orders,1,utilisation", "pause_new_orders,1,usage"),
+     "order_hold_rules.csv row 2, column hold_reason: 'usage' is not one of utilisation, credit_score"),
     ("credit_score_parameters", _replace("score_window_days,365", "score_window_days,36.5"),
      "credit_score_parameters.csv row 2, column value: 36.5 must be a whole number"),
     ("credit_score_parameters", _replace("late_grace_days,", "grace_days,"),

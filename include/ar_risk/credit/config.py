@@ -1,9 +1,10 @@
 """The credit scorecard and policy seeds, checked before any run uses them.
 
-A credit manager edits six CSV files in ``dbt_project/seeds``:
+A credit manager edits seven CSV files in ``dbt_project/seeds``:
 ``credit_score_components`` (weights), ``credit_score_points`` (points bands of
 each component), ``credit_score_bands`` (score -> band), ``credit_policy``
-(terms per band), ``credit_approval_levels`` and ``credit_score_parameters``.
+(terms per band), ``credit_approval_levels``, ``credit_score_parameters`` and
+``order_hold_rules``.
 dbt loads them as they are; this module reads the same files first and stops
 the run with file, row and column of a bad edit (weights that do not add up
 to 100, bands that leave a gap in 1-100, a band without a policy), instead of
@@ -26,6 +27,7 @@ COMPONENTS = (
     "tenure", "sales", "litigation", "negative_news", "blacklist",
 )  # fmt: skip
 CREDIT_TERMS = ("open_terms", "cash_in_advance")
+HOLD_REASONS = ("utilisation", "credit_score")
 PARAMETERS = {"score_window_days": (1, 3660), "late_grace_days": (0, 365), "min_documents_for_history": (0, 1000)}
 TOTAL_WEIGHT = 100.0
 MIN_SCORE, MAX_SCORE = 1, 100
@@ -263,6 +265,36 @@ def check_approval_levels(seeds_dir: Path) -> None:
             )
 
 
+def check_order_hold_rules(seeds_dir: Path) -> None:
+    columns = ("hold_level", "level_order", "hold_reason", "min_utilisation_pct", "action_en", "action_zh",
+               "release_en", "release_zh")  # fmt: skip
+    rows = _read(seeds_dir, "order_hold_rules", columns)
+    _unique(rows, "hold_level")
+    _unique(rows, "level_order")
+    for row in rows:
+        _text(row, "hold_level")
+        _whole(row, "level_order", low=0, high=1000)
+        reason = row.get("hold_reason")
+        if reason not in HOLD_REASONS:
+            raise CreditConfigError(f"{row.where('hold_reason')}: {reason!r} is not one of {', '.join(HOLD_REASONS)}")
+        threshold = _number(row, "min_utilisation_pct", low=0, high=10000, optional=reason == "credit_score")
+        if reason == "credit_score" and threshold is not None:
+            raise CreditConfigError(
+                f"{row.where('min_utilisation_pct')}: a credit_score rule has no utilisation threshold; leave it empty"
+            )
+        for column in ("action_en", "action_zh", "release_en", "release_zh"):
+            _text(row, column)
+    utilisation = sorted(
+        (r for r in rows if r.get("hold_reason") == "utilisation"), key=lambda r: _number(r, "level_order")
+    )
+    for previous, row in itertools.pairwise(utilisation):
+        if _number(row, "min_utilisation_pct") <= _number(previous, "min_utilisation_pct"):
+            raise CreditConfigError(
+                f"{row.where('min_utilisation_pct')}: a more severe utilisation rule must start at a higher "
+                f"utilisation than row {previous.number} ({previous.get('min_utilisation_pct')})"
+            )
+
+
 def load_parameters(seeds_dir: Path) -> dict[str, int]:
     rows = _read(seeds_dir, "credit_score_parameters", ("parameter", "value"))
     _unique(rows, "parameter")
@@ -277,10 +309,11 @@ def load_parameters(seeds_dir: Path) -> dict[str, int]:
 
 
 def validate_credit_config(seeds_dir: Path) -> CreditConfig:
-    """Check the six credit seeds; raises CreditConfigError naming file, row and column."""
+    """Check the seven credit seeds; raises CreditConfigError naming file, row and column."""
     weights = load_components(seeds_dir)
     check_points(seeds_dir)
     bands = load_bands(seeds_dir)
     policies = load_policies(seeds_dir, bands)
     check_approval_levels(seeds_dir)
+    check_order_hold_rules(seeds_dir)
     return CreditConfig(weights=weights, bands=bands, policies=policies, parameters=load_parameters(seeds_dir))
