@@ -8,7 +8,9 @@
    `ml_scores.model_drift`, `ml_scores.model_card` for the date (a rerun replaces them).
 2. `build_score_marts`: dbt models tagged `scores` turn them into the documented marts:
    `marts.invoice_risk_scores`, `customer_risk_scores`, `cash_forecast`,
-   `expected_credit_loss`, `model_drift`, `model_card` (docs/model.md, docs/bi.md).
+   `expected_credit_loss`, `model_drift`, `model_card` (docs/model.md, docs/bi.md),
+   and the credit score and policy (`customer_credit_scores`, `customer_credit_policy`,
+   which read the day's pd_default; credit seeds checked first).
 
 No pd_default champion, features of another date, or features that do not match a
 model's signature fail the run: scores are never stale.

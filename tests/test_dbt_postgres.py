@@ -107,6 +107,19 @@ KEY_NUMBERS = {
     "customer risk scores": """
         select risk_level, count(*), sum(expected_loss_rc), sum(open_invoices)
         from marts.customer_risk_scores where as_of_date = %(d)s group by risk_level order by risk_level""",
+    "credit scores": """
+        select score_band, count(*), sum(credit_score), sum(points_total), sum(neutral_components),
+               sum(days_late_points), sum(late_share_points), sum(pd_default_points), max(reasons_zh)
+        from marts.customer_credit_scores where as_of_date = %(d)s group by score_band order by score_band""",
+    "credit policy": """
+        select limit_action, terms_action, approval_level, review_status, count(*), sum(limit_gap_rc),
+               sum(exposure_over_recommended_rc), sum(terms_gap_days), max(next_review_date)
+        from marts.customer_credit_policy where as_of_date = %(d)s
+        group by limit_action, terms_action, approval_level, review_status
+        order by limit_action, terms_action, approval_level, review_status""",
+    "order holds": """
+        select hold_level, count(*), sum(release_amount_rc), min(since_date)
+        from marts.order_hold_recommendations where as_of_date = %(d)s group by hold_level order by hold_level""",
     "cash forecast": """
         select period_type, period_number, period_start, period_end, expected_collections_rc, invoice_count
         from marts.cash_forecast where as_of_date = %(d)s order by period_type, period_number""",

@@ -36,7 +36,7 @@ TRAINING_FEATURES = "tag:ml_training"
 # (ar_risk.collections.build), since they read the scores of the same date.
 COLLECTIONS = "tag:collections"
 # The score marts (invoice and customer risk, expected credit loss, cash forecast,
-# drift, model card): built by ar_score after the scorer wrote ml_scores
+# drift, model card, credit score and policy): built by ar_score after the scorer wrote ml_scores
 # (build_score_marts), since they read the predictions of the same date.
 SCORES = "tag:scores"
 
