@@ -301,6 +301,120 @@ def test_rerun_of_a_date_gives_identical_tables(scenario):
     assert (total["entries"], total["entries_matured_7_days"], total["success_rate_30_days"]) == (5, 0, None)
 
 
+# -- alerts people read (issue 19, part 5): worklist link, backlog, digest --------------------
+
+
+def test_alerts_link_their_worklist_row_and_mark_repeats(scenario):
+    """Before: no link; at S 68 % of the alerts repeated an invoice the worklist already held."""
+    today = _alerts(scenario, AS_OF)
+    got = {key: (r["worklist_action_code"], r["is_on_worklist"]) for key, r in today.items()}
+    assert got == {
+        ("newly_overdue", "I12"): ("friendly_reminder", True),  # C1's row covers I12
+        ("aging_escalation", "I23"): ("call_by_rep", True),  # C2's row covers I21, I22, I23
+        ("overdue_cross_department", "I21"): ("call_by_rep", True),
+        ("promise_broken", "I41"): ("formal_letter", True),
+        ("risk_raised", "C2"): ("call_by_rep", False),  # about the customer, not an invoice of the row
+        ("credit_utilisation", "C7"): (None, False),  # C7 has no worklist row (nothing due yet)
+        ("score_drift", None): (None, False),
+        ("data_quality", None): (None, False),
+    }
+    # every link leads to a worklist row of the same day
+    orphans = rows(
+        scenario,
+        """SELECT a.alert_id FROM marts.alerts a LEFT JOIN marts.collection_worklist w
+             ON a.as_of_date = w.as_of_date AND a.customer_id = w.customer_id AND a.worklist_action_code = w.action_code
+           WHERE a.worklist_action_code IS NOT NULL AND w.customer_id IS NULL""",
+    )
+    assert orphans == []
+
+
+def test_a_first_run_records_standing_conditions_as_backlog(scenario):
+    """Before: the first run's five alerts were all today's events (at S: 821 credit alerts at once).
+
+    09-22 is the alerts' first publication (no earlier as_of_date), the previous run taken as 09-21: I61
+    (due 09-29, 7 days ahead) entered the due-soon stage that day, an event; I11, I12 and I81 were inside
+    it before, and C7's 95 % credit use has no known start: backlog. On 09-23 everything is an event.
+    """
+    statuses = {key: r["alert_status"] for key, r in _alerts(scenario, PREVIOUS).items()}
+    assert statuses == {
+        ("due_soon", "I61"): "new",
+        ("due_soon", "I11"): "backlog",
+        ("due_soon", "I12"): "backlog",
+        ("due_soon", "I81"): "backlog",
+        ("credit_utilisation", "C7"): "backlog",
+    }
+    assert {r["alert_status"] for r in _alerts(scenario, AS_OF).values()} == {"new"}
+    counts = rows(
+        scenario,
+        "SELECT as_of_date, alert_status, count(*) AS n FROM marts.alerts GROUP BY ALL ORDER BY ALL",
+    )
+    assert [(r["as_of_date"], r["alert_status"], r["n"]) for r in counts] == [
+        (PREVIOUS, "backlog", 4), (PREVIOUS, "new", 1), (AS_OF, "new", 8),
+    ]  # fmt: skip
+
+
+def test_a_new_customers_standing_conditions_are_backlog(scenario, tmp_path):
+    """C7 as if it first arrived on 09-23: its over-limit credit use is backlog, not today's event."""
+    import dataclasses
+
+    home = tmp_path / "copy"
+    home.mkdir()
+    for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
+        if (scenario.home / name).exists():
+            shutil.copy(scenario.home / name, home / name)
+    copy = dataclasses.replace(scenario, home=home, warehouse_path=home / "warehouse.duckdb")
+    import duckdb
+
+    con = duckdb.connect(str(copy.warehouse_path))
+    try:
+        con.execute("DELETE FROM marts.dim_customers WHERE customer_id = 'C7' AND as_of_date = ?", [PREVIOUS])
+        con.execute("DELETE FROM marts.alerts WHERE customer_id = 'C7' AND as_of_date = ?", [PREVIOUS])
+    finally:
+        con.close()
+    build_collections(copy, AS_OF)
+    statuses = {key: r["alert_status"] for key, r in _alerts(copy, AS_OF).items()}
+    assert statuses.pop(("credit_utilisation", "C7")) == "backlog"
+    assert set(statuses.values()) == {"new"} and len(statuses) == 7
+
+
+def test_one_digest_per_owner_and_day(scenario):
+    """owner_daily_digest, 09-23, by hand. Before: no digest (at S, FIN-MGR alone held 624 alerts)."""
+    found = rows(scenario, "SELECT * FROM marts.owner_daily_digest WHERE as_of_date = ?", [AS_OF])
+    digest = {r["owner_id"]: r for r in found}
+    assert len(digest) == len(found)
+    # The supervisor R0: aging I23 (C2), promise broken I41 (C4), risk raised C2, all warning; rows C2 and C4.
+    wang = digest["R0"]
+    assert (wang["new_alerts"], wang["backlog_alerts"], wang["new_alerts_not_on_worklist"]) == (3, 0, 1)
+    assert (wang["critical_alerts"], wang["warning_alerts"], wang["info_alerts"]) == (0, 3, 0)
+    assert wang["new_alerts_by_type"] == "aging_escalation 1; promise_broken 1; risk_raised 1"
+    assert (wang["worklist_rows"], wang["worklist_target_amount_rc"]) == (2, Decimal("7000.00"))
+    assert wang["top_worklist_items_en"] == (
+        "#1 Bravo Trading: Call by the sales rep, 5,500.00 CNY | #4 Delta Textiles: Formal dunning letter, 1,500.00 CNY"
+    )
+    assert wang["top_worklist_items_zh"].startswith("#1 Bravo Trading：销售代表电话催收，5,500.00CNY | ")
+    # new information first (risk raised is on no worklist row), then the larger amount: I41 1,500 before I23 500
+    first, second, third = wang["top_new_alerts_en"].split(" | ")
+    assert first.startswith("Bravo Trading is now rated High risk")
+    assert second.startswith("Delta Textiles promised 1,500.00 CNY") and "I23" in third
+    # Every alert and worklist row of the day is in exactly one owner's digest.
+    totals = rows(
+        scenario,
+        """SELECT (SELECT count(*) FROM marts.alerts WHERE as_of_date = $1) AS alerts,
+                  (SELECT count(*) FROM marts.collection_worklist WHERE as_of_date = $1) AS worklist""",
+        [AS_OF],
+    )[0]
+    assert sum(r["new_alerts"] + r["backlog_alerts"] for r in found) == totals["alerts"] == 8
+    assert sum(r["worklist_rows"] for r in found) == totals["worklist"] == 6
+    # The first run's digest counts its backlog apart: C7's credit use and three due-soon invoices.
+    first_run = rows(
+        scenario,
+        "SELECT sum(new_alerts) AS new, sum(backlog_alerts) AS backlog FROM marts.owner_daily_digest "
+        "WHERE as_of_date = ?",
+        [PREVIOUS],
+    )
+    assert first_run == [{"new": 1, "backlog": 4}]
+
+
 # -- contact rules and the calendar ----------------------------------------------------------
 
 
@@ -315,6 +429,7 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
         "int_collection_contact_slots,test_type:unit",
         "strategy_effectiveness,test_type:unit",
         "int_collection_account_strategies,test_type:unit",
+        "int_collection_late_payments,test_type:unit",
     ]
     results = run_dbt(scenario, ["test", "--select", *selection], as_of_date=AS_OF)["results"]
     statuses = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
@@ -322,6 +437,7 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
         "unit_test.ar_risk.int_collection_contact_slots.test_contact_slots_quiet_hours_and_calendar": "pass",
         "unit_test.ar_risk.strategy_effectiveness.test_strategy_effectiveness_by_hand": "pass",
         "unit_test.ar_risk.int_collection_account_strategies.test_every_strategy_rule_fires": "pass",
+        "unit_test.ar_risk.int_collection_late_payments.test_late_payments_by_hand": "pass",
     }
 
 
@@ -510,6 +626,25 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
             "aging_escalation,dpd_over_365,monitoring,critical,finance_manager",
             "alert_rules.csv row 8, column owner_role: aging_escalation for dpd_over_365 falls back to "
             "'finance_manager' after 'legal' for dpd_181_365",
+        ),
+        (
+            # the red alert fires above the share: at 1 it never could
+            "collection_parameters",
+            "late_payment_max_share,0.4,",
+            "late_payment_max_share,1,",
+            "collection_parameters.csv row 8, column value: late_payment_max_share 1 can never be exceeded",
+        ),
+        (
+            "collection_parameters",
+            "digest_top_items,5,",
+            "digest_top_items,0,",
+            "collection_parameters.csv row 9, column value: digest_top_items must be at least 1",
+        ),
+        (
+            "alert_rules",
+            "late_payments,*,monitoring,critical",
+            "late_payments,*,monitoring,red",
+            "alert_rules.csv row 16, column severity: 'red' is not one of",
         ),
         (
             "collection_owners",

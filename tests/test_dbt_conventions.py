@@ -26,8 +26,13 @@ PERSONAL_DATA_MODEL = "model.ar_risk.stg_crm__contacts"
 # The marts allowed to derive from contacts: collectors need a way to reach the customer. The
 # worklist carries masked phone / e-mail and the contact's name inside the filled message only
 # (bouncer checks its column names; docs/collections.md, "Personal data"); strategy_effectiveness
-# reads the worklist and aggregates it by action and segment (no contact column).
-CONTACT_MARTS = ["model.ar_risk.collection_worklist", "model.ar_risk.strategy_effectiveness"]
+# reads the worklist and aggregates it by action and segment, owner_daily_digest by owner (no
+# contact column: customer names, actions, amounts and the alerts' messages).
+CONTACT_MARTS = [
+    "model.ar_risk.collection_worklist",
+    "model.ar_risk.owner_daily_digest",
+    "model.ar_risk.strategy_effectiveness",
+]
 
 
 @pytest.fixture(scope="module")

@@ -235,7 +235,7 @@ def _run_day(settings: Settings, as_of: dt.date, *, publish: bool) -> None:
 # backfill runs every date from the first missing one up to the newest, in date order, the newest
 # again included (docs/collections.md, "Backfills"). The collections build refuses a date the
 # warehouse was not last built for.
-COLLECTIONS_MARTS = {"alerts", "collection_worklist", "strategy_effectiveness"}
+COLLECTIONS_MARTS = {"alerts", "collection_worklist", "owner_daily_digest", "strategy_effectiveness"}
 _paths: dict[str, object] = {}
 
 

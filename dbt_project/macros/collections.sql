@@ -69,14 +69,17 @@
 {#
     The common columns of an alert candidate (marts/alerts.sql): `values` maps
     a column to its SQL expression; the others are typed nulls, so that every
-    branch of the union has the same columns and types.
+    branch of the union has the same columns and types. condition_started
+    decides the backlog (alerts.sql: a standing condition first seen on the
+    first publication or for a new customer is backlog, not today's event).
 #}
 {% macro alert_candidate_columns(values) -%}
     {%- set empty = {
     'invoice_id': 'null', 'amount': 'null', 'currency': 'null', 'due_date': 'null', 'days_past_due': 'null',
     'risk_level': 'null', 'utilisation_pct': 'null', 'level_label_en': 'null', 'level_label_zh': 'null',
     'feature': 'null', 'psi': 'null', 'table_name': 'null', 'rule': 'null', 'column_name': 'null',
-    'unexpected_count': 'null',
+    'unexpected_count': 'null', 'payments': 'null', 'late_payments': 'null', 'late_share_pct': 'null',
+    'max_share_pct': 'null', 'window_days': 'null', 'condition_started': 'null',
 } %}
 
     {%- set merged = dict(empty) -%}
@@ -95,7 +98,15 @@
     cast({{ merged['table_name'] }} as {{ dbt.type_string() }}) as table_name,
     cast({{ merged['rule'] }} as {{ dbt.type_string() }}) as rule,
     cast({{ merged['column_name'] }} as {{ dbt.type_string() }}) as column_name,
-    cast({{ merged['unexpected_count'] }} as bigint) as unexpected_count
+    cast({{ merged['unexpected_count'] }} as bigint) as unexpected_count,
+    cast({{ merged['payments'] }} as integer) as payments,
+    cast({{ merged['late_payments'] }} as integer) as late_payments,
+    cast({{ merged['late_share_pct'] }} as decimal(18, 1)) as late_share_pct,
+    cast({{ merged['max_share_pct'] }} as decimal(18, 1)) as max_share_pct,
+    cast({{ merged['window_days'] }} as integer) as window_days,
+    {#- true: the condition began since the previous run (an event); false: a standing condition
+        whose start is not known (credit use, late payments, a first score); null: an event type #}
+    cast({{ merged['condition_started'] }} as boolean) as condition_started
 {%- endmacro %}
 
 

@@ -15,6 +15,12 @@ final as (
                         'worklist_history_days'] -%}
             max(case when parameter = '{{ name }}' then cast(value as integer) end) as {{ name }},
         {% endfor -%}
+        {% for name in ['late_payment_window_days', 'late_payment_grace_days', 'late_payment_min_payments',
+                        'digest_top_items'] -%}
+            max(case when parameter = '{{ name }}' then cast(value as integer) end) as {{ name }},
+        {% endfor -%}
+        max(case when parameter = 'late_payment_max_share' then cast(value as decimal(18, 6)) end)
+            as late_payment_max_share,
         max(case when parameter = 'pay_habit_min_share' then cast(value as decimal(18, 6)) end) as pay_habit_min_share,
         max(case when parameter = 'success_min_collected_share' then cast(value as decimal(18, 6)) end)
             as success_min_collected_share,

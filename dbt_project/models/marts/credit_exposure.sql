@@ -4,7 +4,13 @@
 --                      valid_to, both inclusive; null valid_to = open-ended;
 --                      overlapping limits: the latest valid_from wins),
 --                      converted at the rate on the as-of date. A group's
---                      limit is the one approved on its head office.
+--                      limit is the sum of its members' limits (the head
+--                      office's own included; a member without a limit adds
+--                      exposure but no limit), in the reporting currency: the
+--                      source contract has no group-limit row (erp_credit_limits
+--                      is keyed by customer), and the head office's limit alone
+--                      put 52 of 61 demo groups over limit (issue 19).
+--   members_with_limit = the members whose limit counts (1 or 0 for a customer)
 --   open_ar_rc       = open debit documents (gross; unapplied cash is not
 --                      netted, the prudent view)
 --   uninvoiced_orders_rc = open orders not yet invoiced (int_uninvoiced_orders)
@@ -131,20 +137,47 @@ parties as (
     group by group_members.group_id
 ),
 
+-- A customer's own limit; a group's is the sum of its members' (reporting currency).
+party_limits as (
+    select
+        'customer' as exposure_level,
+        customer_id as party_id,
+        credit_limit_currency,
+        credit_limit,
+        credit_limit_rc,
+        1 as members_with_limit
+    from limits_converted
+    union all
+    select
+        'group' as exposure_level,
+        group_members.group_id as party_id,
+        '{{ var("reporting_currency") }}' as credit_limit_currency,
+        sum(limits_converted.credit_limit_rc) as credit_limit,
+        sum(limits_converted.credit_limit_rc) as credit_limit_rc,
+        count(*) as members_with_limit
+    from group_members
+    inner join limits_converted
+        on group_members.customer_id = limits_converted.customer_id
+    group by group_members.group_id
+),
+
 measured as (
     select
         parties.*,
-        limits_converted.credit_limit_currency,
-        limits_converted.credit_limit,
-        limits_converted.credit_limit_rc,
+        party_limits.credit_limit_currency,
+        party_limits.credit_limit,
+        party_limits.credit_limit_rc,
+        coalesce(party_limits.members_with_limit, 0) as members_with_limit,
         parties.open_ar_rc + parties.uninvoiced_orders_rc as exposure_rc,
         case
-            when limits_converted.credit_limit_rc > 0
-                then 100.0 * (parties.open_ar_rc + parties.uninvoiced_orders_rc) / limits_converted.credit_limit_rc
+            when party_limits.credit_limit_rc > 0
+                then 100.0 * (parties.open_ar_rc + parties.uninvoiced_orders_rc) / party_limits.credit_limit_rc
         end as utilisation_pct
     from parties
-    left join limits_converted
-        on parties.party_id = limits_converted.customer_id
+    left join party_limits
+        on
+            parties.exposure_level = party_limits.exposure_level
+            and parties.party_id = party_limits.party_id
 ),
 
 thresholds as (
@@ -187,7 +220,9 @@ final as (
         cast(uninvoiced_orders_rc as decimal(18, 2)) as uninvoiced_orders_rc,
         cast(exposure_rc as decimal(18, 2)) as exposure_rc,
         cast(round(utilisation_pct, 2) as decimal(18, 2)) as utilisation_pct,
-        cast(credit_limit_rc - exposure_rc as decimal(18, 2)) as headroom_rc
+        cast(credit_limit_rc - exposure_rc as decimal(18, 2)) as headroom_rc,
+        -- appended (the BI contract keeps earlier columns in place)
+        cast(members_with_limit as integer) as members_with_limit
     from flagged
 )
 

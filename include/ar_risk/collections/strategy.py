@@ -29,7 +29,7 @@ CONTACT_CHANNELS = ("phone", "email", "sms", "wechat", "visit", "letter", "inter
 STRATEGY_CHANNELS = (*CONTACT_CHANNELS, "preferred")
 ALERT_TYPES = (
     "due_soon", "newly_overdue", "aging_escalation", "overdue_cross_department", "credit_utilisation",
-    "promise_broken", "risk_raised", "score_drift", "data_quality",
+    "promise_broken", "risk_raised", "score_drift", "data_quality", "late_payments",
 )  # fmt: skip
 SEVERITIES = ("info", "warning", "critical")
 PHRASE_TYPES = ("risk_level", "clause")
@@ -49,7 +49,8 @@ ALERT_PLACEHOLDERS = frozenset(
     {
         "customer_name", "invoice_id", "amount", "currency", "due_date", "days_past_due", "risk_level",
         "utilisation_pct", "level_label_en", "level_label_zh", "feature", "psi", "table_name", "rule",
-        "column_name", "unexpected_count",
+        "column_name", "unexpected_count", "payments", "late_payments", "late_share_pct", "max_share_pct",
+        "window_days",
     }
 )  # fmt: skip
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -169,8 +170,9 @@ def load_parameters(seeds_dir: Path) -> dict[str, object]:
     days = ("cross_department_days", "alert_repeat_after_days", "promise_tolerance_days",
             "broken_promise_lookback_days", "pay_habit_window_days", "pay_habit_min_payments",
             "pay_habit_tolerance_days", "pay_habit_lead_days", "effectiveness_window_days",
-            "worklist_history_days")  # fmt: skip
-    ratios = ("pay_habit_min_share", "success_min_collected_share")
+            "worklist_history_days", "late_payment_window_days", "late_payment_grace_days",
+            "late_payment_min_payments", "digest_top_items")  # fmt: skip
+    ratios = ("pay_habit_min_share", "success_min_collected_share", "late_payment_max_share")
     texts = ("prevention_min_risk_level", "quiet_hours_start", "quiet_hours_end", "company_timezone",
              "company_country", "ar_team_name_en", "ar_team_name_zh")  # fmt: skip
     unknown = sorted(set(by_name) - set(days) - set(ratios) - set(texts))
@@ -188,6 +190,16 @@ def load_parameters(seeds_dir: Path) -> dict[str, object]:
         params[name] = int(value)
     for name in ratios:
         params[name] = _number(by_name[name], "value", low=0, high=1)
+    # The red alert (late payments) and the owner's digest need a window, a count and a share that can be met.
+    for name in ("late_payment_window_days", "late_payment_min_payments", "digest_top_items"):
+        if params[name] < 1:
+            raise StrategyConfigError(f"{by_name[name].where('value')}: {name} must be at least 1")
+    if params["late_payment_max_share"] >= 1:
+        raise StrategyConfigError(
+            f"{by_name['late_payment_max_share'].where('value')}: late_payment_max_share "
+            f"{by_name['late_payment_max_share'].get('value')} can never be exceeded (the red alert fires above it); "
+            "use a share below 1, e.g. 0.4"
+        )
     params["prevention_min_risk_level"] = _one_of(by_name["prevention_min_risk_level"], "value", (*RISK_LEVELS, "all"))
     start = _time(by_name["quiet_hours_start"], "value")
     end = _time(by_name["quiet_hours_end"], "value")

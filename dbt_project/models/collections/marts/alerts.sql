@@ -10,6 +10,16 @@
 -- alert_repeat_after_days before this as-of date (a condition that still
 -- holds after that alerts again; an escalation alerts at once). Incremental
 -- by as_of_date: a rerun of a date replaces it and gives the same rows.
+-- alert_status: 'backlog' for a standing condition (due within the prevention
+-- stage before this run, credit use, late payments, a customer's first score)
+-- seen for the first time only because this is the first publication of the
+-- alerts (no earlier as_of_date in this table) or because the customer is new
+-- (not in the previous run's dim_customers); else 'new', today's event. The
+-- backlog is recorded (so it does not fire again tomorrow) but is not counted
+-- as today's alerts. late_payments (the red alert): int_collection_late_payments.
+-- Each alert links to the customer's worklist row of the day (worklist_action_code
+-- with as_of_date and customer_id; null without one); is_on_worklist marks an
+-- alert about an invoice that row already covers (collection_worklist_items).
 {{
     config(
         materialized='incremental',
@@ -117,6 +127,42 @@ customer_owners as (
     select * from {{ ref('int_collection_customer_owners') }}
 ),
 
+late_payments as (
+    select * from {{ ref('int_collection_late_payments') }}
+    where is_red_alert
+),
+
+worklist_items as (
+    select * from {{ ref('collection_worklist_items') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
+worklist_rows as (
+    select distinct
+        customer_id,
+        action_code
+    from worklist_items
+),
+
+-- The customers of the previous run: a customer absent from it is new to the pipeline.
+previous_customers as (
+    select distinct dim_customers.customer_id
+    from {{ ref('dim_customers') }} as dim_customers
+    inner join previous_run
+        on dim_customers.as_of_date = previous_run.previous_as_of_date
+),
+
+-- The first publication of the alerts: no earlier as_of_date in the alert history.
+publications as (
+    {% if is_incremental() %}
+        select count(*) = 0 as is_first_publication
+        from {{ this }}
+        where as_of_date < {{ as_of_date() }}
+    {% else %}
+        select true as is_first_publication
+    {% endif %}
+),
+
 default_owners as (
     select * from {{ ref('collection_owners') }}
     where region = '*'
@@ -146,7 +192,8 @@ items as (
     'due_date': 'items.due_date', 'days_past_due': 'items.days_past_due', 'risk_level': 'items.risk_level',
 } %}
 
-candidates as (
+-- The candidates in two unions (invoice events, then party events), each short enough to parse.
+invoice_candidates as (
     -- prevention: due within the prevention stage's days, at prevention_min_risk_level or worse
     select
         'due_soon' as alert_type,
@@ -155,10 +202,14 @@ candidates as (
         'due_soon|' || items.invoice_id || '|' || cast(items.due_date as {{ dbt.type_string() }}) as event_key,
         items.customer_id,
         items.customer_name,
-        {{ alert_candidate_columns(invoice_values) }}
+        {{ alert_candidate_columns(dict(
+            invoice_values,
+            condition_started='items.days_past_due - gap.days_since_previous_run < prevention_stage.min_days_past_due'
+        )) }}
     from items
     cross join params
     cross join prevention_stage
+    cross join gap
     where
         items.days_past_due between prevention_stage.min_days_past_due and 0
         and (
@@ -223,8 +274,9 @@ candidates as (
         items.days_past_due >= params.cross_department_days
         and items.days_past_due - gap.days_since_previous_run < params.cross_department_days
 
-    union all
+),
 
+party_candidates as (
     -- credit: utilisation at 80 / 90 / 100 % (credit_utilisation_thresholds) of a customer or group
     select
         'credit_utilisation' as alert_type,
@@ -236,7 +288,8 @@ candidates as (
         {{ alert_candidate_columns({'amount': 'exposure.exposure_rc', 'currency': 'exposure.reporting_currency',
                       'utilisation_pct': 'exposure.utilisation_pct',
                       'level_label_en': 'utilisation_flags.label_en',
-                      'level_label_zh': 'utilisation_flags.label_zh'}) }}
+                      'level_label_zh': 'utilisation_flags.label_zh',
+                      'condition_started': 'false'}) }}
     from exposure
     inner join utilisation_flags
         on exposure.utilisation_flag = utilisation_flags.utilisation_flag
@@ -279,7 +332,8 @@ candidates as (
         customers.customer_name,
         {{ alert_candidate_columns({'amount': 'customer_scores.open_amount_rc',
                                     'currency': "'" ~ var('reporting_currency') ~ "'",
-                      'risk_level': 'customer_scores.risk_level'}) }}
+                      'risk_level': 'customer_scores.risk_level',
+                      'condition_started': 'previous_customer_scores.customer_id is not null'}) }}
     from customer_scores
     cross join previous_scoring
     left join previous_customer_scores
@@ -291,6 +345,28 @@ candidates as (
         and customer_scores.risk_level in ('high', 'extreme')
         and {{ risk_level_order('customer_scores.risk_level') }}
         > {{ risk_level_order('previous_customer_scores.risk_level') }}
+
+    union all
+
+    -- red alert: more than late_payment_max_share of the customer's payments of the last
+    -- late_payment_window_days were late (int_collection_late_payments)
+    select
+        'late_payments' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'late_payments|' || late_payments.customer_id as event_key,
+        late_payments.customer_id,
+        customers.customer_name,
+        {{ alert_candidate_columns({'payments': 'late_payments.payments',
+                      'late_payments': 'late_payments.late_payments',
+                      'late_share_pct': '100 * late_payments.late_share',
+                      'max_share_pct': '100 * params.late_payment_max_share',
+                      'window_days': 'params.late_payment_window_days',
+                      'condition_started': 'false'}) }}
+    from late_payments
+    cross join params
+    left join customers
+        on late_payments.customer_id = customers.customer_id
 
     union all
 
@@ -332,6 +408,12 @@ candidates as (
         and quality.severity <> 'critical'
 ),
 
+candidates as (
+    select * from invoice_candidates
+    union all
+    select * from party_candidates
+),
+
 {% if is_incremental() %}
 already_alerted as (
     select
@@ -364,8 +446,8 @@ ruled as (
         rules.owner_role,
         rules.notify_roles,
         rules.rule_version,
-        rules.message_en as template_en,
-        rules.message_zh as template_zh,
+        rules.message_en as rule_template_en,
+        rules.message_zh as rule_template_zh,
         row_number() over (
             partition by new_events.event_key, new_events.alert_level
             order by case when rules.alert_level = '*' then 1 else 0 end
@@ -378,9 +460,17 @@ ruled as (
 ),
 
 -- The words a message states: the amount with thousands separators, the risk level in each language.
+{% set late_payment_values = {
+    'payments': 'ruled.payments', 'late_payments': 'ruled.late_payments', 'late_share_pct': 'ruled.late_share_pct',
+    'max_share_pct': 'ruled.max_share_pct', 'window_days': 'ruled.window_days',
+} %}
+
+-- The red alert's placeholders are filled first (two shorter replace chains than one long one).
 worded as (
     select
         ruled.*,
+        {{ fill_template('ruled.rule_template_en', late_payment_values) }} as template_en,
+        {{ fill_template('ruled.rule_template_zh', late_payment_values) }} as template_zh,
         {{ format_amount('ruled.amount') }} as amount_text,
         coalesce(risk_levels.label_en, risk_phrases.label_en, ruled.risk_level) as risk_level_en,
         coalesce(risk_levels.label_zh, risk_phrases.label_zh, ruled.risk_level) as risk_level_zh
@@ -436,7 +526,20 @@ final as (
         worded.utilisation_pct,
         worded.psi,
         -- dates
-        worded.due_date
+        worded.due_date,
+        -- status and worklist link (appended: the BI contract keeps earlier columns in place)
+        case
+            when
+                not coalesce(worded.condition_started, true)
+                and (
+                    publications.is_first_publication
+                    or (worded.customer_id is not null and previous_customers.customer_id is null)
+                )
+                then 'backlog'
+            else 'new'
+        end as alert_status,
+        worklist_rows.action_code as worklist_action_code,
+        worklist_covered.invoice_id is not null as is_on_worklist
     from worded
     left join customer_owners
         on
@@ -444,6 +547,15 @@ final as (
             and worded.owner_role = customer_owners.owner_role
     left join default_owners
         on worded.owner_role = default_owners.owner_role
+    cross join publications
+    left join previous_customers
+        on worded.customer_id = previous_customers.customer_id
+    left join worklist_rows
+        on worded.customer_id = worklist_rows.customer_id
+    left join worklist_items as worklist_covered
+        on
+            worded.customer_id = worklist_covered.customer_id
+            and worded.invoice_id = worklist_covered.invoice_id
 )
 
 select * from final
