@@ -23,7 +23,7 @@ channels as (
 ),
 
 calendar as (
-    select * from {{ source('collections_reference', 'contact_calendar') }}
+    select * from {{ ref('stg_reference__contact_calendar_days') }}
 ),
 
 clipped as (

@@ -90,7 +90,7 @@ drift as (
 ),
 
 quality as (
-    select * from {{ source('quality', '_validation_results') }}
+    select * from {{ ref('stg_quality__validation_results') }}
 ),
 
 exposure as (
