@@ -145,6 +145,38 @@ def test_contact_dates_follow_caps_holidays_habits_and_time_zones(scenario):
     assert echo["contact_date"] is None and echo["message_en"] is None
 
 
+def test_caps_hold_over_every_7_day_window(scenario):
+    """Every contact of both worklists, with the CRM's logged contacts: no 7-day window over the cap.
+
+    Before: the release ignored contacts beyond the cap, and the worklist of 09-23 did not know that
+    09-22's had planned Alpha (cap 1) for 09-28: a second worklist could add a contact in its window.
+    """
+    crm = rows(scenario, "SELECT customer_id, activity_date FROM staging.stg_crm__activities")
+    worklists = rows(
+        scenario,
+        "SELECT as_of_date, customer_id, contact_date, contact_planned_on, max_contacts_per_week "
+        "FROM marts.collection_worklist WHERE contact_date IS NOT NULL ORDER BY as_of_date",
+    )
+    assert {r["as_of_date"] for r in worklists} == {PREVIOUS, AS_OF}
+    checked = 0
+    for row in worklists:
+        # what was known on the row's as-of date: the CRM's contacts up to it, and this contact
+        days = [c["activity_date"] for c in crm if c["customer_id"] == row["customer_id"]]
+        days = [d for d in days if d <= row["as_of_date"]] + [row["contact_date"]]
+        for start in (row["contact_date"] - dt.timedelta(days=k) for k in range(7)):
+            held = sum(start <= d <= start + dt.timedelta(days=6) for d in days)
+            assert held <= row["max_contacts_per_week"], (row, start, held)
+            checked += 1
+    assert checked == 7 * len(worklists) > 0
+    # The worklist of 09-23 keeps the contact 09-22's planned for Alpha (one planned contact at a time).
+    alpha = {r["as_of_date"]: r for r in worklists if r["customer_id"] == "C1"}
+    assert alpha[PREVIOUS]["contact_date"] == alpha[AS_OF]["contact_date"] == D(2026, 9, 28)
+    assert alpha[PREVIOUS]["contact_planned_on"] == alpha[AS_OF]["contact_planned_on"] == PREVIOUS
+    # a contact of 09-22's worklist for 09-23 is not ahead any more on 09-23: planned anew
+    bravo = {r["as_of_date"]: r for r in worklists if r["customer_id"] == "C2"}
+    assert bravo[AS_OF]["contact_planned_on"] == AS_OF
+
+
 def test_broken_promise_escalates_stage_and_owner(scenario):
     delta = _worklist(scenario)[("C4", "formal_letter")]
     assert delta["collection_stage"] == "dpd_31_60" and delta["max_days_past_due"] == 10
@@ -315,6 +347,9 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
         "int_collection_contact_slots,test_type:unit",
         "strategy_effectiveness,test_type:unit",
         "int_collection_account_strategies,test_type:unit",
+        "int_collection_worklist_plan,test_type:unit",
+        "int_collection_contact_load,test_type:unit",
+        "int_collection_assignments,test_type:unit",
     ]
     results = run_dbt(scenario, ["test", "--select", *selection], as_of_date=AS_OF)["results"]
     statuses = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
@@ -322,6 +357,9 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
         "unit_test.ar_risk.int_collection_contact_slots.test_contact_slots_quiet_hours_and_calendar": "pass",
         "unit_test.ar_risk.strategy_effectiveness.test_strategy_effectiveness_by_hand": "pass",
         "unit_test.ar_risk.int_collection_account_strategies.test_every_strategy_rule_fires": "pass",
+        "unit_test.ar_risk.int_collection_worklist_plan.test_weekly_cap_over_every_7_day_window": "pass",
+        "unit_test.ar_risk.int_collection_contact_load.test_contact_load_window_and_recency": "pass",
+        "unit_test.ar_risk.int_collection_assignments.test_a_contact_planned_by_yesterdays_worklist_is_kept": "pass",
     }
 
 

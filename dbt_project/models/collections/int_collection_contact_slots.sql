@@ -1,5 +1,6 @@
 -- When each worklist row may contact the customer (docs/collections.md, "Contact rules"):
---   contact_date  = the first working day on or after planned_date in the
+--   contact_date  = the first working day on or after scheduled_date
+--                   (int_collection_assignments: already a working day) in the
 --                   customer's country (contact_calendar: no weekends, no public
 --                   holidays, make-up working days count), else the company's;
 --   window        = the channel's window clipped to the hours outside quiet hours:
@@ -15,7 +16,8 @@ params as (
 ),
 
 plan as (
-    select * from {{ ref('int_collection_worklist_plan') }}
+    select * from {{ ref('int_collection_assignments') }}
+    where as_of_date = {{ as_of_date() }}
 ),
 
 channels as (
@@ -41,11 +43,11 @@ clipped as (
     left join calendar as own_calendar
         on
             plan.country_code = own_calendar.country_code
-            and plan.planned_date = own_calendar.calendar_date
+            and plan.scheduled_date = own_calendar.calendar_date
     left join calendar as company_calendar
         on
             params.company_country = company_calendar.country_code
-            and plan.planned_date = company_calendar.calendar_date
+            and plan.scheduled_date = company_calendar.calendar_date
     left join channels
         on plan.channel = channels.channel
 ),

@@ -41,6 +41,11 @@ slots as (
     select * from {{ ref('int_collection_contact_slots') }}
 ),
 
+assignments as (
+    select * from {{ ref('int_collection_assignments') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
 stages as (
     select * from {{ ref('collection_stages') }}
 ),
@@ -78,6 +83,7 @@ offers as (
         slots.contact_window_end_local,
         slots.contact_window_start_utc,
         slots.contact_window_end_utc,
+        assignments.contact_planned_on,
         coalesce(plan.discount_rate is not null and slots.working_date < plan.oldest_due_date, false)
             as discount_offered,
         case when plan.dunned_amount_rc > 0 then plan.dunned_amount_rc else plan.open_amount_rc end
@@ -87,6 +93,8 @@ offers as (
         on
             plan.customer_id = slots.customer_id
             and plan.action_code = slots.action_code
+    inner join assignments
+        on plan.customer_id = assignments.customer_id
 ),
 
 contact_windows as (
@@ -290,7 +298,9 @@ final as (
         {{ fill_template('template_en.subject', placeholders_en) }} as message_subject_en,
         {{ fill_template('template_en.body', placeholders_en) }} as message_en,
         {{ fill_template('template_zh.subject', placeholders_zh) }} as message_subject_zh,
-        {{ fill_template('template_zh.body', placeholders_zh) }} as message_zh
+        {{ fill_template('template_zh.body', placeholders_zh) }} as message_zh,
+        -- scheduling (appended columns, issue 19)
+        case when worded.contact_date is not null then worded.contact_planned_on end as contact_planned_on
     from worded
     cross join params
     inner join stages
