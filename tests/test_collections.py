@@ -256,11 +256,14 @@ def test_a_discount_is_offered_only_before_the_due_date(scenario):
 
 
 def test_a_customer_message_names_a_person_or_the_ar_team(scenario):
-    """Before: Hotel's message named "Sales desk" (at S: "Finance manager on duty")."""
+    """Before: Hotel's message named "Sales desk" (at S: "Finance manager on duty").
+
+    Hotel has no rep on record: its row goes to a person of collectors.csv (region East China has none: '*').
+    """
     hotel = _worklist(scenario)[("C8", "early_payment_discount")]
-    assert (hotel["owner_id"], hotel["owner_name"]) == ("SALES-DESK", "Sales desk")  # the assignment stays
-    assert hotel["message_en"].endswith("Contact: Accounts Receivable team.")
-    assert hotel["message_zh"].endswith("联系人：应收账款组。")
+    assert (hotel["owner_id"], hotel["owner_name"]) == ("AR-X01", "Li Na")
+    assert hotel["message_en"].endswith("Contact: Li Na.")
+    assert "Li Na" in hotel["message_zh"]
     placeholders = {r["person_name"] for r in rows(scenario, "SELECT person_name FROM reference.collection_owners")}
     for row in _worklist(scenario).values():
         for message in (row["message_en"], row["message_zh"]):
@@ -360,6 +363,7 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
         "unit_test.ar_risk.int_collection_worklist_plan.test_weekly_cap_over_every_7_day_window": "pass",
         "unit_test.ar_risk.int_collection_contact_load.test_contact_load_window_and_recency": "pass",
         "unit_test.ar_risk.int_collection_assignments.test_a_contact_planned_by_yesterdays_worklist_is_kept": "pass",
+        "unit_test.ar_risk.int_collection_assignments.test_owners_capacity_overflow_by_hand": "pass",
     }
 
 
@@ -548,6 +552,24 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
             "aging_escalation,dpd_over_365,monitoring,critical,finance_manager",
             "alert_rules.csv row 8, column owner_role: aging_escalation for dpd_over_365 falls back to "
             "'finance_manager' after 'legal' for dpd_181_365",
+        ),
+        (
+            "collectors",
+            "LG-02,Grace Wu,legal,*,25,",
+            "LG-02,Grace Wu,legal,*,0,",
+            "collectors.csv row 12, column daily_capacity: 0 is outside 1..1000",
+        ),
+        (
+            "collectors",
+            "LG-01,陈律师,legal,*,25,zh-CN",
+            "LG-01,陈律师,legal,*,25,zh-TW",
+            "collectors.csv row 11, column languages: 'zh-TW' is not one of",
+        ),
+        (
+            "collectors",
+            "SUP-01,何静,sales_supervisor",
+            "SUP-01,何静,data_team",
+            "collectors.csv: no person for owner_role 'sales_supervisor'",
         ),
         (
             "collection_owners",
