@@ -145,6 +145,38 @@ def test_contact_dates_follow_caps_holidays_habits_and_time_zones(scenario):
     assert echo["contact_date"] is None and echo["message_en"] is None
 
 
+def test_caps_hold_over_every_7_day_window(scenario):
+    """Every contact of both worklists, with the CRM's logged contacts: no 7-day window over the cap.
+
+    Before: the release ignored contacts beyond the cap, and the worklist of 09-23 did not know that
+    09-22's had planned Alpha (cap 1) for 09-28: a second worklist could add a contact in its window.
+    """
+    crm = rows(scenario, "SELECT customer_id, activity_date FROM staging.stg_crm__activities")
+    worklists = rows(
+        scenario,
+        "SELECT as_of_date, customer_id, contact_date, contact_planned_on, max_contacts_per_week "
+        "FROM marts.collection_worklist WHERE contact_date IS NOT NULL ORDER BY as_of_date",
+    )
+    assert {r["as_of_date"] for r in worklists} == {PREVIOUS, AS_OF}
+    checked = 0
+    for row in worklists:
+        # what was known on the row's as-of date: the CRM's contacts up to it, and this contact
+        days = [c["activity_date"] for c in crm if c["customer_id"] == row["customer_id"]]
+        days = [d for d in days if d <= row["as_of_date"]] + [row["contact_date"]]
+        for start in (row["contact_date"] - dt.timedelta(days=k) for k in range(7)):
+            held = sum(start <= d <= start + dt.timedelta(days=6) for d in days)
+            assert held <= row["max_contacts_per_week"], (row, start, held)
+            checked += 1
+    assert checked == 7 * len(worklists) > 0
+    # The worklist of 09-23 keeps the contact 09-22's planned for Alpha (one planned contact at a time).
+    alpha = {r["as_of_date"]: r for r in worklists if r["customer_id"] == "C1"}
+    assert alpha[PREVIOUS]["contact_date"] == alpha[AS_OF]["contact_date"] == D(2026, 9, 28)
+    assert alpha[PREVIOUS]["contact_planned_on"] == alpha[AS_OF]["contact_planned_on"] == PREVIOUS
+    # a contact of 09-22's worklist for 09-23 is not ahead any more on 09-23: planned anew
+    bravo = {r["as_of_date"]: r for r in worklists if r["customer_id"] == "C2"}
+    assert bravo[AS_OF]["contact_planned_on"] == AS_OF
+
+
 def test_broken_promise_escalates_stage_and_owner(scenario):
     delta = _worklist(scenario)[("C4", "formal_letter")]
     assert delta["collection_stage"] == "dpd_31_60" and delta["max_days_past_due"] == 10
@@ -224,11 +256,14 @@ def test_a_discount_is_offered_only_before_the_due_date(scenario):
 
 
 def test_a_customer_message_names_a_person_or_the_ar_team(scenario):
-    """Before: Hotel's message named "Sales desk" (at S: "Finance manager on duty")."""
+    """Before: Hotel's message named "Sales desk" (at S: "Finance manager on duty").
+
+    Hotel has no rep on record: its row goes to a person of collectors.csv (region East China has none: '*').
+    """
     hotel = _worklist(scenario)[("C8", "early_payment_discount")]
-    assert (hotel["owner_id"], hotel["owner_name"]) == ("SALES-DESK", "Sales desk")  # the assignment stays
-    assert hotel["message_en"].endswith("Contact: Accounts Receivable team.")
-    assert hotel["message_zh"].endswith("联系人：应收账款组。")
+    assert (hotel["owner_id"], hotel["owner_name"]) == ("AR-X01", "Li Na")
+    assert hotel["message_en"].endswith("Contact: Li Na.")
+    assert "Li Na" in hotel["message_zh"]
     placeholders = {r["person_name"] for r in rows(scenario, "SELECT person_name FROM reference.collection_owners")}
     for row in _worklist(scenario).values():
         for message in (row["message_en"], row["message_zh"]):
@@ -430,6 +465,9 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
         "strategy_effectiveness,test_type:unit",
         "int_collection_account_strategies,test_type:unit",
         "int_collection_late_payments,test_type:unit",
+        "int_collection_worklist_plan,test_type:unit",
+        "int_collection_contact_load,test_type:unit",
+        "int_collection_assignments,test_type:unit",
     ]
     results = run_dbt(scenario, ["test", "--select", *selection], as_of_date=AS_OF)["results"]
     statuses = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
@@ -438,6 +476,10 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
         "unit_test.ar_risk.strategy_effectiveness.test_strategy_effectiveness_by_hand": "pass",
         "unit_test.ar_risk.int_collection_account_strategies.test_every_strategy_rule_fires": "pass",
         "unit_test.ar_risk.int_collection_late_payments.test_late_payments_by_hand": "pass",
+        "unit_test.ar_risk.int_collection_worklist_plan.test_weekly_cap_over_every_7_day_window": "pass",
+        "unit_test.ar_risk.int_collection_contact_load.test_contact_load_window_and_recency": "pass",
+        "unit_test.ar_risk.int_collection_assignments.test_a_contact_planned_by_yesterdays_worklist_is_kept": "pass",
+        "unit_test.ar_risk.int_collection_assignments.test_owners_capacity_overflow_by_hand": "pass",
     }
 
 
@@ -645,6 +687,24 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
             "late_payments,*,monitoring,critical",
             "late_payments,*,monitoring,red",
             "alert_rules.csv row 16, column severity: 'red' is not one of",
+        ),
+        (
+            "collectors",
+            "LG-02,Grace Wu,legal,*,25,",
+            "LG-02,Grace Wu,legal,*,0,",
+            "collectors.csv row 12, column daily_capacity: 0 is outside 1..1000",
+        ),
+        (
+            "collectors",
+            "LG-01,陈律师,legal,*,25,zh-CN",
+            "LG-01,陈律师,legal,*,25,zh-TW",
+            "collectors.csv row 11, column languages: 'zh-TW' is not one of",
+        ),
+        (
+            "collectors",
+            "SUP-01,何静,sales_supervisor",
+            "SUP-01,何静,data_team",
+            "collectors.csv: no person for owner_role 'sales_supervisor'",
         ),
         (
             "collection_owners",

@@ -1,12 +1,14 @@
 -- When each worklist row may contact the customer (docs/collections.md, "Contact rules"):
---   contact_date  = the first working day on or after planned_date in the
+--   contact_date  = the first working day on or after work_date
+--                   (int_collection_assignments: already a working day) in the
 --                   customer's country (contact_calendar: no weekends, no public
 --                   holidays, make-up working days count), else the company's;
 --   window        = the channel's window clipped to the hours outside quiet hours:
 --                   [greatest(window_start, quiet_hours_end), least(window_end, quiet_hours_start))
 --                   in the contact's time zone, and the same instants in UTC.
 -- A contact at 21:59 is allowed, at 22:00 not (quiet hours start), at 08:00 again.
--- A window that lies wholly in quiet hours (rejected when the strategy tables are
+-- A row without a work date (no owner capacity within the horizon) gets contact_status
+-- 'no_capacity' and no slot. A window that lies wholly in quiet hours (rejected when the strategy tables are
 -- loaded) leaves no slot: contact_status 'no_allowed_window'.
 with
 
@@ -15,7 +17,8 @@ params as (
 ),
 
 plan as (
-    select * from {{ ref('int_collection_worklist_plan') }}
+    select * from {{ ref('int_collection_assignments') }}
+    where as_of_date = {{ as_of_date() }}
 ),
 
 channels as (
@@ -41,11 +44,11 @@ clipped as (
     left join calendar as own_calendar
         on
             plan.country_code = own_calendar.country_code
-            and plan.planned_date = own_calendar.calendar_date
+            and plan.work_date = own_calendar.calendar_date
     left join calendar as company_calendar
         on
             params.company_country = company_calendar.country_code
-            and plan.planned_date = company_calendar.calendar_date
+            and plan.work_date = company_calendar.calendar_date
     left join channels
         on plan.channel = channels.channel
 ),
@@ -58,6 +61,8 @@ final as (
         -- attributes
         case
             when contact_status = 'scheduled' and not (window_start_time < window_end_time) then 'no_allowed_window'
+            -- no capacity within the horizon (int_collection_assignments: beyond_horizon)
+            when contact_status = 'scheduled' and working_date is null then 'no_capacity'
             else contact_status
         end as contact_status,
         used_company_calendar,

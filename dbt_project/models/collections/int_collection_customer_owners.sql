@@ -4,6 +4,8 @@
 -- else its default ('*'). One row per customer and role. is_person: a rep or
 -- supervisor on record is a person; a seed row says so itself (false: a desk,
 -- whose name a customer message never shows: it names the AR team instead).
+-- on_record: the rep or supervisor on record (erp_sales_reps) is the owner; the worklist
+-- gives the other rows to the people of collectors.csv (int_collection_assignments).
 with
 
 customers as (
@@ -69,7 +71,12 @@ final as (
             end,
             regional.is_person,
             fallback.is_person
-        ) as is_person
+        ) as is_person,
+        coalesce(
+            (roles.owner_role = 'sales_rep' and on_record.sales_rep_id is not null)
+            or (roles.owner_role = 'sales_supervisor' and on_record.supervisor_id is not null),
+            false
+        ) as on_record
     from on_record
     cross join roles
     left join owners as regional

@@ -12,7 +12,7 @@ final as (
         {% for name in ['cross_department_days', 'alert_repeat_after_days', 'promise_tolerance_days',
                         'broken_promise_lookback_days', 'pay_habit_window_days', 'pay_habit_min_payments',
                         'pay_habit_tolerance_days', 'pay_habit_lead_days', 'effectiveness_window_days',
-                        'worklist_history_days'] -%}
+                        'worklist_history_days', 'rep_daily_capacity'] -%}
             max(case when parameter = '{{ name }}' then cast(value as integer) end) as {{ name }},
         {% endfor -%}
         {% for name in ['late_payment_window_days', 'late_payment_grace_days', 'late_payment_min_payments',

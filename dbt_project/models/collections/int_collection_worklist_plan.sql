@@ -3,8 +3,12 @@
 -- owner role and channel, the invoices covered), with the action's details, the
 -- contact, the frequency cap and payment habit, and the planned date (docs/collections.md):
 --   planned_date = the latest of: the day after the as-of date; the payment-habit
---   reminder date (actions that follow the habit); the day the weekly cap frees up.
--- int_collection_contact_slots turns it into a working day and a contact window.
+--   reminder date (actions that follow the habit); the day the weekly cap frees up:
+--   cap_release_date = (the cap-th most recent CRM contact of the last 7 days) + 7
+--   (contact_policies.max_contacts_per_week by tier), so no 7-day window holding the
+--   new contact holds more than the cap.
+-- int_collection_assignments keeps a contact an earlier worklist planned and turns the
+-- date into a working day; int_collection_contact_slots gives it a contact window.
 with
 
 params as (
@@ -94,36 +98,43 @@ channelled as (
     from wanted
 ),
 
--- The weekly cap counts contacts already made and this worklist's earlier (higher-priority) contacts.
-sequenced as (
+-- The weekly cap (contact_policies by tier) against the CRM's logged contacts of the last 7 days
+-- (int_collection_contact_load): one row per customer, so this row is its one new contact.
+with_load as (
     select
         channelled.*,
-        coalesce(contact_load.contacts_last_7_days, 0) as contacts_last_7_days,
-        contact_load.first_contact_in_window,
-        coalesce(tier_policy.max_contacts_per_week, default_policy.max_contacts_per_week) as max_contacts_per_week,
-        case
-            when channelled.contact_status = 'scheduled'
-                then row_number() over (
-                    partition by channelled.customer_id, channelled.contact_status
-                    order by channelled.priority_score desc, channelled.action_code asc
-                )
-        end as contact_sequence
+        coalesce(latest_contact.contacts_last_7_days, 0) as contacts_last_7_days,
+        coalesce(tier_policy.max_contacts_per_week, default_policy.max_contacts_per_week) as max_contacts_per_week
     from channelled
-    left join contact_load
-        on channelled.customer_id = contact_load.customer_id
+    left join contact_load as latest_contact
+        on
+            channelled.customer_id = latest_contact.customer_id
+            and latest_contact.contact_recency = 1
     left join policies as tier_policy
         on channelled.customer_tier = tier_policy.customer_tier
     left join policies as default_policy
         on default_policy.customer_tier = '*'
 ),
 
+-- The contact that holds the cap: the cap-th most recent of the window (none: the cap is not used up).
+capped as (
+    select
+        with_load.*,
+        cap_contact.activity_date as cap_contact_date
+    from with_load
+    left join contact_load as cap_contact
+        on
+            with_load.customer_id = cap_contact.customer_id
+            and with_load.max_contacts_per_week = cap_contact.contact_recency
+),
+
 planned as (
     select
-        sequenced.*,
+        capped.*,
         {{ add_days(as_of_date(), 1) }} as earliest_date,
         -- the reminder pay_habit_lead_days before the next habit day on or after the earliest date
         case
-            when sequenced.follows_pay_habit and habits.habit_day is not null
+            when capped.follows_pay_habit and habits.habit_day is not null
                 then
                     case
                         when
@@ -138,19 +149,16 @@ planned as (
                     end
         end as habit_reminder_date,
         habits.habit_day,
-        -- over the cap: wait until the oldest contact of the window is 7 days old, a week per further cap's worth
+        -- cap used up: the new contact comes 7 days after the cap-th most recent one, so that
+        -- no 7-day window [d, d + 6] holds more than the cap (6 days apart share one, 7 days do not)
         case
-            when sequenced.contacts_last_7_days + sequenced.contact_sequence > sequenced.max_contacts_per_week
-                then {{ add_days(
-                    'coalesce(' ~ add_days('sequenced.first_contact_in_window', 7) ~ ', '
-                    ~ add_days(as_of_date(), 8) ~ ')',
-                    '7 * cast(floor(1.0 * (sequenced.contacts_last_7_days + sequenced.contact_sequence'
-                    ~ ' - sequenced.max_contacts_per_week - 1) / sequenced.max_contacts_per_week) as integer)') }}
+            when capped.contact_status = 'scheduled' and capped.cap_contact_date is not null
+                then {{ add_days('capped.cap_contact_date', 7) }}
         end as cap_release_date
-    from sequenced
+    from capped
     cross join params
     left join habits
-        on sequenced.customer_id = habits.customer_id
+        on capped.customer_id = habits.customer_id
 ),
 
 dated as (

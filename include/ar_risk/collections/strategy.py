@@ -171,7 +171,7 @@ def load_parameters(seeds_dir: Path) -> dict[str, object]:
             "broken_promise_lookback_days", "pay_habit_window_days", "pay_habit_min_payments",
             "pay_habit_tolerance_days", "pay_habit_lead_days", "effectiveness_window_days",
             "worklist_history_days", "late_payment_window_days", "late_payment_grace_days",
-            "late_payment_min_payments", "digest_top_items")  # fmt: skip
+            "late_payment_min_payments", "digest_top_items", "rep_daily_capacity")  # fmt: skip
     ratios = ("pay_habit_min_share", "success_min_collected_share", "late_payment_max_share")
     texts = ("prevention_min_risk_level", "quiet_hours_start", "quiet_hours_end", "company_timezone",
              "company_country", "ar_team_name_en", "ar_team_name_zh")  # fmt: skip
@@ -357,6 +357,8 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
     if "dispute_resolution" not in action_codes:
         raise StrategyConfigError("collection_actions.csv: action dispute_resolution is required (disputed invoices)")
 
+    _check_collectors(seeds_dir, ladder, actions)
+
     channels = read_table(seeds_dir, "contact_channels", ("channel", "window_start", "window_end", "contacts_customer"))
     _unique(channels, lambda r: (r.get("channel"),), "channel")
     quiet_start, quiet_end = params["quiet_hours_start"], params["quiet_hours_end"]
@@ -489,3 +491,30 @@ def _check_escalation_ladder(rules: list[Row], buckets: list[Row]) -> None:
                     f"for {before_code} ({before.file} row {before.number}); add a row for {code} so the "
                     "escalation ladder never steps down"
                 )
+
+
+def _check_collectors(seeds_dir: Path, ladder: list[Row], actions: list[Row]) -> None:
+    """collectors.csv: a person per row, a positive whole daily capacity, known languages, every role staffed."""
+    collectors = read_table(seeds_dir, "collectors", ("person_id", "person_name", "owner_role", "region",
+                                                       "daily_capacity", "languages"))  # fmt: skip
+    _unique(collectors, lambda r: (r.get("person_id"),), "person_id")
+    for row in collectors:
+        for column in ("person_id", "person_name", "region"):
+            if not row.get(column):
+                raise StrategyConfigError(f"{row.where(column)}: a value is required")
+        _one_of(row, "owner_role", OWNER_ROLES)
+        capacity = _number(row, "daily_capacity", low=1, high=1000)
+        if capacity != int(capacity):
+            raise StrategyConfigError(f"{row.where('daily_capacity')}: a whole number of rows a day is required")
+        languages = [part.strip() for part in row.get("languages").split(";")]
+        for language in languages:
+            if language not in LANGUAGES:
+                raise StrategyConfigError(
+                    f"{row.where('languages')}: {language!r} is not one of {', '.join(LANGUAGES)} (semicolon-separated)"
+                )
+    staffed = {r.get("owner_role") for r in collectors}
+    needed = {r.get("owner_role") for r in ladder} | {r.get("owner_role") for r in actions if r.get("owner_role")}
+    for role in sorted(needed - staffed):
+        raise StrategyConfigError(
+            f"collectors.csv: no person for owner_role {role!r}, which the escalation ladder or an action uses"
+        )

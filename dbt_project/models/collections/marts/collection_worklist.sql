@@ -41,6 +41,11 @@ slots as (
     select * from {{ ref('int_collection_contact_slots') }}
 ),
 
+assignments as (
+    select * from {{ ref('int_collection_assignments') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
 stages as (
     select * from {{ ref('collection_stages') }}
 ),
@@ -62,10 +67,6 @@ not_due_clause as (
     where phrase_type = 'clause' and code = 'not_yet_due'
 ),
 
-owners as (
-    select * from {{ ref('int_collection_customer_owners') }}
-),
-
 -- A discount is for paying early: offered only when the contact comes before the oldest due
 -- date, with a deadline no later than that due date.
 offers as (
@@ -78,6 +79,13 @@ offers as (
         slots.contact_window_end_local,
         slots.contact_window_start_utc,
         slots.contact_window_end_utc,
+        assignments.contact_planned_on,
+        assignments.owner_id,
+        assignments.owner_name,
+        assignments.scheduled_date,
+        assignments.work_date,
+        assignments.capacity_status,
+        assignments.contact_language,
         coalesce(plan.discount_rate is not null and slots.working_date < plan.oldest_due_date, false)
             as discount_offered,
         case when plan.dunned_amount_rc > 0 then plan.dunned_amount_rc else plan.open_amount_rc end
@@ -87,6 +95,8 @@ offers as (
         on
             plan.customer_id = slots.customer_id
             and plan.action_code = slots.action_code
+    inner join assignments
+        on plan.customer_id = assignments.customer_id
 ),
 
 contact_windows as (
@@ -196,12 +206,12 @@ template_choice as (
 } %}
 {% set placeholders_en = dict(placeholders) %}
 {% do placeholders_en.update({
-    'owner_name': 'case when owners.is_person then owners.owner_name else params.ar_team_name_en end',
+    'owner_name': 'coalesce(worded.owner_name, params.ar_team_name_en)',
     'not_due_clause': 'worded.not_due_clause_en',
 }) %}
 {% set placeholders_zh = dict(placeholders) %}
 {% do placeholders_zh.update({
-    'owner_name': 'case when owners.is_person then owners.owner_name else params.ar_team_name_zh end',
+    'owner_name': 'coalesce(worded.owner_name, params.ar_team_name_zh)',
     'not_due_clause': 'worded.not_due_clause_zh',
 }) %}
 
@@ -254,8 +264,8 @@ final as (
         end
             as reasons_zh,
         worded.owner_role,
-        owners.owner_id,
-        owners.owner_name,
+        worded.owner_id,
+        worded.owner_name,
         worded.slot_contact_status as contact_status,
         worded.channel,
         worded.contact_id,
@@ -290,7 +300,13 @@ final as (
         {{ fill_template('template_en.subject', placeholders_en) }} as message_subject_en,
         {{ fill_template('template_en.body', placeholders_en) }} as message_en,
         {{ fill_template('template_zh.subject', placeholders_zh) }} as message_subject_zh,
-        {{ fill_template('template_zh.body', placeholders_zh) }} as message_zh
+        {{ fill_template('template_zh.body', placeholders_zh) }} as message_zh,
+        -- scheduling (appended columns, issue 19)
+        case when worded.contact_date is not null then worded.contact_planned_on end as contact_planned_on,
+        worded.scheduled_date,
+        worded.work_date,
+        worded.capacity_status,
+        worded.contact_language
     from worded
     cross join params
     inner join stages
@@ -301,10 +317,6 @@ final as (
         on
             risk_phrases.phrase_type = 'risk_level'
             and worded.risk_level = risk_phrases.code
-    left join owners
-        on
-            worded.customer_id = owners.customer_id
-            and worded.owner_role = owners.owner_role
     left join template_choice as template_en
         on
             worded.customer_id = template_en.customer_id
