@@ -230,7 +230,7 @@ pool_capacity as (
 item_days as (
     select
         pooled.customer_id,
-        cast({{ dbt.datediff(as_of_date(), 'day_calendar.calendar_date', 'day') }} as integer) as day_number
+        cast(day_calendar.calendar_date - {{ as_of_date() }} as integer) as day_number
     from pooled
     cross join params
     inner join calendar as day_calendar
@@ -238,7 +238,7 @@ item_days as (
             coalesce(
                 case when pooled.uses_company_calendar then params.company_country end, pooled.country_code
             ) = day_calendar.country_code
-            and day_calendar.calendar_date >= pooled.scheduled_date
+            and pooled.scheduled_date <= day_calendar.calendar_date
             and day_calendar.calendar_date > {{ as_of_date() }}
             and day_calendar.calendar_date <= {{ add_days(as_of_date(), horizon_days) }}
             and day_calendar.is_working_day
@@ -255,38 +255,38 @@ placed_0 as (
 
 {% for day in range(1, horizon_days + 1) %}
 -- day {{ day }} after the as-of date: the highest-priority waiting rows fill the pool's capacity
-ranked_{{ day }} as (
-    select
-        placed_{{ day - 1 }}.*,
-        case
-            when placed_{{ day - 1 }}.day_number is null and item_days.customer_id is not null
-                then row_number() over (
-                    partition by
-                        placed_{{ day - 1 }}.pool_key,
-                        placed_{{ day - 1 }}.day_number is null and item_days.customer_id is not null
-                    order by placed_{{ day - 1 }}.priority_rank
-                )
-        end as day_rank
-    from placed_{{ day - 1 }}
-    left join item_days
-        on
-            placed_{{ day - 1 }}.customer_id = item_days.customer_id
-            and item_days.day_number = {{ day }}
-),
+    ranked_{{ day }} as (
+        select
+            placed_{{ day - 1 }}.*,
+            case
+                when placed_{{ day - 1 }}.day_number is null and item_days.customer_id is not null
+                    then row_number() over (
+                        partition by
+                            placed_{{ day - 1 }}.pool_key,
+                            placed_{{ day - 1 }}.day_number is null and item_days.customer_id is not null
+                        order by placed_{{ day - 1 }}.priority_rank
+                    )
+            end as day_rank
+        from placed_{{ day - 1 }}
+        left join item_days
+            on
+                placed_{{ day - 1 }}.customer_id = item_days.customer_id
+                and item_days.day_number = {{ day }}
+    ),
 
-placed_{{ day }} as (
-    select
-        ranked_{{ day }}.customer_id,
-        ranked_{{ day }}.pool_key,
-        ranked_{{ day }}.priority_rank,
-        case
-            when ranked_{{ day }}.day_rank <= pool_capacity.daily_capacity then {{ day }}
-            else ranked_{{ day }}.day_number
-        end as day_number
-    from ranked_{{ day }}
-    left join pool_capacity
-        on ranked_{{ day }}.pool_key = pool_capacity.pool_key
-),
+    placed_{{ day }} as (
+        select
+            ranked_{{ day }}.customer_id,
+            ranked_{{ day }}.pool_key,
+            ranked_{{ day }}.priority_rank,
+            case
+                when ranked_{{ day }}.day_rank <= pool_capacity.daily_capacity then {{ day }}
+                else ranked_{{ day }}.day_number
+            end as day_number
+        from ranked_{{ day }}
+        left join pool_capacity
+            on ranked_{{ day }}.pool_key = pool_capacity.pool_key
+    ),
 
 {% endfor %}
 placed as (
@@ -309,17 +309,20 @@ pool_days as (
     group by pool_key, work_date
 ),
 
+digits as (
+    {%- for digit in range(10) %}
+        select {{ digit }} as digit
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
 numbers as (
-    select hundreds.n * 100 + tens.n * 10 + ones.n + 1 as place_number
-    from
-        ({% for n in range(10) %}select {{ n }} as n{% if not loop.last %} union all {% endif %}{% endfor %})
-            as hundreds
-    cross join
-        ({% for n in range(10) %}select {{ n }} as n{% if not loop.last %} union all {% endif %}{% endfor %})
-            as tens
-    cross join
-        ({% for n in range(10) %}select {{ n }} as n{% if not loop.last %} union all {% endif %}{% endfor %})
-            as ones
+    select hundreds.digit * 100 + tens.digit * 10 + ones.digit + 1 as place_number
+    from digits as ones
+    cross join digits as tens
+    cross join digits as hundreds
 ),
 
 -- Each person's places of the day, j = 1..daily_capacity, the most remaining capacity first.
@@ -338,69 +341,69 @@ places as (
         on pool_days.pool_key = pool_members.pool_key
     inner join numbers
         on
-            numbers.place_number <= pool_members.daily_capacity
-            and numbers.place_number <= pool_days.rows_placed
+            pool_members.daily_capacity >= numbers.place_number
+            and pool_days.rows_placed >= numbers.place_number
 ),
 
 {% set phases = languages + ['*'] %}
 {% for language in phases %}
-{% set i = loop.index %}
-phase_rows_{{ i }} as (
-    select
-        placed.customer_id,
-        placed.pool_key,
-        placed.work_date,
-        row_number() over (
-            partition by placed.pool_key, placed.work_date order by placed.priority_rank
-        ) as phase_rank
-    from placed
-    where
-        placed.work_date is not null
-        {% if language != '*' %}and placed.contact_language = '{{ language }}'{% endif %}
-        {% for earlier in range(1, i) %}
-            and placed.customer_id not in (select matched_{{ earlier }}.customer_id from matched_{{ earlier }})
-        {% endfor %}
-),
+    {% set i = loop.index %}
+    phase_rows_{{ i }} as (
+        select
+            placed.customer_id,
+            placed.pool_key,
+            placed.work_date,
+            row_number() over (
+                partition by placed.pool_key, placed.work_date order by placed.priority_rank
+            ) as phase_rank
+        from placed
+        where
+            placed.work_date is not null
+            {% if language != '*' %}and placed.contact_language = '{{ language }}'{% endif %}
+            {% for earlier in range(1, i) %}
+                and placed.customer_id not in (select matched_{{ earlier }}.customer_id from matched_{{ earlier }})
+            {% endfor %}
+    ),
 
-phase_places_{{ i }} as (
-    select
-        places.*,
-        row_number() over (
-            partition by places.pool_key, places.work_date order by places.place_order, places.person_id
-        ) as phase_rank
-    from places
-    where
-        1 = 1
-        {% if language != '*' %}and ';' || places.languages || ';' like '%;{{ language }};%'{% endif %}
-        {% for earlier in range(1, i) %}
-            and not exists (
-                select 1 from matched_{{ earlier }}
-                where
-                    matched_{{ earlier }}.pool_key = places.pool_key
-                    and matched_{{ earlier }}.work_date = places.work_date
-                    and matched_{{ earlier }}.person_id = places.person_id
-                    and matched_{{ earlier }}.place_number = places.place_number
-            )
-        {% endfor %}
-),
+    phase_places_{{ i }} as (
+        select
+            places.*,
+            row_number() over (
+                partition by places.pool_key, places.work_date order by places.place_order, places.person_id
+            ) as phase_rank
+        from places
+        where
+            1 = 1
+            {% if language != '*' %}and ';' || places.languages || ';' like '%;{{ language }};%'{% endif %}
+            {% for earlier in range(1, i) %}
+                and not exists (
+                    select 1 from matched_{{ earlier }}
+                    where
+                        matched_{{ earlier }}.pool_key = places.pool_key
+                        and matched_{{ earlier }}.work_date = places.work_date
+                        and matched_{{ earlier }}.person_id = places.person_id
+                        and matched_{{ earlier }}.place_number = places.place_number
+                )
+            {% endfor %}
+    ),
 
-matched_{{ i }} as (
-    select
-        phase_rows_{{ i }}.customer_id,
-        phase_places_{{ i }}.pool_key,
-        phase_places_{{ i }}.work_date,
-        phase_places_{{ i }}.person_id,
-        phase_places_{{ i }}.person_name,
-        phase_places_{{ i }}.place_number,
-        phase_places_{{ i }}.daily_capacity as owner_daily_capacity,
-        {{ i }} as phase
-    from phase_rows_{{ i }}
-    inner join phase_places_{{ i }}
-        on
-            phase_rows_{{ i }}.pool_key = phase_places_{{ i }}.pool_key
-            and phase_rows_{{ i }}.work_date = phase_places_{{ i }}.work_date
-            and phase_rows_{{ i }}.phase_rank = phase_places_{{ i }}.phase_rank
-),
+    matched_{{ i }} as (
+        select
+            phase_rows_{{ i }}.customer_id,
+            phase_places_{{ i }}.pool_key,
+            phase_places_{{ i }}.work_date,
+            phase_places_{{ i }}.person_id,
+            phase_places_{{ i }}.person_name,
+            phase_places_{{ i }}.place_number,
+            phase_places_{{ i }}.daily_capacity as owner_daily_capacity,
+            {{ i }} as phase
+        from phase_rows_{{ i }}
+        inner join phase_places_{{ i }}
+            on
+                phase_rows_{{ i }}.pool_key = phase_places_{{ i }}.pool_key
+                and phase_rows_{{ i }}.work_date = phase_places_{{ i }}.work_date
+                and phase_rows_{{ i }}.phase_rank = phase_places_{{ i }}.phase_rank
+    ),
 
 {% endfor %}
 matched as (
