@@ -27,8 +27,10 @@ PERSONAL_DATA_MODEL = "model.ar_risk.stg_crm__contacts"
 # worklist carries masked phone / e-mail and the contact's name inside the filled message only
 # (bouncer checks its column names; docs/collections.md, "Personal data"); strategy_effectiveness
 # reads the worklist and aggregates it by action and segment, owner_daily_digest by owner (no
-# contact column: customer names, actions, amounts and the alerts' messages).
+# contact column: customer names, actions, amounts and the alerts' messages), collection_capacity
+# by role and work day (counts only: the contact's language decides who takes a row).
 CONTACT_MARTS = [
+    "model.ar_risk.collection_capacity",
     "model.ar_risk.collection_worklist",
     "model.ar_risk.owner_daily_digest",
     "model.ar_risk.strategy_effectiveness",
