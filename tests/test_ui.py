@@ -14,9 +14,9 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from deploy_support import free_port, session_demo_settings
@@ -124,13 +124,11 @@ def test_one_ctrl_c_stops_airflow_and_mlflow(ui):
     assert left.strip() == "", f"processes of the home left running: {left}"
 
 
-def test_a_busy_port_is_named(tmp_path, request):
-    """A second `ar-risk ui` on a port in use stops with the component and its log, and leaves nothing running."""
+def test_a_busy_port_is_named_before_anything_starts(tmp_path):
+    """A second `ar-risk ui` on a port in use stops at once, naming the component, the port and the option."""
     import socket
 
-    demo = session_demo_settings(request)
     home = tmp_path / "home"
-    shutil.copytree(demo.home, home, ignore=shutil.ignore_patterns("run.lock"))
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -138,7 +136,41 @@ def test_a_busy_port_is_named(tmp_path, request):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AR_", "AIRFLOW"))}
         proc = subprocess.run(
             [AR_RISK, "ui", "--port", str(free_port()), "--mlflow-port", str(port)],
-            env={**env, "AR_HOME": str(home)}, capture_output=True, text=True, timeout=300, check=False,
+            env={**env, "AR_HOME": str(home)}, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
     assert proc.returncode != 0
-    assert "mlflow" in proc.stderr and str(Path(home, "logs", "ui", "mlflow.log")) in proc.stderr, proc.stderr[-3000:]
+    assert f"mlflow cannot start: port {port} on 127.0.0.1 is in use" in proc.stderr, proc.stderr[-3000:]
+    assert "--mlflow-port" in proc.stderr
+    # nothing was started or prepared: no log of a component, no Airflow metadata
+    assert not (home / "logs" / "ui").exists()
+    left = subprocess.run(["pgrep", "-f", str(home)], capture_output=True, text=True, check=False).stdout
+    assert left.strip() == "", f"processes of the home left running: {left}"
+
+
+def test_a_component_that_exits_while_starting_is_named_with_its_log(tmp_path):
+    """The wait for the health URLs stops when a component dies, quoting the end of its log."""
+    from ar_risk.ui import UiError, UiServers, wait_until_answering
+
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    servers = UiServers("http://127.0.0.1:1", "http://127.0.0.1:1", "admin", "-", log_dir)
+    with (log_dir / "mlflow.log").open("wb") as out:
+        servers.processes["mlflow"] = subprocess.Popen(
+            [sys.executable, "-c", "import sys; print('Address already in use: 5000'); sys.exit(3)"], stdout=out
+        )
+    servers.processes["mlflow"].wait(timeout=30)
+    with pytest.raises(UiError) as failure:
+        wait_until_answering(servers, {"mlflow": f"http://127.0.0.1:{free_port()}/health"}, timeout=30)
+    message = str(failure.value)
+    assert f"mlflow exited with code 3 while starting; its log {log_dir / 'mlflow.log'} ends:" in message
+    assert "Address already in use: 5000" in message
+
+
+def test_a_component_that_never_answers_times_out_naming_it(tmp_path):
+    from ar_risk.ui import UiError, UiServers, wait_until_answering
+
+    servers = UiServers("http://127.0.0.1:1", "http://127.0.0.1:1", "admin", "-", tmp_path)
+    started = time.monotonic()
+    with pytest.raises(UiError, match=r"api-server did not answer within 2s; logs in "):
+        wait_until_answering(servers, {"api-server": f"http://127.0.0.1:{free_port()}/health"}, timeout=2)
+    assert time.monotonic() - started < 20

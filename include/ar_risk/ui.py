@@ -22,6 +22,7 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -112,10 +113,27 @@ def answers(url: str) -> bool:
         return False
 
 
+def check_ports_free(ports: dict[str, tuple[int, str]]) -> None:
+    """Stop before starting anything when a port is taken: {component: (port, option that moves it)}."""
+    for name, (port, option) in ports.items():
+        with socket.socket() as probe:
+            # as the servers bind: a port held only by closing connections (TIME_WAIT) is free
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as exc:
+                raise UiError(
+                    f"{name} cannot start: port {port} on 127.0.0.1 is in use ({exc.strerror});"
+                    f" stop the program holding it or choose another port with {option}"
+                ) from exc
+
+
 def start_ui(
     settings: Settings, *, airflow_port: int = 8080, mlflow_port: int = 5000, run_schedule: bool = False
 ) -> UiServers:
     """Start the Airflow components and the MLflow UI on ``settings``' home; return once both answer."""
+    # A busy port is named in a second, not after Airflow's four components have started.
+    check_ports_free({"Airflow api-server": (airflow_port, "--port"), "mlflow": (mlflow_port, "--mlflow-port")})
     prepare_airflow(settings)  # the metadata database and the warehouse pool, as a pipeline run has them
     env, password = ui_env(settings, airflow_port)
     log_dir = settings.home / "logs" / "ui"
@@ -152,26 +170,30 @@ def start_ui(
                 servers.processes[name] = subprocess.Popen(
                     cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=settings.home
                 )
-        checks = {
-            "api-server": f"{servers.airflow_url}/api/v2/monitor/health",
-            "mlflow": f"{servers.mlflow_url}/health",
-        }
-        deadline = time.monotonic() + START_SECONDS
-        while checks:
-            if gone := servers.exited():
-                name, code = next(iter(gone.items()))
-                raise UiError(
-                    f"{name} exited with code {code} while starting; its log {log_dir / (name + '.log')} ends:\n"
-                    + servers.log_tail(name, 2000)
-                )
-            checks = {name: url for name, url in checks.items() if not answers(url)}
-            if checks and time.monotonic() > deadline:
-                raise UiError(f"{', '.join(checks)} did not answer within {START_SECONDS}s; logs in {log_dir}")
-            time.sleep(1)
+        wait_until_answering(
+            servers,
+            {"api-server": f"{servers.airflow_url}/api/v2/monitor/health", "mlflow": f"{servers.mlflow_url}/health"},
+        )
     except BaseException:
         stop_ui(servers)
         raise
     return servers
+
+
+def wait_until_answering(servers: UiServers, checks: dict[str, str], timeout: float = START_SECONDS) -> None:
+    """Wait until each ``{component: health url}`` answers; a component that exits first is named with its log."""
+    deadline = time.monotonic() + timeout
+    while checks:
+        if gone := servers.exited():
+            name, code = next(iter(gone.items()))
+            raise UiError(
+                f"{name} exited with code {code} while starting; its log {servers.log_dir / (name + '.log')} ends:\n"
+                + servers.log_tail(name, 2000)
+            )
+        checks = {name: url for name, url in checks.items() if not answers(url)}
+        if checks and time.monotonic() > deadline:
+            raise UiError(f"{', '.join(checks)} did not answer within {timeout:.0f}s; logs in {servers.log_dir}")
+        time.sleep(1)
 
 
 def stop_ui(servers: UiServers, grace_seconds: float = 20) -> None:
