@@ -102,29 +102,18 @@ model_default as (
 ),
 
 all_measures as (
-    select
-        customer_id,
-        component,
-        cast(measure_value as decimal(18, 6)) as measure_value,
-        unavailable_reason_en,
-        unavailable_reason_zh
-    from measures
-    union all
-    select
-        customer_id,
-        component,
-        cast(measure_value as decimal(18, 6)) as measure_value,
-        unavailable_reason_en,
-        unavailable_reason_zh
-    from utilisation
-    union all
-    select
-        customer_id,
-        component,
-        cast(measure_value as decimal(18, 6)) as measure_value,
-        unavailable_reason_en,
-        unavailable_reason_zh
-    from model_default
+    {%- for part in ('measures', 'utilisation', 'model_default') %}
+        select
+            customer_id,
+            component,
+            cast(measure_value as decimal(18, 6)) as measure_value,
+            unavailable_reason_en,
+            unavailable_reason_zh
+        from {{ part }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 -- The band of each measure: the highest min_value at or below it.

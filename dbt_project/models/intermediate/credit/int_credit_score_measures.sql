@@ -18,6 +18,26 @@
 -- crm_accounts), fewer than min_documents_for_history documents due in the
 -- window, no customer_since. The score mart gives it the neutral points.
 -- Utilisation and pd_default are added by the score mart (models/scores).
+{# optional source tables: measure group -> (table, its name in zh-CN) #}
+{% set optional_sources = {
+    'promises': ('crm_promises', '付款承诺'),
+    'disputes': ('crm_disputes', '争议'),
+    'writeoffs': ('erp_writeoffs', '核销'),
+    'accounts': ('crm_accounts', '客户档案'),
+} %}
+{# component -> (its measure in `measured`, the group whose reason makes it null; none: always taken) #}
+{% set components = {
+    'days_late': ('weighted_days_late', 'history'),
+    'late_share': ('late_share', 'history'),
+    'promises_broken': ('promises_broken', 'promises'),
+    'disputes': ('disputes_opened', 'disputes'),
+    'writeoffs': ('writeoff_share', 'writeoffs'),
+    'tenure': ('tenure_days', 'tenure'),
+    'sales': ('sales_percent_rank', none),
+    'litigation': ('litigation_value', 'accounts'),
+    'negative_news': ('negative_news_value', 'accounts'),
+    'blacklist': ('blacklist_value', none),
+} %}
 with
 
 attributes as (
@@ -51,10 +71,10 @@ parameters as (
 -- An optional table that is absent arrives as an empty staging table.
 sources_available as (
     select
-        exists(select 1 from {{ ref('stg_crm__promises') }}) as has_promises,
-        exists(select 1 from {{ ref('stg_crm__disputes') }}) as has_disputes,
-        exists(select 1 from {{ ref('stg_erp__writeoffs') }}) as has_writeoffs,
-        exists(select 1 from {{ ref('stg_crm__accounts') }}) as has_accounts
+    {%- for group, (table, _) in optional_sources.items() %}
+            exists(select 1 from {{ ref('stg_' ~ table.replace('_', '__', 1)) }}) as has_{{ group }}
+            {{- "," if not loop.last }}
+    {%- endfor %}
 ),
 
 documents_due as (
@@ -164,8 +184,15 @@ measured as (
     select
         customers.*,
         sources_available.*,
-        parameters.min_documents,
         customers.documents_due >= parameters.min_documents as has_history,
+        case
+            when customers.sales_window_rc > 0 then 100.0 * customers.bad_debt_window_rc / customers.sales_window_rc
+            when customers.bad_debt_window_rc > 0 then 100.0
+            else 0.0
+        end as writeoff_share,
+        case when customers.litigation_flag then 1 else 0 end as litigation_value,
+        case when customers.negative_news_flag then 1 else 0 end as negative_news_value,
+        case when customers.blacklist_flag then 1 else 0 end as blacklist_value,
         cast(customers.documents_due as {{ dbt.type_string() }}) as documents_due_text,
         cast(parameters.min_documents as {{ dbt.type_string() }}) as min_documents_text
     from customers
@@ -173,107 +200,50 @@ measured as (
     cross join parameters
 ),
 
+-- Why a measure cannot be taken (null when it can), per group of components.
+reasons as (
+    select
+        measured.*,
+        case
+            when not measured.has_history
+                then
+                    measured.documents_due_text || ' document(s) due in the window, fewer than '
+                    || 'min_documents_for_history ' || measured.min_documents_text
+        end as history_reason_en,
+        case
+            when not measured.has_history
+                then
+                    '窗口内到期单据仅' || measured.documents_due_text
+                    || '笔（少于最低要求' || measured.min_documents_text || '笔）'
+        end as history_reason_zh,
+        {%- for group, (table, label_zh) in optional_sources.items() %}
+            case when not has_{{ group }} then 'source table {{ table }} has no rows' end as {{ group }}_reason_en,
+            case when not has_{{ group }} then '来源表{{ table }}（{{ label_zh }}）无数据' end as {{ group }}_reason_zh,
+        {%- endfor %}
+        case when measured.tenure_days is null then 'customer_since is empty' end as tenure_reason_en,
+        case when measured.tenure_days is null then '客户首次交易日期为空' end as tenure_reason_zh
+    from measured
+),
+
 by_component as (
-    select
-        customer_id,
-        'days_late' as component,
-        case when has_history then weighted_days_late end as measure_value,
-        case
-            when not has_history
-                then
-                    documents_due_text || ' document(s) due in the window, fewer than '
-                    || 'min_documents_for_history ' || min_documents_text
-        end as unavailable_reason_en,
-        case
-            when not has_history
-                then '窗口内到期单据仅' || documents_due_text || '笔（少于最低要求' || min_documents_text || '笔）'
-        end as unavailable_reason_zh
-    from measured
-    union all
-    select
-        customer_id,
-        'late_share' as component,
-        case when has_history then late_share end as measure_value,
-        case
-            when not has_history
-                then
-                    documents_due_text || ' document(s) due in the window, fewer than '
-                    || 'min_documents_for_history ' || min_documents_text
-        end as unavailable_reason_en,
-        case
-            when not has_history
-                then '窗口内到期单据仅' || documents_due_text || '笔（少于最低要求' || min_documents_text || '笔）'
-        end as unavailable_reason_zh
-    from measured
-    union all
-    select
-        customer_id,
-        'promises_broken' as component,
-        case when has_promises then promises_broken end as measure_value,
-        case when not has_promises then 'source table crm_promises has no rows' end as unavailable_reason_en,
-        case when not has_promises then '来源表crm_promises（付款承诺）无数据' end as unavailable_reason_zh
-    from measured
-    union all
-    select
-        customer_id,
-        'disputes' as component,
-        case when has_disputes then disputes_opened end as measure_value,
-        case when not has_disputes then 'source table crm_disputes has no rows' end as unavailable_reason_en,
-        case when not has_disputes then '来源表crm_disputes（争议）无数据' end as unavailable_reason_zh
-    from measured
-    union all
-    select
-        customer_id,
-        'writeoffs' as component,
-        case
-            when not has_writeoffs then null
-            when sales_window_rc > 0 then 100.0 * bad_debt_window_rc / sales_window_rc
-            when bad_debt_window_rc > 0 then 100.0
-            else 0.0
-        end as measure_value,
-        case when not has_writeoffs then 'source table erp_writeoffs has no rows' end as unavailable_reason_en,
-        case when not has_writeoffs then '来源表erp_writeoffs（核销）无数据' end as unavailable_reason_zh
-    from measured
-    union all
-    select
-        customer_id,
-        'tenure' as component,
-        tenure_days as measure_value,
-        case when tenure_days is null then 'customer_since is empty' end as unavailable_reason_en,
-        case when tenure_days is null then '客户首次交易日期为空' end as unavailable_reason_zh
-    from measured
-    union all
-    select
-        customer_id,
-        'sales' as component,
-        sales_percent_rank as measure_value,
-        cast(null as {{ dbt.type_string() }}) as unavailable_reason_en,
-        cast(null as {{ dbt.type_string() }}) as unavailable_reason_zh
-    from measured
-    union all
-    select
-        customer_id,
-        'litigation' as component,
-        case when has_accounts then (case when litigation_flag then 1 else 0 end) end as measure_value,
-        case when not has_accounts then 'source table crm_accounts has no rows' end as unavailable_reason_en,
-        case when not has_accounts then '来源表crm_accounts（客户档案）无数据' end as unavailable_reason_zh
-    from measured
-    union all
-    select
-        customer_id,
-        'negative_news' as component,
-        case when has_accounts then (case when negative_news_flag then 1 else 0 end) end as measure_value,
-        case when not has_accounts then 'source table crm_accounts has no rows' end as unavailable_reason_en,
-        case when not has_accounts then '来源表crm_accounts（客户档案）无数据' end as unavailable_reason_zh
-    from measured
-    union all
-    select
-        customer_id,
-        'blacklist' as component,
-        case when blacklist_flag then 1 else 0 end as measure_value,
-        cast(null as {{ dbt.type_string() }}) as unavailable_reason_en,
-        cast(null as {{ dbt.type_string() }}) as unavailable_reason_zh
-    from measured
+    {%- for component, (measure, group) in components.items() %}
+        select
+            customer_id,
+            '{{ component }}' as component,
+            {%- if group %}
+                case when {{ group }}_reason_en is null then {{ measure }} end as measure_value,
+                {{ group }}_reason_en as unavailable_reason_en,
+                {{ group }}_reason_zh as unavailable_reason_zh
+            {%- else %}
+                {{ measure }} as measure_value,
+                cast(null as {{ dbt.type_string() }}) as unavailable_reason_en,
+                cast(null as {{ dbt.type_string() }}) as unavailable_reason_zh
+            {%- endif %}
+        from reasons
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 final as (
