@@ -12,16 +12,15 @@ docs/collections.md describes every table and rule.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import itertools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ar_risk.errors import DataError
+from ar_risk.seed_tables import Row, SeedReader
 
 RISK_LEVELS = ("low", "medium", "high", "extreme")
 OWNER_ROLES = ("sales_rep", "sales_supervisor", "finance_manager", "legal", "data_team")
@@ -61,32 +60,9 @@ class StrategyConfigError(DataError, ValueError):
     """A strategy table has a value the pipeline cannot use; the message names file, row and column."""
 
 
-@dataclass(frozen=True)
-class Row:
-    file: str
-    number: int  # the line in the file, header = 1, as a spreadsheet shows it
-    values: dict[str, str]
-
-    def where(self, column: str) -> str:
-        return f"{self.file} row {self.number}, column {column}"
-
-    def get(self, column: str) -> str:
-        return (self.values.get(column) or "").strip()
-
-
-def read_table(seeds_dir: Path, name: str, columns: Iterable[str]) -> list[Row]:
-    path = seeds_dir / f"{name}.csv"
-    if not path.exists():
-        raise StrategyConfigError(f"{path.name} is missing from {seeds_dir}")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in columns if c not in (reader.fieldnames or [])]
-        if missing:
-            raise StrategyConfigError(f"{path.name}: missing column(s) {missing}; header is {reader.fieldnames}")
-        rows = [Row(path.name, i, dict(r)) for i, r in enumerate(reader, start=2)]
-    if not rows:
-        raise StrategyConfigError(f"{path.name} has no rows")
-    return rows
+_seeds = SeedReader(StrategyConfigError)
+read_table = _seeds.table
+_number = _seeds.number
 
 
 def _one_of(row: Row, column: str, allowed: Iterable[str], *, wildcard: bool = False) -> str:
@@ -94,21 +70,6 @@ def _one_of(row: Row, column: str, allowed: Iterable[str], *, wildcard: bool = F
     options = (*allowed, "*") if wildcard else tuple(allowed)
     if value not in options:
         raise StrategyConfigError(f"{row.where(column)}: {value!r} is not one of {', '.join(options)}")
-    return value
-
-
-def _number(row: Row, column: str, *, optional: bool = False, low: float | None = None, high: float | None = None):
-    text = row.get(column)
-    if not text:
-        if optional:
-            return None
-        raise StrategyConfigError(f"{row.where(column)}: a number is required")
-    try:
-        value = float(text)
-    except ValueError:
-        raise StrategyConfigError(f"{row.where(column)}: {text!r} is not a number") from None
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise StrategyConfigError(f"{row.where(column)}: {text} is outside {low}..{high}")
     return value
 
 

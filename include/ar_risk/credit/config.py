@@ -13,13 +13,12 @@ a wrong score. docs/metrics.md, "Credit score" and "Credit policy".
 
 from __future__ import annotations
 
-import csv
 import itertools
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ar_risk.errors import DataError
+from ar_risk.seed_tables import Row, SeedReader
 
 # What int_credit_score_measures and customer_credit_scores measure: exactly these components.
 COMPONENTS = (
@@ -38,19 +37,6 @@ class CreditConfigError(DataError, ValueError):
 
 
 @dataclass(frozen=True)
-class Row:
-    file: str
-    number: int  # the line in the file, header = 1, as a spreadsheet shows it
-    values: dict[str, str]
-
-    def where(self, column: str) -> str:
-        return f"{self.file} row {self.number}, column {column}"
-
-    def get(self, column: str) -> str:
-        return (self.values.get(column) or "").strip()
-
-
-@dataclass(frozen=True)
 class CreditConfig:
     weights: dict[str, float]
     bands: list[tuple[str, int, int]]  # (score_band, min_score, max_score), lowest first
@@ -58,34 +44,9 @@ class CreditConfig:
     parameters: dict[str, int]
 
 
-def _read(seeds_dir: Path, name: str, columns: Iterable[str]) -> list[Row]:
-    path = seeds_dir / f"{name}.csv"
-    if not path.exists():
-        raise CreditConfigError(f"{path.name} is missing from {seeds_dir}")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in columns if c not in (reader.fieldnames or [])]
-        if missing:
-            raise CreditConfigError(f"{path.name}: missing column(s) {missing}; header is {reader.fieldnames}")
-        rows = [Row(path.name, i, dict(r)) for i, r in enumerate(reader, start=2)]
-    if not rows:
-        raise CreditConfigError(f"{path.name} has no rows")
-    return rows
-
-
-def _number(row: Row, column: str, *, low: float | None = None, high: float | None = None, optional=False):
-    text = row.get(column)
-    if not text:
-        if optional:
-            return None
-        raise CreditConfigError(f"{row.where(column)}: a number is required")
-    try:
-        value = float(text)
-    except ValueError:
-        raise CreditConfigError(f"{row.where(column)}: {text!r} is not a number") from None
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise CreditConfigError(f"{row.where(column)}: {text} is outside {low:g}..{high:g}")
-    return value
+_seeds = SeedReader(CreditConfigError)
+_read = _seeds.table
+_number = _seeds.number
 
 
 def _whole(row: Row, column: str, *, low: int, high: int, optional=False) -> int | None:

@@ -1,0 +1,72 @@
+"""Reading the CSV seeds a finance or credit manager edits, for the checks that run before dbt.
+
+The collections strategy (ar_risk.collections.strategy) and the credit scorecard
+(ar_risk.credit.config) check their seeds the same way: each row knows its file and line,
+and a bad value is refused with the error class of the check that read it, naming file,
+row and column ("collectors.csv row 12, column daily_capacity: 0 is outside 1..1000").
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Row:
+    file: str
+    number: int  # the line in the file, header = 1, as a spreadsheet shows it
+    values: dict[str, str]
+
+    def where(self, column: str) -> str:
+        return f"{self.file} row {self.number}, column {column}"
+
+    def get(self, column: str) -> str:
+        return (self.values.get(column) or "").strip()
+
+
+def _bound(value: float | None) -> str:
+    if value is None:
+        return "any"
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@dataclass(frozen=True)
+class SeedReader:
+    """Reads seed tables and their values, refusing bad ones with ``error``."""
+
+    error: type[Exception]
+
+    def table(self, seeds_dir: Path, name: str, columns: Iterable[str]) -> list[Row]:
+        """The rows of ``seeds_dir/name.csv``, which must have ``columns`` and at least one row."""
+        path = seeds_dir / f"{name}.csv"
+        if not path.exists():
+            raise self.error(f"{path.name} is missing from {seeds_dir}")
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise self.error(f"{path.name}: missing column(s) {missing}; header is {reader.fieldnames}")
+            rows = [Row(path.name, i, dict(r)) for i, r in enumerate(reader, start=2)]
+        if not rows:
+            raise self.error(f"{path.name} has no rows")
+        return rows
+
+    def number(
+        self, row: Row, column: str, *, optional: bool = False, low: float | None = None, high: float | None = None
+    ) -> float | None:
+        """The column as a number within ``low..high``; None when empty and ``optional``."""
+        text = row.get(column)
+        if not text:
+            if optional:
+                return None
+            raise self.error(f"{row.where(column)}: a number is required")
+        try:
+            value = float(text)
+        except ValueError:
+            raise self.error(f"{row.where(column)}: {text!r} is not a number") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise self.error(f"{row.where(column)}: {text} is outside {_bound(low)}..{_bound(high)}")
+        return value
