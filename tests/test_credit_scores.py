@@ -175,6 +175,22 @@ BAD_EDITS = [
      "credit_score_parameters.csv row 2, column value: 36.5 must be a whole number"),
     ("credit_score_parameters", _replace("late_grace_days,", "grace_days,"),
      "credit_score_parameters.csv row 3, column parameter: unknown parameter 'grace_days'"),
+    ("late_fee_rates", _replace("*,,daily_rate,0.0005", "*,,daily_rate,0.05"),
+     "late_fee_rates.csv row 2, column daily_rate: 0.05 is outside 0..0.01"),
+    ("late_fee_rates", _replace("*,,daily_rate,0.0005,,", "*,,lpr_multiple,,0.03,"),
+     "late_fee_rates.csv row 2, column lpr_multiple: a number is required"),
+    ("late_fee_rates", _replace("core,,waived,,", "core,,waived,0.0005,"),
+     "late_fee_rates.csv row 3, column daily_rate: rate_basis waived does not use it"),
+    ("late_fee_rates", _replace("core,,waived", "vip,,waived"),
+     "late_fee_rates.csv row 3, column customer_tier: 'vip' is not '*' or a tier"),
+    ("late_fee_rates", _replace("core,,waived", "core,C000001,waived"),
+     "late_fee_rates.csv row 3, column customer_tier: a customer's own row has customer_tier '*'"),
+    ("late_fee_rates", _replace("core,,waived", "*,,waived"),
+     "late_fee_rates.csv row 3, column customer_tier: a second row for '*' (first on row 2)"),
+    ("late_fee_rates", _replace("*,,daily_rate", "*,,per_day"),
+     "late_fee_rates.csv row 2, column rate_basis: 'per_day' is not one of daily_rate, lpr_multiple, waived"),
+    ("late_fee_rates", lambda lines: [line for line in lines if not line.startswith("*,,")],
+     "late_fee_rates.csv: no default row (customer_tier '*', customer_id empty)"),
 ]  # fmt: skip
 
 

@@ -120,6 +120,11 @@ KEY_NUMBERS = {
     "order holds": """
         select hold_level, count(*), sum(release_amount_rc), min(since_date)
         from marts.order_hold_recommendations where as_of_date = %(d)s group by hold_level order by hold_level""",
+    "late-payment interest": """
+        select late_fee_basis, rate_source, count(*), sum(paid_late_amount), sum(balance_days),
+               sum(accrued_late_fee), sum(accrued_late_fee_rc), max(daily_rate)
+        from marts.fct_late_payment_interest where as_of_date = %(d)s
+        group by late_fee_basis, rate_source order by late_fee_basis, rate_source""",
     "cash forecast": """
         select period_type, period_number, period_start, period_end, expected_collections_rc, invoice_count
         from marts.cash_forecast where as_of_date = %(d)s order by period_type, period_number""",

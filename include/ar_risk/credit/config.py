@@ -1,10 +1,10 @@
 """The credit scorecard and policy seeds, checked before any run uses them.
 
-A credit manager edits seven CSV files in ``dbt_project/seeds``:
+A credit manager edits eight CSV files in ``dbt_project/seeds``:
 ``credit_score_components`` (weights), ``credit_score_points`` (points bands of
 each component), ``credit_score_bands`` (score -> band), ``credit_policy``
-(terms per band), ``credit_approval_levels``, ``credit_score_parameters`` and
-``order_hold_rules``.
+(terms per band), ``credit_approval_levels``, ``credit_score_parameters``,
+``order_hold_rules`` and ``late_fee_rates`` (the contractual late fee).
 dbt loads them as they are; this module reads the same files first and stops
 the run with file, row and column of a bad edit (weights that do not add up
 to 100, bands that leave a gap in 1-100, a band without a policy), instead of
@@ -27,6 +27,9 @@ COMPONENTS = (
 )  # fmt: skip
 CREDIT_TERMS = ("open_terms", "cash_in_advance")
 HOLD_REASONS = ("utilisation", "credit_score")
+LATE_FEE_BASES = ("daily_rate", "lpr_multiple", "waived")
+# A late fee above 1 % a day (365 % a year) or an LPR above 20 % is a typing error, not a contract.
+MAX_DAILY_RATE, MAX_LPR, MAX_LPR_MULTIPLE = 0.01, 0.2, 10.0
 PARAMETERS = {"score_window_days": (1, 3660), "late_grace_days": (0, 365), "min_documents_for_history": (0, 1000)}
 TOTAL_WEIGHT = 100.0
 MIN_SCORE, MAX_SCORE = 1, 100
@@ -256,6 +259,41 @@ def check_order_hold_rules(seeds_dir: Path) -> None:
             )
 
 
+def check_late_fee_rates(seeds_dir: Path) -> None:
+    """late_fee_rates: one default row, known tiers, the values its rate_basis needs and no others."""
+    columns = ("customer_tier", "customer_id", "rate_basis", "daily_rate", "lpr_annual_rate", "lpr_multiple",
+               "note_en", "note_zh")  # fmt: skip
+    rows = _read(seeds_dir, "late_fee_rates", columns)
+    tiers = {r.get("customer_tier") for r in _read(seeds_dir, "customer_tiers", ("customer_tier",))}
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        tier, customer = row.get("customer_tier"), row.get("customer_id")
+        if tier != "*" and tier not in tiers:
+            known = ", ".join(sorted(tiers))
+            raise CreditConfigError(f"{row.where('customer_tier')}: {tier!r} is not '*' or a tier ({known})")
+        if customer and tier != "*":
+            raise CreditConfigError(f"{row.where('customer_tier')}: a customer's own row has customer_tier '*'")
+        key = (tier, customer)
+        if key in seen:
+            where, first = row.where("customer_tier"), seen[key]
+            raise CreditConfigError(f"{where}: a second row for {customer or tier!r} (first on row {first})")
+        seen[key] = row.number
+        basis = row.get("rate_basis")
+        if basis not in LATE_FEE_BASES:
+            raise CreditConfigError(f"{row.where('rate_basis')}: {basis!r} is not one of {', '.join(LATE_FEE_BASES)}")
+        needed = {"daily_rate": ("daily_rate",), "lpr_multiple": ("lpr_annual_rate", "lpr_multiple")}.get(basis, ())
+        limits = {"daily_rate": MAX_DAILY_RATE, "lpr_annual_rate": MAX_LPR, "lpr_multiple": MAX_LPR_MULTIPLE}
+        for column, high in limits.items():
+            if column in needed:
+                _number(row, column, low=0, high=high)
+            elif row.get(column):
+                raise CreditConfigError(f"{row.where(column)}: rate_basis {basis} does not use it; leave it empty")
+        for column in ("note_en", "note_zh"):
+            _text(row, column)
+    if ("*", "") not in seen:
+        raise CreditConfigError("late_fee_rates.csv: no default row (customer_tier '*', customer_id empty)")
+
+
 def load_parameters(seeds_dir: Path) -> dict[str, int]:
     rows = _read(seeds_dir, "credit_score_parameters", ("parameter", "value"))
     _unique(rows, "parameter")
@@ -277,4 +315,5 @@ def validate_credit_config(seeds_dir: Path) -> CreditConfig:
     policies = load_policies(seeds_dir, bands)
     check_approval_levels(seeds_dir)
     check_order_hold_rules(seeds_dir)
+    check_late_fee_rates(seeds_dir)
     return CreditConfig(weights=weights, bands=bands, policies=policies, parameters=load_parameters(seeds_dir))
