@@ -233,6 +233,18 @@ def test_overdue_and_not_yet_due_amounts_are_stated_apart(scenario):
     assert "not yet due" not in _worklist(scenario)[("C2", "call_by_rep")]["message_en"]
 
 
+def test_the_worklist_carries_the_contractual_late_fee(scenario):
+    """The shipped late_fee_rates (0.0005 a day, waived for the core tier), nothing paid: Delta's I41 (1,500,
+    due 09-13: 10 days) 0.0005 x 15,000 = 7.50; Echo's I51 (800, due 09-01: 22 days) 0.0005 x 17,600 = 8.80;
+    Bravo is core: 0. Their 1-30 and 31-day notices do not quote the fee (only the 60- and 90-day ones do)."""
+    worklist = _worklist(scenario)
+    fees = {c: (r["customer_tier"], r["late_fee_rc"]) for (c, _), r in worklist.items() if c in ("C2", "C4", "C5")}
+    assert fees == {"C2": ("core", Decimal("0.00")), "C4": ("potential", Decimal("7.50")),
+                    "C5": ("potential", Decimal("8.80"))}  # fmt: skip
+    messages = [f"{r['message_en']} {r['message_zh']}" for r in worklist.values()]
+    assert not any("Late-payment interest" in m or "滞纳金" in m for m in messages)
+
+
 def test_messages_quote_the_invoice_currency(scenario):
     """Before: the USD customer's message quoted 7100.00 CNY."""
     hotel = _worklist(scenario)[("C8", "early_payment_discount")]

@@ -105,6 +105,8 @@ totals as (
         sum(case when not is_disputed and days_past_due > 0 then open_amount else 0 end) as dunned_overdue_amount,
         sum(case when not is_disputed and days_past_due > 0 then open_amount_rc else 0 end)
             as dunned_overdue_amount_rc,
+        sum(case when not is_disputed then accrued_late_fee else 0 end) as dunned_late_fee,
+        sum(case when not is_disputed then accrued_late_fee_rc else 0 end) as dunned_late_fee_rc,
         max(case when not is_disputed then days_past_due end) as dunned_max_days_past_due,
         min(case when not is_disputed then due_date end) as dunned_oldest_due_date
     from items
@@ -166,6 +168,11 @@ final as (
         case
             when totals.dunned_currency_count = 1 then totals.dunned_overdue_amount else totals.dunned_overdue_amount_rc
         end as message_overdue_amount,
+        -- the contractual late fee on the undisputed invoices (fct_late_payment_interest)
+        cast(totals.dunned_late_fee_rc as decimal(18, 2)) as late_fee_rc,
+        case
+            when totals.dunned_currency_count = 1 then totals.dunned_late_fee else totals.dunned_late_fee_rc
+        end as message_late_fee,
         cast(
             case when totals.dunned_invoice_count > 0 then totals.dunned_invoice_count else totals.invoice_count end
             as integer

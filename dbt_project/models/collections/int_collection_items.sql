@@ -19,7 +19,9 @@
 --     newly default; its chase is the legal / agency track, ordered by overdue
 --     amount after the rows that can still go bad): its share of the worklist
 --     row's priority score; expected_loss_rc is the document's expected credit
---     loss (pd_default x lgd x open amount, invoice_risk_scores).
+--     loss (pd_default x lgd x open amount, invoice_risk_scores);
+--   - accrued_late_fee: the contractual late fee to date (fct_late_payment_interest,
+--     document currency; 0 when not overdue or waived), for the messages.
 with
 
 params as (
@@ -36,6 +38,11 @@ open_items as (
 
 scores as (
     select * from {{ ref('invoice_risk_scores') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
+late_fees as (
+    select * from {{ ref('fct_late_payment_interest') }}
     where as_of_date = {{ as_of_date() }}
 ),
 
@@ -120,6 +127,8 @@ items as (
         {{ risk_level_order('scores.risk_level') }} as risk_level_order,
         coalesce(scores.pd_default, 0) as pd_default,
         coalesce(scores.expected_loss_rc, 0) as expected_loss_rc,
+        coalesce(late_fees.accrued_late_fee, 0) as accrued_late_fee,
+        coalesce(late_fees.accrued_late_fee_rc, 0) as accrued_late_fee_rc,
         scores.reason_code_1,
         scores.reasons_en as model_reasons_en,
         scores.reasons_zh as model_reasons_zh,
@@ -136,6 +145,8 @@ items as (
             and (stages.max_days_past_due is null or open_items.days_past_due <= stages.max_days_past_due)
     left join scores
         on open_items.invoice_id = scores.invoice_id
+    left join late_fees
+        on open_items.invoice_id = late_fees.invoice_id
     left join customers
         on open_items.customer_id = customers.customer_id
     left join pauses
@@ -200,6 +211,8 @@ final as (
         staged.open_amount_rc,
         staged.pd_default,
         cast(staged.expected_loss_rc as decimal(18, 2)) as expected_loss_rc,
+        cast(staged.accrued_late_fee as decimal(18, 2)) as accrued_late_fee,
+        cast(staged.accrued_late_fee_rc as decimal(18, 2)) as accrued_late_fee_rc,
         staged.severity_weight,
         cast(
             round(staged.pd_default * staged.open_amount_rc * staged.severity_weight, 2) as decimal(18, 2)

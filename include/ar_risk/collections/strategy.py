@@ -39,11 +39,11 @@ WORKLIST_PLACEHOLDERS = frozenset(
     {
         "customer_name", "contact_name", "invoice_count", "amount", "currency", "oldest_due_date",
         "days_past_due", "target_amount", "target_date", "owner_name", "discount_pct", "discount_days",
-        "overdue_amount", "not_due_amount", "not_due_clause",
+        "overdue_amount", "not_due_amount", "not_due_clause", "late_fee", "late_fee_clause",
     }
 )  # fmt: skip
 # What a phrase of message_phrases may use (a clause is filled, then put into its template).
-PHRASE_PLACEHOLDERS = frozenset({"not_due_amount", "overdue_amount", "currency"})
+PHRASE_PLACEHOLDERS = frozenset({"not_due_amount", "overdue_amount", "late_fee", "currency"})
 ALERT_PLACEHOLDERS = frozenset(
     {
         "customer_name", "invoice_id", "amount", "currency", "due_date", "days_past_due", "risk_level",
@@ -404,7 +404,7 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
                 raise StrategyConfigError(f"{row.where(label)}: a label is required")
             _placeholders(row, label, PHRASE_PLACEHOLDERS)
     known = {(r.get("phrase_type"), r.get("code")) for r in phrases}
-    for needed in (("risk_level", "unscored"), ("clause", "not_yet_due")):
+    for needed in (("risk_level", "unscored"), ("clause", "not_yet_due"), ("clause", "late_fee")):
         if needed not in known:
             raise StrategyConfigError(f"message_phrases.csv: phrase {needed[0]} {needed[1]!r} is required")
 

@@ -67,6 +67,11 @@ not_due_clause as (
     where phrase_type = 'clause' and code = 'not_yet_due'
 ),
 
+late_fee_clause as (
+    select * from phrases
+    where phrase_type = 'clause' and code = 'late_fee'
+),
+
 -- A discount is for paying early: offered only when the contact comes before the oldest due
 -- date, with a deadline no later than that due date.
 offers as (
@@ -132,32 +137,38 @@ amount_texts as (
         {{ format_amount('contact_windows.message_open_amount') }} as amount_text,
         {{ format_amount('contact_windows.message_overdue_amount') }} as overdue_amount_text,
         {{ format_amount('contact_windows.message_not_due_amount') }} as not_due_amount_text,
-        {{ format_amount('contact_windows.message_target_amount') }} as target_amount_text
+        {{ format_amount('contact_windows.message_target_amount') }} as target_amount_text,
+        {{ format_amount('contact_windows.message_late_fee') }} as late_fee_text
     from contact_windows
 ),
 
 {% set clause_values = {
     'not_due_amount': 'amount_texts.not_due_amount_text',
     'overdue_amount': 'amount_texts.overdue_amount_text',
+    'late_fee': 'amount_texts.late_fee_text',
     'currency': 'amount_texts.message_currency',
 } %}
 
--- The part not yet due, as a clause of each language (empty when all is overdue).
+-- The part not yet due, as a clause of each language (empty when all is overdue), and the
+-- contractual late fee to date (empty when there is none: not overdue, or waived).
+{% set clauses = {
+    'not_due_clause': 'amount_texts.message_not_due_amount',
+    'late_fee_clause': 'amount_texts.message_late_fee',
+} %}
 worded as (
     select
-        amount_texts.*,
-        case
-            when amount_texts.message_not_due_amount > 0
-                then {{ fill_template('not_due_clause.label_en', clause_values) }}
-            else ''
-        end as not_due_clause_en,
-        case
-            when amount_texts.message_not_due_amount > 0
-                then {{ fill_template('not_due_clause.label_zh', clause_values) }}
-            else ''
-        end as not_due_clause_zh
+        {% for clause, amount in clauses.items() -%}
+            {% for language in ('en', 'zh') -%}
+                case
+                    when {{ amount }} > 0 then {{ fill_template(clause ~ '.label_' ~ language, clause_values) }}
+                    else ''
+                end as {{ clause }}_{{ language }},
+            {% endfor -%}
+        {% endfor -%}
+        amount_texts.*
     from amount_texts
     cross join not_due_clause
+    cross join late_fee_clause
 ),
 
 -- The template of the row's action (else '*') with the highest min_days_past_due not above its days past due.
@@ -200,6 +211,7 @@ template_choice as (
     'oldest_due_date': 'worded.message_oldest_due_date',
     'days_past_due': 'greatest(worded.message_days_past_due, 0)',
     'target_amount': 'worded.target_amount_text',
+    'late_fee': 'worded.late_fee_text',
     'target_date': 'worded.target_date',
     'discount_pct': 'cast(round(100 * worded.offered_discount_rate, 1) as decimal(18, 1))',
     'discount_days': 'worded.discount_days',
@@ -208,11 +220,13 @@ template_choice as (
 {% do placeholders_en.update({
     'owner_name': 'coalesce(worded.owner_name, params.ar_team_name_en)',
     'not_due_clause': 'worded.not_due_clause_en',
+    'late_fee_clause': 'worded.late_fee_clause_en',
 }) %}
 {% set placeholders_zh = dict(placeholders) %}
 {% do placeholders_zh.update({
     'owner_name': 'coalesce(worded.owner_name, params.ar_team_name_zh)',
     'not_due_clause': 'worded.not_due_clause_zh',
+    'late_fee_clause': 'worded.late_fee_clause_zh',
 }) %}
 
 final as (
@@ -306,7 +320,9 @@ final as (
         worded.scheduled_date,
         worded.work_date,
         worded.capacity_status,
-        worded.contact_language
+        worded.contact_language,
+        -- the contractual late fee to date on the undisputed invoices (fct_late_payment_interest)
+        cast(worded.late_fee_rc as decimal(18, 2)) as late_fee_rc
     from worded
     cross join params
     inner join stages
