@@ -27,9 +27,11 @@ COMPONENTS = (
 )  # fmt: skip
 CREDIT_TERMS = ("open_terms", "cash_in_advance")
 HOLD_REASONS = ("utilisation", "credit_score")
-LATE_FEE_BASES = ("daily_rate", "lpr_multiple", "waived")
-# A late fee above 1 % a day (365 % a year) or an LPR above 20 % is a typing error, not a contract.
-MAX_DAILY_RATE, MAX_LPR, MAX_LPR_MULTIPLE = 0.01, 0.2, 10.0
+# Each late-fee basis and the rate columns it uses (fct_late_payment_interest); the others stay empty.
+LATE_FEE_BASES = {"daily_rate": ("daily_rate",), "lpr_multiple": ("lpr_annual_rate", "lpr_multiple"), "waived": ()}
+# Highest value of each rate column: above 1 % a day (365 % a year) or an LPR above 20 % is a typing
+# error, not a contract.
+LATE_FEE_MAXIMA = {"daily_rate": 0.01, "lpr_annual_rate": 0.2, "lpr_multiple": 10.0}
 PARAMETERS = {"score_window_days": (1, 3660), "late_grace_days": (0, 365), "min_documents_for_history": (0, 1000)}
 TOTAL_WEIGHT = 100.0
 MIN_SCORE, MAX_SCORE = 1, 100
@@ -281,10 +283,8 @@ def check_late_fee_rates(seeds_dir: Path) -> None:
         basis = row.get("rate_basis")
         if basis not in LATE_FEE_BASES:
             raise CreditConfigError(f"{row.where('rate_basis')}: {basis!r} is not one of {', '.join(LATE_FEE_BASES)}")
-        needed = {"daily_rate": ("daily_rate",), "lpr_multiple": ("lpr_annual_rate", "lpr_multiple")}.get(basis, ())
-        limits = {"daily_rate": MAX_DAILY_RATE, "lpr_annual_rate": MAX_LPR, "lpr_multiple": MAX_LPR_MULTIPLE}
-        for column, high in limits.items():
-            if column in needed:
+        for column, high in LATE_FEE_MAXIMA.items():
+            if column in LATE_FEE_BASES[basis]:
                 _number(row, column, low=0, high=high)
             elif row.get(column):
                 raise CreditConfigError(f"{row.where(column)}: rate_basis {basis} does not use it; leave it empty")
