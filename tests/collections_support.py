@@ -54,6 +54,16 @@ high,3,0.55,High risk,高风险
 medium,2,0.3,Medium risk,中风险
 low,1,0,Low risk,低风险
 """
+# No grace days (a finance user's edit of seeds/contact_policies.csv, which ships 3 for the
+# core tier): the scenario's hand computations dun C2's I21 3 days past due; the grace itself is
+# computed by hand in test_grace_days_by_hand (models/collections/_collections__unit_tests.yml).
+SCENARIO_CONTACT_POLICIES = """customer_tier,max_contacts_per_week,grace_days,label_en,label_zh
+core,1,0,Core customers: at most one contact a week,核心优质客户：每周最多联系一次
+potential,2,0,Potential customers: at most two contacts a week,潜力发展客户：每周最多联系两次
+watch,3,0,Watch customers: at most three contacts a week,风险预警客户：每周最多联系三次
+recovery,5,0,Recovery customers: at most five contacts a week,高风险清收客户：每周最多联系五次
+*,2,0,Any other customer: at most two contacts a week,其他客户：每周最多联系两次
+"""
 DRIFT = {PREVIOUS: 0.12, AS_OF: 0.31}  # PSI of one feature; above 0.25 alerts
 
 
@@ -109,7 +119,11 @@ def prepare(home: Path) -> Settings:
     settings = with_project_copy(
         settings_for(home),
         home.parent,
-        {"risk_levels.csv": SCENARIO_RISK_LEVELS, "collection_stages.csv": SCENARIO_COLLECTION_STAGES},
+        {
+            "risk_levels.csv": SCENARIO_RISK_LEVELS,
+            "collection_stages.csv": SCENARIO_COLLECTION_STAGES,
+            "contact_policies.csv": SCENARIO_CONTACT_POLICIES,
+        },
     )
     load_landing(settings, batch_id=f"{PREVIOUS.isoformat()}__load")
     run_day(settings, PREVIOUS)

@@ -322,7 +322,7 @@ def test_every_alert_type_fires_once_on_its_day(scenario):
     assert previous[("credit_utilisation", "C7")]["alert_level"] == "warning"
     assert today[("aging_escalation", "I23")]["alert_level"] == "dpd_31_60"
     cross = today[("overdue_cross_department", "I21")]
-    assert cross["notify_roles"] == "sales_rep;finance_manager" and cross["owner_id"] == "R1"
+    assert cross["notify_roles"] == "sales_rep;finance_manager;legal" and cross["owner_id"] == "R1"
     # C2's amount-weighted pd_default rose from 0.5435 (medium) to 0.7176 (high; collections_support):
     # a rise to high goes to the sales supervisor (alert_rules), to extreme it would go to finance
     assert (today[("risk_raised", "C2")]["alert_level"], today[("risk_raised", "C2")]["owner_id"]) == ("high", "R0")
@@ -480,6 +480,7 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
         "int_collection_worklist_plan,test_type:unit",
         "int_collection_contact_load,test_type:unit",
         "int_collection_assignments,test_type:unit",
+        "int_collection_items,test_type:unit",
     ]
     results = run_dbt(scenario, ["test", "--select", *selection], as_of_date=AS_OF)["results"]
     statuses = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
@@ -492,6 +493,7 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
         "unit_test.ar_risk.int_collection_contact_load.test_contact_load_window_and_recency": "pass",
         "unit_test.ar_risk.int_collection_assignments.test_a_contact_planned_by_yesterdays_worklist_is_kept": "pass",
         "unit_test.ar_risk.int_collection_assignments.test_owners_capacity_overflow_by_hand": "pass",
+        "unit_test.ar_risk.int_collection_items.test_grace_days_by_hand": "pass",
     }
 
 
@@ -560,8 +562,8 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
     [
         (
             "collection_strategy",
-            "R05,130,dpd_1_30,high,*,*,call_by_rep",
-            "R05,130,dpd_1_30,high,*,*,call_by_reps",
+            "R05,130,dpd_1_30,high,*,*,,call_by_rep",
+            "R05,130,dpd_1_30,high,*,*,,call_by_reps",
             "collection_strategy.csv row 7, column action_code: 'call_by_reps' is not one of",
         ),
         (
@@ -593,14 +595,14 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
         # an internal action never contradicts the customer action beside it
         (
             "collection_strategy",
-            "R09,230,dpd_31_60,high,*,*,call_by_rep,,",
-            "R09,230,dpd_31_60,high,*,*,call_by_rep,lock_new_orders,",
+            "R09,230,dpd_31_60,high,*,*,,call_by_rep,,",
+            "R09,230,dpd_31_60,high,*,*,,call_by_rep,lock_new_orders,",
             "collection_strategy.csv row 11, column internal_action_code: 'lock_new_orders' contradicts 'call_by_rep'",
         ),
         (
             "collection_strategy",
-            "R09,230,dpd_31_60,high,*,*,call_by_rep,,",
-            "R09,230,dpd_31_60,high,*,*,call_by_rep,formal_letter,",
+            "R09,230,dpd_31_60,high,*,*,,call_by_rep,,",
+            "R09,230,dpd_31_60,high,*,*,,call_by_rep,formal_letter,",
             "'formal_letter' contacts the customer; only an internal action goes beside",
         ),
         (
@@ -653,6 +655,29 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
         ),
         ("escalation_ladder", "legal,4,91,", "legal,4,91,120", "the last ladder step must be open-ended"),
         ("contact_policies", "core,1,", "core,one,", "contact_policies.csv row 2, column max_contacts_per_week"),
+        ("contact_policies", "core,1,3,", "core,1,2.5,", "contact_policies.csv row 2, column grace_days: a whole"),
+        ("contact_policies", "core,1,3,", "core,1,45,", "contact_policies.csv row 2, column grace_days"),
+        (
+            "collection_strategy",
+            "R17,490,dpd_91_365,*,*,*,10000,",
+            "R17,490,dpd_91_365,*,*,*,ten thousand,",
+            "collection_strategy.csv row 22, column min_overdue_amount_rc",
+        ),
+        (
+            # the legal minimum on the catch-all too: a small 91-365 case would get no action
+            "collection_strategy",
+            "R23,495,dpd_91_365,*,*,*,,",
+            "R23,495,dpd_91_365,*,*,*,5000,",
+            "stage 'dpd_91_365' needs a catch-all rule (risk_level, customer_tier and archetype all *, "
+            "no min_overdue_amount_rc)",
+        ),
+        (
+            # without its minimum the lawyer's letter takes every case the agency rule would
+            "collection_strategy",
+            "R17,490,dpd_91_365,*,*,*,10000,",
+            "R17,490,dpd_91_365,*,*,*,,",
+            "collection_strategy.csv row 23: duplicate condition",
+        ),
         ("collection_parameters", "quiet_hours_end,08:00", "quiet_hours_end,23:00", "quiet hours must run overnight"),
         (
             "collection_parameters",

@@ -8,7 +8,9 @@
 --   rule              = among the rules of collection_strategy whose stage is the
 --                       governing stage and whose risk level (the customer's,
 --                       customer_risk_scores), tier and archetype each equal the
---                       customer's or are '*', the lowest priority (explicit data,
+--                       customer's or are '*', and whose min_overdue_amount_rc (if
+--                       any) the customer's undisputed overdue amount reaches, the
+--                       lowest priority (explicit data,
 --                       checked on load: unique, no rule shadowed by an earlier one);
 --   action_code       = the rule's action: at most one customer-facing action a day;
 --   internal_actions  = the rule's internal action (e.g. lock_new_orders beside the
@@ -32,7 +34,11 @@ customer_scores as (
 ),
 
 strategy as (
-    select * from {{ ref('collection_strategy') }}
+    select
+        *,
+        -- text in the seed (see its yml): empty is no minimum
+        cast(nullif(trim(min_overdue_amount_rc), '') as decimal(18, 2)) as min_overdue_rc
+    from {{ ref('collection_strategy') }}
 ),
 
 actions as (
@@ -64,24 +70,6 @@ governing as (
     where ranked.governing_rank = 1
 ),
 
-matched as (
-    select
-        governing.customer_id,
-        strategy.rule_id,
-        strategy.action_code,
-        strategy.internal_action_code,
-        strategy.channel,
-        row_number() over (partition by governing.customer_id order by strategy.priority asc) as match_rank
-    from governing
-    inner join strategy
-        on
-            governing.collection_stage = strategy.collection_stage
-            and strategy.risk_level in ('*', governing.customer_risk_level)
-            and strategy.customer_tier in ('*', governing.customer_tier)
-            and strategy.archetype in ('*', coalesce(governing.archetype, '*'))
-    where not governing.is_disputed
-),
-
 totals as (
     select
         customer_id,
@@ -111,6 +99,32 @@ totals as (
         min(case when not is_disputed then due_date end) as dunned_oldest_due_date
     from items
     group by customer_id
+),
+
+matched as (
+    select
+        governing.customer_id,
+        strategy.rule_id,
+        strategy.action_code,
+        strategy.internal_action_code,
+        strategy.channel,
+        row_number() over (partition by governing.customer_id order by strategy.priority asc) as match_rank
+    from governing
+    inner join strategy
+        on
+            governing.collection_stage = strategy.collection_stage
+            and strategy.risk_level in ('*', governing.customer_risk_level)
+            and strategy.customer_tier in ('*', governing.customer_tier)
+            and strategy.archetype in ('*', coalesce(governing.archetype, '*'))
+    inner join totals
+        on governing.customer_id = totals.customer_id
+    where
+        not governing.is_disputed
+        -- e.g. legal action only from an amount worth it; smaller ones fall to a later rule
+        and (
+            strategy.min_overdue_rc is null
+            or totals.dunned_overdue_amount_rc >= strategy.min_overdue_rc
+        )
 ),
 
 final as (

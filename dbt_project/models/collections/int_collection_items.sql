@@ -9,8 +9,10 @@
 --   - owner_role / ladder_order: the escalation ladder step by days past due (a
 --     broken promise moves one step up); the account's action may name its own role;
 --   - worklist_status: worklisted, paused_by_promise (an active promise until
---     its promised date plus promise_tolerance_days), below_prevention_risk
---     (a pre-due invoice under prevention_min_risk_level);
+--     its promised date plus promise_tolerance_days), in_grace (1 up to the
+--     tier's contact_policies.grace_days past due: core customers are not dunned
+--     in their first days late), below_prevention_risk (a pre-due invoice under
+--     prevention_min_risk_level);
 --   - priority_points = pd_default x open amount x severity weight of the
 --     document's own stage by days past due (an escalation changes the action,
 --     not the weight): the amount expected to newly go into default, weighted
@@ -57,6 +59,10 @@ stages as (
 
 ladder as (
     select * from {{ ref('escalation_ladder') }}
+),
+
+policies as (
+    select * from {{ ref('contact_policies') }}
 ),
 
 promises as (
@@ -136,6 +142,7 @@ items as (
         -- the priority weighs the document's own stage: an escalation changes the action, not the risk
         stages.severity_weight as base_severity_weight,
         pauses.paused_until,
+        coalesce(tier_policy.grace_days, default_policy.grace_days, 0) as grace_days,
         broken_promises.last_broken_promise_date,
         case when broken_promises.customer_id is null then 0 else 1 end as escalation_steps
     from open_items
@@ -153,6 +160,10 @@ items as (
         on open_items.invoice_id = pauses.invoice_id
     left join broken_promises
         on open_items.customer_id = broken_promises.customer_id
+    left join policies as tier_policy
+        on coalesce(customers.customer_tier, 'potential') = tier_policy.customer_tier
+    left join policies as default_policy
+        on default_policy.customer_tier = '*'
 ),
 
 staged as (
@@ -197,6 +208,11 @@ final as (
         staged.model_reasons_zh,
         case
             when staged.paused_until is not null and not staged.is_disputed then 'paused_by_promise'
+            when
+                staged.days_past_due between 1 and staged.grace_days
+                and staged.escalation_steps = 0
+                and not staged.is_disputed
+                then 'in_grace'
             when
                 staged.days_past_due <= 0
                 and params.prevention_min_risk_level <> 'all'

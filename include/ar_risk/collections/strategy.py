@@ -219,14 +219,24 @@ def _check_companion(row: Row, actions: dict[str, Row]) -> None:
         )
 
 
+def _min_overdue(row: Row) -> float:
+    """The rule's minimum overdue amount (reporting currency); 0 when the cell is empty."""
+    return _number(row, "min_overdue_amount_rc", optional=True, low=0) or 0.0
+
+
 def _check_reachable(strategy: list[Row]) -> None:
-    """Every rule can fire: no rule of higher precedence (lower priority) in its stage matches all it matches."""
+    """Every rule can fire: no rule of higher precedence (lower priority) in its stage matches all it matches.
+
+    An earlier rule with a higher minimum overdue amount leaves the smaller amounts to the later one.
+    """
     ordered = sorted(strategy, key=lambda r: _number(r, "priority"))
     conditions = ("risk_level", "customer_tier", "archetype")
     for index, row in enumerate(ordered):
         for earlier in ordered[:index]:
-            if earlier.get("collection_stage") == row.get("collection_stage") and all(
-                earlier.get(c) in ("*", row.get(c)) for c in conditions
+            if (
+                earlier.get("collection_stage") == row.get("collection_stage")
+                and all(earlier.get(c) in ("*", row.get(c)) for c in conditions)
+                and _min_overdue(earlier) <= _min_overdue(row)
             ):
                 raise StrategyConfigError(
                     f"{row.where('priority')}: rule {row.get('rule_id')} never fires: rule {earlier.get('rule_id')} "
@@ -340,22 +350,27 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
     if missing_channels:
         raise StrategyConfigError(f"contact_channels.csv: missing channel(s) {missing_channels}")
 
-    policies = read_table(seeds_dir, "contact_policies", ("customer_tier", "max_contacts_per_week"))
+    policies = read_table(seeds_dir, "contact_policies", ("customer_tier", "max_contacts_per_week", "grace_days"))
     _unique(policies, lambda r: (r.get("customer_tier"),), "customer_tier")
     for row in policies:
         _one_of(row, "customer_tier", tiers, wildcard=True)
         cap = _number(row, "max_contacts_per_week", low=1, high=50)
         if cap != int(cap):
             raise StrategyConfigError(f"{row.where('max_contacts_per_week')}: a whole number is required")
+        # days past due before the first dunning (seed 003: core customers get 3-5 days)
+        grace = _number(row, "grace_days", low=0, high=30)
+        if grace != int(grace):
+            raise StrategyConfigError(f"{row.where('grace_days')}: a whole number of days is required")
     if "*" not in {r.get("customer_tier") for r in policies}:
         raise StrategyConfigError("contact_policies.csv: a default row (customer_tier *) is required")
 
     strategy = read_table(seeds_dir, "collection_strategy", ("rule_id", "priority", "collection_stage", "risk_level",
-                                                              "customer_tier", "archetype", "action_code",
-                                                              "internal_action_code", "channel"))  # fmt: skip
+                                                              "customer_tier", "archetype", "min_overdue_amount_rc",
+                                                              "action_code", "internal_action_code",
+                                                              "channel"))  # fmt: skip
     _unique(strategy, lambda r: (r.get("rule_id"),), "rule_id")
-    _unique(strategy, lambda r: tuple(r.get(c) for c in ("collection_stage", "risk_level", "customer_tier",
-                                                         "archetype")), "condition")  # fmt: skip
+    _unique(strategy, lambda r: (*(r.get(c) for c in ("collection_stage", "risk_level", "customer_tier",
+                                                      "archetype")), _min_overdue(r)), "condition")  # fmt: skip
     for row in strategy:
         priority = _number(row, "priority", low=1, high=1_000_000)
         if priority != int(priority):
@@ -366,14 +381,16 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
         _one_of(row, "archetype", archetypes, wildcard=True)
         _one_of(row, "action_code", action_codes)
         _one_of(row, "channel", STRATEGY_CHANNELS)
+        # e.g. legal action only from 10 000 overdue; below it a later rule (agency) takes the customer
+        _min_overdue(row)
         _check_companion(row, action_by_code)
     _unique(strategy, lambda r: (int(_number(r, "priority")),), "priority")
     for stage in stage_codes:
         if not any(r.get("collection_stage") == stage and r.get("risk_level") == r.get("customer_tier")
-                   == r.get("archetype") == "*" for r in strategy):  # fmt: skip
+                   == r.get("archetype") == "*" and _min_overdue(r) == 0 for r in strategy):  # fmt: skip
             raise StrategyConfigError(
                 f"collection_strategy.csv: stage {stage!r} needs a catch-all rule (risk_level, customer_tier "
-                "and archetype all *) so that every invoice gets an action"
+                "and archetype all *, no min_overdue_amount_rc) so that every invoice gets an action"
             )
     _check_reachable(strategy)
 

@@ -1,6 +1,6 @@
 -- Alerts of the as-of date (docs/collections.md, "Alerts"): one row per
 -- triggering event. Types: due_soon (prevention), newly_overdue (response),
--- aging_escalation (monitoring), overdue_cross_department (sales and finance),
+-- aging_escalation (monitoring), overdue_cross_department (sales, finance and legal),
 -- credit_utilisation (80 / 90 / 100 %), promise_broken, risk_raised,
 -- score_drift and data_quality. Events that happen on a day (became overdue,
 -- crossed into a bucket, a promise's tolerance ran out) are detected between
@@ -255,7 +255,7 @@ invoice_candidates as (
 
     union all
 
-    -- escalation: cross_department_days past due, sales and finance together
+    -- escalation: cross_department_days past due, sales and finance together, legal informed
     select
         'overdue_cross_department' as alert_type,
         '*' as alert_level,
