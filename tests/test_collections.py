@@ -205,6 +205,9 @@ def test_messages_and_masked_contacts(scenario):
     assert "Zheng Hua ***" in foxtrot["message_zh"]
     for message in (foxtrot["message_en"], foxtrot["message_zh"]):
         assert "0000-6666" not in message and "13800006666" not in message
+    # I61 falls due in 6 days: within 7 days the reminder is the balance confirmation (seed 003)
+    assert (foxtrot["message_subject_en"], foxtrot["message_subject_zh"]) == ("Balance confirmation", "账款确认函")
+    assert "please confirm the balance Foxtrot Electronics owes us: 600.00 CNY on 1 invoice(s)" in foxtrot["message_en"]
     published = {r["column_name"] for r in rows(
         scenario, "SELECT column_name FROM information_schema.columns WHERE table_name = 'collection_worklist'"
     )}  # fmt: skip
