@@ -567,7 +567,7 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
             "collection_strategy",
             "R05,130,dpd_1_30,high,*,*,,call_by_rep",
             "R05,130,dpd_1_30,high,*,*,,call_by_reps",
-            "collection_strategy.csv row 7, column action_code: 'call_by_reps' is not one of",
+            "collection_strategy.csv row 8, column action_code: 'call_by_reps' is not one of",
         ),
         (
             "collection_strategy",
@@ -593,14 +593,14 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
             "collection_strategy",
             "R07,110,dpd_1_30",
             "R07,195,dpd_1_30",
-            "collection_strategy.csv row 5, column priority: rule R07 never fires: rule R04 (row 8, priority 190)",
+            "collection_strategy.csv row 5, column priority: rule R07 never fires: rule R04 (row 9, priority 190)",
         ),
         # an internal action never contradicts the customer action beside it
         (
             "collection_strategy",
             "R09,230,dpd_31_60,high,*,*,,call_by_rep,,",
             "R09,230,dpd_31_60,high,*,*,,call_by_rep,lock_new_orders,",
-            "collection_strategy.csv row 11, column internal_action_code: 'lock_new_orders' contradicts 'call_by_rep'",
+            "collection_strategy.csv row 13, column internal_action_code: 'lock_new_orders' contradicts 'call_by_rep'",
         ),
         (
             "collection_strategy",
@@ -664,7 +664,7 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
             "collection_strategy",
             "R17,490,dpd_91_365,*,*,*,10000,",
             "R17,490,dpd_91_365,*,*,*,ten thousand,",
-            "collection_strategy.csv row 22, column min_overdue_amount_rc",
+            "collection_strategy.csv row 25, column min_overdue_amount_rc",
         ),
         (
             # the legal minimum on the catch-all too: a small 91-365 case would get no action
@@ -679,7 +679,7 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
             "collection_strategy",
             "R17,490,dpd_91_365,*,*,*,10000,",
             "R17,490,dpd_91_365,*,*,*,,",
-            "collection_strategy.csv row 23: duplicate condition",
+            "collection_strategy.csv row 26: duplicate condition",
         ),
         ("collection_parameters", "quiet_hours_end,08:00", "quiet_hours_end,23:00", "quiet hours must run overnight"),
         (
