@@ -64,6 +64,9 @@ watch,3,0,Watch customers: at most three contacts a week,风险预警客户：�
 recovery,5,0,Recovery customers: at most five contacts a week,高风险清收客户：每周最多联系五次
 *,2,0,Any other customer: at most two contacts a week,其他客户：每周最多联系两次
 """
+# A 21-day dispute deadline (the seed ships 30): D1 on I22, opened 2026-09-01, is 21 days open on
+# PREVIOUS (not past it) and 22 on AS_OF, when dispute_sla alerts.
+SCENARIO_DISPUTE_SLA_DAYS = 21
 DRIFT = {PREVIOUS: 0.12, AS_OF: 0.31}  # PSI of one feature; above 0.25 alerts
 
 
@@ -112,6 +115,10 @@ def run_day(settings: Settings, as_of: dt.date) -> None:
     build_collections(settings, as_of)
 
 
+def _shipped_seed(name: str) -> str:
+    return (Path(__file__).parents[1] / "dbt_project" / "seeds" / name).read_text(encoding="utf-8")
+
+
 def prepare(home: Path) -> Settings:
     from conftest import settings_for
 
@@ -123,6 +130,9 @@ def prepare(home: Path) -> Settings:
             "risk_levels.csv": SCENARIO_RISK_LEVELS,
             "collection_stages.csv": SCENARIO_COLLECTION_STAGES,
             "contact_policies.csv": SCENARIO_CONTACT_POLICIES,
+            "collection_parameters.csv": _shipped_seed("collection_parameters.csv").replace(
+                "dispute_sla_days,30,", f"dispute_sla_days,{SCENARIO_DISPUTE_SLA_DAYS},"
+            ),
         },
     )
     load_landing(settings, batch_id=f"{PREVIOUS.isoformat()}__load")

@@ -313,6 +313,7 @@ def test_every_alert_type_fires_once_on_its_day(scenario):
         ("newly_overdue", "I12"),
         ("aging_escalation", "I23"),
         ("overdue_cross_department", "I21"),
+        ("dispute_sla", "I22"),  # D1 open 22 days, past the scenario's 21 (21 yesterday: not past it)
         ("credit_utilisation", "C7"),  # escalated: 95 % -> 105 %
         ("promise_broken", "I41"),
         ("risk_raised", "C2"),
@@ -331,6 +332,12 @@ def test_every_alert_type_fires_once_on_its_day(scenario):
     assert (today[("risk_raised", "C2")]["alert_level"], today[("risk_raised", "C2")]["owner_id"]) == ("high", "R0")
     assert "2 unexpected row(s)" in today[("data_quality", None)]["message_en"]
     assert today[("promise_broken", "I41")]["message_zh"] == "Delta Textiles承诺于2026-09-19前支付1,500.00CNY，未兑现。"
+    sla = today[("dispute_sla", "I22")]
+    assert (sla["owner_role"], sla["severity"]) == ("finance_manager", "warning")
+    assert sla["message_en"] == (
+        "The dispute on invoice I22 of Bravo Trading (3,000.00 CNY disputed) has been open more than 21 days: "
+        "finance to resolve it with sales."
+    )
 
 
 def test_rerun_of_a_date_gives_identical_tables(scenario):
@@ -344,7 +351,7 @@ def test_rerun_of_a_date_gives_identical_tables(scenario):
     build_collections(scenario, AS_OF)
     after = {name: rows(scenario, sql, [AS_OF]) for name, sql in query.items()}
     assert after == before
-    assert len(ids) == 8 and len(set(ids)) == 8
+    assert len(ids) == 9 and len(set(ids)) == 9
     # The day's KPI row exists before anything is old enough to judge. 09-22's worklist made 5 entries,
     # one per customer (C1, C2, C5, C6, C8; C3 and C4 paused by promises); none is 7 days old yet.
     (total,) = [r for r in after["effectiveness"] if r["action_code"] == "all"]
@@ -362,6 +369,7 @@ def test_alerts_link_their_worklist_row_and_mark_repeats(scenario):
         ("newly_overdue", "I12"): ("friendly_reminder", True),  # C1's row covers I12
         ("aging_escalation", "I23"): ("call_by_rep", True),  # C2's row covers I21, I22, I23
         ("overdue_cross_department", "I21"): ("call_by_rep", True),
+        ("dispute_sla", "I22"): ("call_by_rep", True),  # the row lists the disputed I22
         ("promise_broken", "I41"): ("formal_letter", True),
         ("risk_raised", "C2"): ("call_by_rep", False),  # about the customer, not an invoice of the row
         ("credit_utilisation", "C7"): (None, False),  # C7 has no worklist row (nothing due yet)
@@ -399,7 +407,7 @@ def test_a_first_run_records_standing_conditions_as_backlog(scenario):
         "SELECT as_of_date, alert_status, count(*) AS n FROM marts.alerts GROUP BY ALL ORDER BY ALL",
     )
     assert [(r["as_of_date"], r["alert_status"], r["n"]) for r in counts] == [
-        (PREVIOUS, "backlog", 4), (PREVIOUS, "new", 1), (AS_OF, "new", 8),
+        (PREVIOUS, "backlog", 4), (PREVIOUS, "new", 1), (AS_OF, "new", 9),
     ]  # fmt: skip
 
 
@@ -424,7 +432,7 @@ def test_a_new_customers_standing_conditions_are_backlog(scenario, tmp_path):
     build_collections(copy, AS_OF)
     statuses = {key: r["alert_status"] for key, r in _alerts(copy, AS_OF).items()}
     assert statuses.pop(("credit_utilisation", "C7")) == "backlog"
-    assert set(statuses.values()) == {"new"} and len(statuses) == 7
+    assert set(statuses.values()) == {"new"} and len(statuses) == 8
 
 
 def test_one_digest_per_owner_and_day(scenario):
@@ -453,7 +461,7 @@ def test_one_digest_per_owner_and_day(scenario):
                   (SELECT count(*) FROM marts.collection_worklist WHERE as_of_date = $1) AS worklist""",
         [AS_OF],
     )[0]
-    assert sum(r["new_alerts"] + r["backlog_alerts"] for r in found) == totals["alerts"] == 8
+    assert sum(r["new_alerts"] + r["backlog_alerts"] for r in found) == totals["alerts"] == 9
     assert sum(r["worklist_rows"] for r in found) == totals["worklist"] == 6
     # The first run's digest counts its backlog apart: C7's credit use and three due-soon invoices.
     first_run = rows(
@@ -491,6 +499,7 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
         "unit_test.ar_risk.int_collection_contact_slots.test_contact_slots_quiet_hours_and_calendar": "pass",
         "unit_test.ar_risk.strategy_effectiveness.test_strategy_effectiveness_by_hand": "pass",
         "unit_test.ar_risk.int_collection_account_strategies.test_every_strategy_rule_fires": "pass",
+        "unit_test.ar_risk.int_collection_account_strategies.test_a_partial_dispute_holds_only_its_amount": "pass",
         "unit_test.ar_risk.int_collection_late_payments.test_late_payments_by_hand": "pass",
         "unit_test.ar_risk.int_collection_worklist_plan.test_weekly_cap_over_every_7_day_window": "pass",
         "unit_test.ar_risk.int_collection_contact_load.test_contact_load_window_and_recency": "pass",
@@ -714,19 +723,19 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
             "collection_parameters",
             "late_payment_max_share,0.4,",
             "late_payment_max_share,1,",
-            "collection_parameters.csv row 8, column value: late_payment_max_share 1 can never be exceeded",
+            "collection_parameters.csv row 9, column value: late_payment_max_share 1 can never be exceeded",
         ),
         (
             "collection_parameters",
             "digest_top_items,5,",
             "digest_top_items,0,",
-            "collection_parameters.csv row 9, column value: digest_top_items must be at least 1",
+            "collection_parameters.csv row 10, column value: digest_top_items must be at least 1",
         ),
         (
             "alert_rules",
             "late_payments,*,monitoring,critical",
             "late_payments,*,monitoring,red",
-            "alert_rules.csv row 16, column severity: 'red' is not one of",
+            "alert_rules.csv row 17, column severity: 'red' is not one of",
         ),
         (
             "collectors",

@@ -1,6 +1,7 @@
 -- One account-level strategy per customer and as-of date (docs/collections.md,
 -- "Which action"): every worklisted invoice of the customer is covered by one row.
---   governing invoice = the customer's worst undisputed invoice: the highest
+--   governing invoice = the customer's worst invoice not wholly in dispute (a
+--                       partial dispute holds only its amount): the highest
 --                       collection stage (after a broken promise's escalation),
 --                       then the latest ladder step, the highest priority points,
 --                       the invoice id; a customer with disputed invoices only is
@@ -19,7 +20,8 @@
 --                       the invoices are disputed (only they are held, the rest is dunned);
 --   owner_role        = the action's own role, else the governing invoice's ladder step;
 --   priority_score    = sum of the covered invoices' priority points;
---   message amounts   = over the undisputed invoices, in their own currency when they
+--   message amounts   = over the undisputed amounts (each invoice's open amount less
+--                       what open disputes hold), in their own currency when they
 --                       share one (else the reporting currency): open, overdue, not yet due.
 with
 
@@ -51,7 +53,7 @@ ranked as (
         row_number() over (
             partition by items.customer_id
             order by
-                case when items.is_disputed then 1 else 0 end,
+                case when items.is_fully_disputed then 1 else 0 end,
                 items.stage_order desc,
                 items.ladder_order desc,
                 items.priority_points desc,
@@ -75,28 +77,28 @@ totals as (
         customer_id,
         count(*) as invoice_count,
         sum(case when is_disputed then 1 else 0 end) as disputed_invoice_count,
-        sum(case when is_disputed then 0 else 1 end) as dunned_invoice_count,
+        sum(case when is_fully_disputed then 0 else 1 end) as dunned_invoice_count,
         {{ dbt.listagg('invoice_id', "','", 'order by due_date, invoice_id') }} as invoices_covered,
         {{ dbt.listagg('case when is_disputed then invoice_id end', "','", 'order by due_date, invoice_id') }}
             as disputed_invoices,
         sum(open_amount_rc) as open_amount_rc,
         sum(case when days_past_due > 0 then open_amount_rc else 0 end) as overdue_amount_rc,
-        sum(case when not is_disputed then open_amount_rc else 0 end) as dunned_amount_rc,
+        sum(undisputed_amount_rc) as dunned_amount_rc,
         sum(expected_loss_rc) as expected_loss_rc,
         sum(priority_points) as priority_score,
         max(days_past_due) as max_days_past_due,
         min(due_date) as oldest_due_date,
         max(escalation_steps) as escalation_steps,
-        count(distinct case when not is_disputed then currency end) as dunned_currency_count,
-        min(case when not is_disputed then currency end) as dunned_currency,
-        sum(case when not is_disputed then open_amount else 0 end) as dunned_amount,
-        sum(case when not is_disputed and days_past_due > 0 then open_amount else 0 end) as dunned_overdue_amount,
-        sum(case when not is_disputed and days_past_due > 0 then open_amount_rc else 0 end)
-            as dunned_overdue_amount_rc,
-        sum(case when not is_disputed then accrued_late_fee else 0 end) as dunned_late_fee,
-        sum(case when not is_disputed then accrued_late_fee_rc else 0 end) as dunned_late_fee_rc,
-        max(case when not is_disputed then days_past_due end) as dunned_max_days_past_due,
-        min(case when not is_disputed then due_date end) as dunned_oldest_due_date
+        count(distinct case when not is_fully_disputed then currency end) as dunned_currency_count,
+        min(case when not is_fully_disputed then currency end) as dunned_currency,
+        sum(undisputed_amount) as dunned_amount,
+        sum(case when days_past_due > 0 then undisputed_amount else 0 end) as dunned_overdue_amount,
+        sum(case when days_past_due > 0 then undisputed_amount_rc else 0 end) as dunned_overdue_amount_rc,
+        -- the fee on the dunned part only
+        sum(accrued_late_fee * undisputed_amount / nullif(open_amount, 0)) as dunned_late_fee,
+        sum(accrued_late_fee_rc * undisputed_amount / nullif(open_amount, 0)) as dunned_late_fee_rc,
+        max(case when not is_fully_disputed then days_past_due end) as dunned_max_days_past_due,
+        min(case when not is_fully_disputed then due_date end) as dunned_oldest_due_date
     from items
     group by customer_id
 ),
@@ -119,7 +121,7 @@ matched as (
     inner join totals
         on governing.customer_id = totals.customer_id
     where
-        not governing.is_disputed
+        not governing.is_fully_disputed
         -- e.g. legal action only from an amount worth it; smaller ones fall to a later rule
         and (
             strategy.min_overdue_rc is null

@@ -23,7 +23,10 @@
 --     row's priority score; expected_loss_rc is the document's expected credit
 --     loss (pd_default x lgd x open amount, invoice_risk_scores);
 --   - accrued_late_fee: the contractual late fee to date (fct_late_payment_interest,
---     document currency; 0 when not overdue or waived), for the messages.
+--     document currency; 0 when not overdue or waived), for the messages;
+--   - undisputed_amount(_rc): the open amount less the part open disputes hold
+--     (int_open_items_enriched.disputed_amount): a partial dispute holds only its
+--     amount and the rest is dunned; is_fully_disputed when nothing is left.
 with
 
 params as (
@@ -36,6 +39,16 @@ open_items as (
         as_of_date = {{ as_of_date() }}
         and document_type in ('invoice', 'debit_note')
         and open_amount_rc > 0
+),
+
+-- the part of each document held by open disputes (partial disputes hold only their amount)
+disputes as (
+    select
+        invoice_id,
+        disputed_amount,
+        dispute_opened_date
+    from {{ ref('int_open_items_enriched') }}
+    where is_disputed
 ),
 
 scores as (
@@ -126,6 +139,8 @@ items as (
         open_items.due_date,
         open_items.days_past_due,
         open_items.is_disputed,
+        coalesce(disputes.disputed_amount, 0) as disputed_amount,
+        disputes.dispute_opened_date,
         customers.country_code,
         coalesce(customers.customer_tier, 'potential') as customer_tier,
         customers.archetype,
@@ -154,6 +169,8 @@ items as (
         on open_items.invoice_id = scores.invoice_id
     left join late_fees
         on open_items.invoice_id = late_fees.invoice_id
+    left join disputes
+        on open_items.invoice_id = disputes.invoice_id
     left join customers
         on open_items.customer_id = customers.customer_id
     left join pauses
@@ -201,6 +218,9 @@ final as (
         staged.stage_order,
         staged.escalation_steps,
         staged.is_disputed,
+        -- the whole open amount in dispute: the invoice is held, not dunned
+        staged.is_disputed and staged.disputed_amount >= staged.open_amount - 0.005 as is_fully_disputed,
+        staged.dispute_opened_date,
         owner_step.owner_role,
         owner_step.ladder_order,
         staged.reason_code_1,
@@ -225,6 +245,14 @@ final as (
         staged.reporting_currency,
         staged.open_amount,
         staged.open_amount_rc,
+        -- the dunned part: the open amount less what open disputes hold
+        cast(staged.open_amount - staged.disputed_amount as decimal(18, 2)) as undisputed_amount,
+        cast(
+            round(
+                staged.open_amount_rc * (staged.open_amount - staged.disputed_amount) / nullif(staged.open_amount, 0), 2
+            )
+            as decimal(18, 2)
+        ) as undisputed_amount_rc,
         staged.pd_default,
         cast(staged.expected_loss_rc as decimal(18, 2)) as expected_loss_rc,
         cast(staged.accrued_late_fee as decimal(18, 2)) as accrued_late_fee,

@@ -24,8 +24,14 @@ fx_rates as (
 -- Disputed on the as-of date: opened by then and not yet resolved. A dispute
 -- closed in the CRM without a resolved_date counts as closed (we cannot date
 -- it); an open one without a resolved_date counts as open.
+-- A dispute may be about part of the document (disputed_amount, document
+-- currency); one without an amount holds the whole document.
 disputed_documents as (
-    select distinct invoice_id
+    select
+        invoice_id,
+        sum(disputed_amount) as disputed_amount,
+        max(case when disputed_amount is null then 1 else 0 end) as has_unquantified_dispute,
+        min(opened_date) as dispute_opened_date
     from {{ ref('stg_crm__disputes') }}
     where
         opened_date <= {{ as_of_date() }}
@@ -33,6 +39,7 @@ disputed_documents as (
             resolved_date > {{ as_of_date() }}
             or (resolved_date is null and dispute_status = 'open')
         )
+    group by invoice_id
 ),
 
 -- The latest promise on each document decides its status.
@@ -84,10 +91,17 @@ final as (
         converted.aging_bucket,
         converted.aging_bucket_order,
         disputed_documents.invoice_id is not null as is_disputed,
+        disputed_documents.dispute_opened_date,
         coalesce(latest_promises.promise_status, 'none') as promise_to_pay_status,
         -- amounts
         converted.document_amount,
         converted.open_amount,
+        -- the part held by open disputes, at most the open amount (the rest is dunned)
+        case
+            when disputed_documents.invoice_id is null then 0
+            when disputed_documents.has_unquantified_dispute = 1 then converted.open_amount
+            else least(greatest(disputed_documents.disputed_amount, 0), converted.open_amount)
+        end as disputed_amount,
         converted.fx_rate_to_reporting,
         {{ to_reporting_currency('converted.open_amount', 'converted.fx_rate_to_reporting') }} as open_amount_rc,
         -- dates

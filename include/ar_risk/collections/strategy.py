@@ -28,7 +28,7 @@ CONTACT_CHANNELS = ("phone", "email", "sms", "wechat", "visit", "letter", "inter
 STRATEGY_CHANNELS = (*CONTACT_CHANNELS, "preferred")
 ALERT_TYPES = (
     "due_soon", "newly_overdue", "aging_escalation", "overdue_cross_department", "credit_utilisation",
-    "promise_broken", "risk_raised", "score_drift", "data_quality", "late_payments",
+    "promise_broken", "risk_raised", "score_drift", "data_quality", "late_payments", "dispute_sla",
 )  # fmt: skip
 SEVERITIES = ("info", "warning", "critical")
 PHRASE_TYPES = ("risk_level", "clause")
@@ -128,7 +128,7 @@ def load_parameters(seeds_dir: Path) -> dict[str, object]:
     rows = read_table(seeds_dir, "collection_parameters", ("parameter", "value"))
     _unique(rows, lambda r: (r.get("parameter"),), "parameter")
     by_name = {r.get("parameter"): r for r in rows}
-    days = ("cross_department_days", "alert_repeat_after_days", "promise_tolerance_days",
+    days = ("cross_department_days", "dispute_sla_days", "alert_repeat_after_days", "promise_tolerance_days",
             "broken_promise_lookback_days", "pay_habit_window_days", "pay_habit_min_payments",
             "pay_habit_tolerance_days", "pay_habit_lead_days", "effectiveness_window_days",
             "worklist_history_days", "late_payment_window_days", "late_payment_grace_days",

@@ -1,6 +1,7 @@
 -- Alerts of the as-of date (docs/collections.md, "Alerts"): one row per
 -- triggering event. Types: due_soon (prevention), newly_overdue (response),
 -- aging_escalation (monitoring), overdue_cross_department (sales, finance and legal),
+-- dispute_sla (a dispute open past dispute_sla_days),
 -- credit_utilisation (80 / 90 / 100 %), promise_broken, risk_raised,
 -- score_drift and data_quality. Events that happen on a day (became overdue,
 -- crossed into a bucket, a promise's tolerance ran out) are detected between
@@ -177,6 +178,12 @@ risk_phrases as (
     where phrase_type = 'risk_level'
 ),
 
+-- open disputes (a partial dispute with its disputed amount)
+disputes as (
+    select * from {{ ref('int_open_items_enriched') }}
+    where is_disputed
+),
+
 items as (
     select
         open_items.*,
@@ -252,6 +259,31 @@ invoice_candidates as (
             buckets.bucket_order >= 2
             and items.days_past_due >= buckets.min_days_past_due
             and items.days_past_due - gap.days_since_previous_run < buckets.min_days_past_due
+
+    union all
+
+    -- escalation: a dispute open longer than dispute_sla_days since the previous run
+    select
+        'dispute_sla' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'dispute_sla|'
+        || disputes.invoice_id
+        || '|'
+        || cast(disputes.dispute_opened_date as {{ dbt.type_string() }}) as event_key,
+        disputes.customer_id,
+        disputes.customer_name,
+        {{ alert_candidate_columns({
+            'invoice_id': 'disputes.invoice_id', 'amount': 'disputes.disputed_amount',
+            'currency': 'disputes.currency', 'due_date': 'disputes.due_date',
+            'days_past_due': 'disputes.days_past_due', 'window_days': 'params.dispute_sla_days',
+        }) }}
+    from disputes
+    cross join gap
+    cross join params
+    where
+        {{ as_of_date() }} - disputes.dispute_opened_date > params.dispute_sla_days
+        and {{ as_of_date() }} - disputes.dispute_opened_date - gap.days_since_previous_run <= params.dispute_sla_days
 
     union all
 
