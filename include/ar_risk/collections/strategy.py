@@ -133,7 +133,8 @@ def load_parameters(seeds_dir: Path) -> dict[str, object]:
             "pay_habit_tolerance_days", "pay_habit_lead_days", "effectiveness_window_days",
             "worklist_history_days", "late_payment_window_days", "late_payment_grace_days",
             "late_payment_min_payments", "digest_top_items", "rep_daily_capacity")  # fmt: skip
-    ratios = ("pay_habit_min_share", "success_min_collected_share", "late_payment_max_share")
+    ratios = ("pay_habit_min_share", "success_min_collected_share", "late_payment_max_share",
+              "collection_plan_min_share")  # fmt: skip
     texts = ("prevention_min_risk_level", "quiet_hours_start", "quiet_hours_end", "company_timezone",
              "company_country", "ar_team_name_en", "ar_team_name_zh")  # fmt: skip
     unknown = sorted(set(by_name) - set(days) - set(ratios) - set(texts))
