@@ -8,10 +8,22 @@ refused naming file, row and column before dbt runs.
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
 import pytest
+from collections_support import rows
+from scores_support import prediction, with_project_copy, write_predictions
 from seed_edits import SEEDS, edited_seeds, replace_once
 
+from ar_risk.collections.build import build_collections
+from ar_risk.extract.landing import load_landing
 from ar_risk.kpi_targets import KpiTargetsError, check_collection_plan, check_kpi_targets, validate_kpi_targets
+from ar_risk.transform.dbt import build, build_score_marts
+
+FIXTURE = Path(__file__).parent / "fixtures" / "landing_ecl"
 
 _edited = edited_seeds
 _replace = replace_once
@@ -104,3 +116,62 @@ def test_a_bad_target_stops_the_daily_build_and_the_score_step_before_dbt(task, 
                "dag_run": SimpleNamespace(logical_date=None)}  # fmt: skip
     with pytest.raises(AirflowFailException, match="a second plan for 2026-11"):
         getattr(tasks, task)(context)
+
+
+# -- the plan shortfall alert, end to end on a small book ---------------------------------------
+
+PLAN_AS_OF = dt.date(2026, 3, 31)  # a month-end: the month is judged
+
+
+@pytest.fixture(scope="module")
+def month_end_book(tmp_path_factory):
+    """tests/fixtures/landing_ecl as of 2026-03-31 with a plan for 2026-03 the book cannot meet."""
+    from conftest import settings_for
+
+    root = tmp_path_factory.mktemp("plan")
+    home = root / "ar_home"
+    shutil.copytree(FIXTURE, home / "landing")
+    plan = "month,planned_collections_rc,note\n2026-03,100000000,a plan far above the book\n"
+    settings = with_project_copy(settings_for(home), root, {"collection_plan.csv": plan})
+    load_landing(settings, batch_id="b1")
+    build(settings, PLAN_AS_OF)
+    write_predictions(settings, PLAN_AS_OF, [prediction(PLAN_AS_OF, "F", "C1", 0.10)])
+    build_score_marts(settings, PLAN_AS_OF)
+    build_collections(settings, PLAN_AS_OF)
+    return settings
+
+
+def test_a_month_below_80_percent_of_plan_alerts_the_finance_manager_at_month_end(month_end_book):
+    (progress,) = rows(month_end_book, "SELECT * FROM marts.collection_plan_progress")
+    collected = progress["collected_month_to_date_rc"]
+    share = collected / Decimal("100000000")
+    assert (progress["plan_source"], progress["plan_status"], progress["is_month_end"]) == (
+        "collection_plan", "below_plan", True,
+    )  # fmt: skip
+    assert progress["plan_share"] == round(share, 6) < Decimal("0.8")
+    alerts = rows(month_end_book, "SELECT * FROM marts.alerts WHERE alert_type = 'collection_plan_shortfall'")
+    assert [(a["severity"], a["owner_role"], a["alert_status"], a["amount"]) for a in alerts] == [
+        ("critical", "finance_manager", "new", collected)
+    ]
+    share_pct = f"{round(100 * share, 1):.1f}"
+    assert alerts[0]["message_en"] == (
+        f"Collections of 2026-03: {collected:,.2f} CNY, {share_pct}% of the plan of 100,000,000.00 CNY (below 80.0%)."
+    )
+    assert alerts[0]["message_zh"] == (
+        f"2026-03回款{collected:,.2f}CNY，仅完成回款计划100,000,000.00CNY的{share_pct}%（低于80.0%）。"
+    )
+
+
+def test_the_targets_mart_reads_the_company_kpis_of_the_day(month_end_book):
+    targets = {r["kpi_code"]: r for r in rows(month_end_book, "SELECT * FROM marts.agg_kpi_targets")}
+    (kpis,) = rows(
+        month_end_book,
+        "SELECT overdue_rate, dso_standard, bad_debt_rate, ar_turnover FROM marts.agg_ar_kpis "
+        "WHERE scope_type = 'company' AND as_of_date = ?",
+        [PLAN_AS_OF],
+    )
+    assert set(targets) == {"overdue_rate", "dso_standard", "bad_debt_rate", "ar_turnover"}
+    for code, value in kpis.items():
+        assert targets[code]["actual_value"] == (None if value is None else round(Decimal(value), 6))
+    # 2026-03-31 is before every shipped start date (2026-06-30): the path is the start value
+    assert all(r["path_value"] == r["start_value"] for r in targets.values())

@@ -28,7 +28,7 @@ CONTACT_CHANNELS = ("phone", "email", "sms", "wechat", "visit", "letter", "inter
 STRATEGY_CHANNELS = (*CONTACT_CHANNELS, "preferred")
 ALERT_TYPES = (
     "due_soon", "newly_overdue", "aging_escalation", "overdue_cross_department", "credit_utilisation",
-    "promise_broken", "risk_raised", "score_drift", "data_quality", "late_payments",
+    "promise_broken", "risk_raised", "score_drift", "data_quality", "late_payments", "collection_plan_shortfall",
 )  # fmt: skip
 SEVERITIES = ("info", "warning", "critical")
 PHRASE_TYPES = ("risk_level", "clause")
@@ -49,7 +49,7 @@ ALERT_PLACEHOLDERS = frozenset(
         "customer_name", "invoice_id", "amount", "currency", "due_date", "days_past_due", "risk_level",
         "utilisation_pct", "level_label_en", "level_label_zh", "feature", "psi", "table_name", "rule",
         "column_name", "unexpected_count", "payments", "late_payments", "late_share_pct", "max_share_pct",
-        "window_days",
+        "window_days", "planned_amount", "plan_share_pct", "min_share_pct", "plan_month",
     }
 )  # fmt: skip
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
