@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from scores_support import prediction, write_predictions
+from seed_edits import edited_seeds, replace_once
 
 from ar_risk.config import PROJECT_DIR
 from ar_risk.credit.config import CreditConfigError, validate_credit_config
@@ -106,21 +107,8 @@ def test_every_customer_gets_a_score_and_the_absent_tables_are_neutral_with_thei
 # -- the seed check: each bad edit names file, row and column ----------------------------------
 
 
-def _edited(tmp_path: Path, name: str, edit) -> Path:
-    seeds = tmp_path / "seeds"
-    shutil.copytree(SEEDS, seeds, ignore=shutil.ignore_patterns("*.yml"))
-    path = seeds / f"{name}.csv"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    path.write_text("\n".join(edit(lines)) + "\n", encoding="utf-8")
-    return seeds
-
-
-def _replace(old: str, new: str):
-    def edit(lines: list[str]) -> list[str]:
-        assert any(old in line for line in lines), old
-        return [line.replace(old, new, 1) if old in line else line for line in lines]
-
-    return edit
+_edited = edited_seeds
+_replace = replace_once
 
 
 def test_the_shipped_credit_seeds_pass_the_check():

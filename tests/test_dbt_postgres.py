@@ -43,6 +43,13 @@ PG_TYPES = {
 
 # What is compared: each query runs on both warehouses for the as-of date.
 KEY_NUMBERS = {
+    "kpi targets": """
+        select kpi_code, target_status, round(actual_value, 6), round(path_value, 6), round(gap_to_path, 6),
+               round(gap_to_target, 6)
+        from marts.agg_kpi_targets where as_of_date = %(d)s order by kpi_code""",
+    "collection plan": """
+        select plan_source, plan_status, planned_collections_rc, collected_month_to_date_rc, plan_share
+        from marts.collection_plan_progress where as_of_date = %(d)s""",
     "open items": """
         select count(*), sum(open_amount_rc), sum(case when is_disputed then 1 else 0 end),
                sum(case when promise_to_pay_status = 'broken' then 1 else 0 end)

@@ -35,6 +35,7 @@ OPTIONAL_SECTIONS = {
     "forecast": "cash_forecast",
     "model": "model_card",
     "worklist": "collection_worklist",
+    "targets": "agg_kpi_targets",
 }
 
 
@@ -278,6 +279,8 @@ def _with_model_marts(settings) -> None:
                 channel, contact_date, target_amount_rc, priority_score, invoice_count, contact_status)"""
     )
     con.execute(_ECL_TABLE)
+    for table in _TARGET_TABLES:
+        con.execute(table)
     con.execute("DROP TABLE IF EXISTS marts.alerts")  # the demo publishes its own
     con.execute(
         """CREATE TABLE marts.alerts AS SELECT * FROM (VALUES
@@ -321,6 +324,65 @@ def test_expected_credit_loss_section_shows_both_methods_and_write_offs(tmp_path
     assert "erp_writeoffs absent" in en.notes[0] and zh.title == "预期信用损失（坏账准备）"
     assert en.tables[0]["rows"][0] == ["en not_due", "2,000.00", "18.0%", "360.00", "100.00"]
     assert zh.tables[0]["rows"][1][0] == "zh dpd_91_180"
+
+
+# As the XS demo has them on 2026-10-31 (DSO and overdue rate behind their paths), with a plan from
+# the seed that the month-end reached at 75 %: below the 80 % alert share.
+_TARGET_TABLES = (
+    """CREATE TABLE marts.agg_kpi_targets AS SELECT * FROM (VALUES
+         (DATE '2026-10-31', 'dso_standard', 'Days sales outstanding (DSO)', '应收账款周转天数', 'above', 'behind',
+          68.04, 60.0, 45.0, 49.972826, 18.067174, 23.04, DATE '2026-06-30', DATE '2026-12-31'),
+         (DATE '2026-10-31', 'overdue_rate', 'Overdue rate', '逾期率', 'above', 'behind',
+          0.258178, 0.18, 0.12, 0.139891, 0.118287, 0.138178, DATE '2026-06-30', DATE '2026-12-31'),
+         (DATE '2026-10-31', 'bad_debt_rate', 'Bad-debt write-off rate', '坏账核销率', 'above', 'met',
+          0.002012, 0.05, 0.05, 0.05, -0.047988, -0.047988, DATE '2026-06-30', DATE '2026-06-30'),
+         (DATE '2026-09-30', 'dso_standard', 'old', 'old', 'above', 'met', 1, 1, 1, 1, 0, 0, DATE '2026-06-30',
+          DATE '2026-12-31'))
+       AS k(as_of_date, kpi_code, label_en, label_zh, worse_when, target_status, actual_value, start_value,
+            target_value, path_value, gap_to_path, gap_to_target, start_date, target_date)""",
+    """CREATE TABLE marts.collection_plan_progress AS SELECT DATE '2026-10-31' AS as_of_date,
+         'collection_plan' AS plan_source, 'below_plan' AS plan_status, NULL::VARCHAR AS no_plan_reason_en,
+         NULL::VARCHAR AS no_plan_reason_zh, 1000000.00 AS planned_collections_rc,
+         1000000.00 AS planned_to_date_rc, 750000.00 AS collected_month_to_date_rc, 0.75 AS plan_share,
+         0.8 AS collection_plan_min_share, DATE '2026-10-01' AS plan_month_start,
+         DATE '2026-10-31' AS plan_month_end, 31 AS days_elapsed, 31 AS days_in_month, true AS is_month_end""",
+)
+
+
+def test_targets_section_shows_each_kpi_against_its_path_and_the_month_against_plan(tmp_path):
+    from ar_risk.report.render import _targets_section
+
+    path = tmp_path / "targets.duckdb"
+    con = _connect_new(path)
+    for table in _TARGET_TABLES:
+        con.execute(table)
+    con.close()
+    con = duckdb.connect(str(path), read_only=True)
+    targets = data.load_kpi_targets(con, AS_OF)
+    con.close()
+    en, zh = _targets_section(targets, "en", "CNY"), _targets_section(targets, "zh-CN", "CNY")
+    rows = {r[0]: r for r in en.tables[0]["rows"]}  # the as-of date's rows only, by kpi_code
+    assert list(rows) == ["Bad-debt write-off rate", "Days sales outstanding (DSO)", "Overdue rate"]
+    assert rows["Days sales outstanding (DSO)"][1:7] == ["68.04", "49.97", "45.00", "2026-12-31", "+18.07", "+23.04"]
+    assert rows["Overdue rate"][1:4] == ["25.8%", "14.0%", "12.0%"]
+    assert rows["Bad-debt write-off rate"][5:] == ["-4.8%", "-4.8%", {"status": "green", "text": "Met"}]
+    assert rows["Overdue rate"][7] == {"status": "red", "text": "Behind"}
+    assert dict(en.facts) == {
+        "Planned collections this month": "1,000,000.00 CNY", "Collected month to date": "750,000.00 CNY",
+        "Share of plan": "75.0%", "Plan from": "Collection plan",
+    }  # fmt: skip
+    assert "below 80.0% of plan: the finance manager is alerted" in en.notes[-1]
+    assert zh.title == "指标目标与回款计划" and zh.tables[0]["rows"][0][0] == "坏账核销率"
+    assert zh.tables[0]["rows"][2][7] == {"status": "red", "text": "落后于路径"}
+    assert "已向财务经理预警" in zh.notes[-1]
+    # without a plan: the reason, in each language; without the plan mart: its placeholder
+    no_plan = {**targets["plan"], "plan_status": "no_plan", "plan_source": "none", "plan_share": None,
+               "no_plan_reason_en": "no collection_plan row for 2026-10", "no_plan_reason_zh": "无计划"}  # fmt: skip
+    assert _targets_section({**targets, "plan": no_plan}, "en", "CNY").notes[-1] == (
+        "No collection plan this month: no collection_plan row for 2026-10."
+    )
+    assert "marts.collection_plan_progress" in _targets_section({**targets, "plan": None}, "en", "CNY").notes[-1]
+    assert _targets_section(None, "en", "CNY").missing_table == "marts.agg_kpi_targets"
 
 
 def _section(html: str, key: str) -> str:
@@ -437,6 +499,9 @@ def test_model_forecast_and_worklist_sections_when_their_marts_exist(present_rep
     assert '<td>newly_overdue</td><td>warning</td><td class="num">2</td>' in re.sub(r">\s+<", "><", worklist)
     assert "销售代表电话催收" in _section(zh, "worklist") and "模型卡片" in zh and "预期信用损失合计" in zh
     assert "<b>860.00 CNY</b>" in _section(en, "ecl")  # provision matrix 360 + 500
+    targets = _section(en, "targets")
+    assert "<td>Days sales outstanding (DSO)</td>" in targets and "<b>75.0%</b>" in targets
+    assert "落后于路径" in _section(zh, "targets")
 
 
 def test_a_date_the_publication_does_not_hold_fails_clearly(absent_report):

@@ -79,7 +79,8 @@
     'risk_level': 'null', 'utilisation_pct': 'null', 'level_label_en': 'null', 'level_label_zh': 'null',
     'feature': 'null', 'psi': 'null', 'table_name': 'null', 'rule': 'null', 'column_name': 'null',
     'unexpected_count': 'null', 'payments': 'null', 'late_payments': 'null', 'late_share_pct': 'null',
-    'max_share_pct': 'null', 'window_days': 'null', 'condition_started': 'null',
+    'max_share_pct': 'null', 'window_days': 'null', 'planned_amount': 'null', 'plan_share_pct': 'null',
+    'min_share_pct': 'null', 'plan_month': 'null', 'condition_started': 'null',
 } %}
 
     {%- set merged = dict(empty) -%}
@@ -104,6 +105,10 @@
     cast({{ merged['late_share_pct'] }} as decimal(18, 1)) as late_share_pct,
     cast({{ merged['max_share_pct'] }} as decimal(18, 1)) as max_share_pct,
     cast({{ merged['window_days'] }} as integer) as window_days,
+    cast({{ merged['planned_amount'] }} as decimal(18, 2)) as planned_amount,
+    cast({{ merged['plan_share_pct'] }} as decimal(18, 1)) as plan_share_pct,
+    cast({{ merged['min_share_pct'] }} as decimal(18, 1)) as min_share_pct,
+    cast({{ merged['plan_month'] }} as {{ dbt.type_string() }}) as plan_month,
     {#- true: the condition began since the previous run (an event); false: a standing condition
         whose start is not known (credit use, late payments, a first score); null: an event type #}
     cast({{ merged['condition_started'] }} as boolean) as condition_started

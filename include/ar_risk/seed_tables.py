@@ -39,8 +39,8 @@ class SeedReader:
 
     error: type[Exception]
 
-    def table(self, seeds_dir: Path, name: str, columns: Iterable[str]) -> list[Row]:
-        """The rows of ``seeds_dir/name.csv``, which must have ``columns`` and at least one row."""
+    def table(self, seeds_dir: Path, name: str, columns: Iterable[str], *, may_be_empty: bool = False) -> list[Row]:
+        """The rows of ``seeds_dir/name.csv``, which must have ``columns`` and, unless ``may_be_empty``, a row."""
         path = seeds_dir / f"{name}.csv"
         if not path.exists():
             raise self.error(f"{path.name} is missing from {seeds_dir}")
@@ -50,7 +50,7 @@ class SeedReader:
             if missing:
                 raise self.error(f"{path.name}: missing column(s) {missing}; header is {reader.fieldnames}")
             rows = [Row(path.name, i, dict(r)) for i, r in enumerate(reader, start=2)]
-        if not rows:
+        if not rows and not may_be_empty:
             raise self.error(f"{path.name} has no rows")
         return rows
 

@@ -164,6 +164,7 @@ def hand_over_raw(context: Mapping[str, Any], reports: list[dict], *, as_of: dt.
 def dbt_build(context: Mapping[str, Any]) -> dict:
     from ar_risk.collections.strategy import validate_strategy
     from ar_risk.credit.config import validate_credit_config
+    from ar_risk.kpi_targets import validate_kpi_targets
     from ar_risk.run_dates import start_run_date
     from ar_risk.transform.dbt import build
 
@@ -177,6 +178,8 @@ def dbt_build(context: Mapping[str, Any]) -> dict:
         validate_strategy(settings.dbt_project_dir / "seeds")
         # Likewise the credit scorecard and policy, which ar_score builds after the model.
         validate_credit_config(settings.dbt_project_dir / "seeds")
+        # And the KPI targets and collection plan (agg_kpi_targets here, collection_plan_progress in ar_score).
+        validate_kpi_targets(settings.dbt_project_dir / "seeds")
         counts = build(settings, as_of, full_refresh=full_refresh)
     _hand_over(context, MARTS_ASSET, as_of_date=as_of.isoformat())
     return {"as_of_date": as_of.isoformat(), "results": counts}
@@ -195,13 +198,15 @@ def score_open_invoices(context: Mapping[str, Any]) -> dict:
 
 def build_score_marts(context: Mapping[str, Any]) -> dict:
     from ar_risk.credit.config import validate_credit_config
+    from ar_risk.kpi_targets import validate_kpi_targets
     from ar_risk.transform.dbt import build_score_marts as build
 
     with fail_fast_on_data_errors():
         as_of = as_of_from_context(context)
         settings = load_settings()
-        # Checked again: the credit seeds may have been edited since ar_transform ran.
+        # Checked again: the credit seeds and the collection plan may have been edited since ar_transform ran.
         validate_credit_config(settings.dbt_project_dir / "seeds")
+        validate_kpi_targets(settings.dbt_project_dir / "seeds")
         counts = build(settings, as_of)
     _hand_over(context, SCORES_ASSET, as_of_date=as_of.isoformat())
     return {"as_of_date": as_of.isoformat(), "results": counts}

@@ -29,6 +29,7 @@ STRATEGY_CHANNELS = (*CONTACT_CHANNELS, "preferred")
 ALERT_TYPES = (
     "due_soon", "newly_overdue", "aging_escalation", "overdue_cross_department", "credit_utilisation",
     "promise_broken", "risk_raised", "score_drift", "data_quality", "late_payments", "dispute_sla",
+    "collection_plan_shortfall",
 )  # fmt: skip
 SEVERITIES = ("info", "warning", "critical")
 PHRASE_TYPES = ("risk_level", "clause")
@@ -49,7 +50,7 @@ ALERT_PLACEHOLDERS = frozenset(
         "customer_name", "invoice_id", "amount", "currency", "due_date", "days_past_due", "risk_level",
         "utilisation_pct", "level_label_en", "level_label_zh", "feature", "psi", "table_name", "rule",
         "column_name", "unexpected_count", "payments", "late_payments", "late_share_pct", "max_share_pct",
-        "window_days",
+        "window_days", "planned_amount", "plan_share_pct", "min_share_pct", "plan_month",
     }
 )  # fmt: skip
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -133,7 +134,8 @@ def load_parameters(seeds_dir: Path) -> dict[str, object]:
             "pay_habit_tolerance_days", "pay_habit_lead_days", "effectiveness_window_days",
             "worklist_history_days", "late_payment_window_days", "late_payment_grace_days",
             "late_payment_min_payments", "digest_top_items", "rep_daily_capacity")  # fmt: skip
-    ratios = ("pay_habit_min_share", "success_min_collected_share", "late_payment_max_share")
+    ratios = ("pay_habit_min_share", "success_min_collected_share", "late_payment_max_share",
+              "collection_plan_min_share")  # fmt: skip
     texts = ("prevention_min_risk_level", "quiet_hours_start", "quiet_hours_end", "company_timezone",
              "company_country", "ar_team_name_en", "ar_team_name_zh")  # fmt: skip
     unknown = sorted(set(by_name) - set(days) - set(ratios) - set(texts))

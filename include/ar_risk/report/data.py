@@ -26,6 +26,8 @@ OPTIONAL_TABLES = (
     "model_card",
     "model_drift",
     "collection_worklist",
+    "agg_kpi_targets",
+    "collection_plan_progress",
 )
 PARETO_CUSTOMERS = 50
 TREND_POINTS = 13  # month ends shown in the aging trend, the as-of date included
@@ -315,6 +317,27 @@ def load_cash_forecast(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.Dat
             ORDER BY period_start LIMIT 13""",
         [as_of],
     )
+
+
+def load_kpi_targets(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict | None:
+    """Each KPI against its target and path, and the month's collections vs plan; None without agg_kpi_targets.
+
+    The plan is None when collection_plan_progress is absent (a publication before ar_score built it).
+    """
+    if not table_exists(con, MARTS, "agg_kpi_targets"):
+        return None
+    targets = _df(
+        con,
+        f"""SELECT kpi_code, label_en, label_zh, worse_when, target_status, actual_value, start_value, target_value,
+                   path_value, gap_to_path, gap_to_target, start_date, target_date
+            FROM {MARTS}.agg_kpi_targets WHERE as_of_date = ? ORDER BY kpi_code""",
+        [as_of],
+    )
+    plan = None
+    if table_exists(con, MARTS, "collection_plan_progress"):
+        found = _df(con, f"SELECT * FROM {MARTS}.collection_plan_progress WHERE as_of_date = ?", [as_of])
+        plan = found.to_dict("records")[0] if not found.empty else None
+    return {"targets": targets, "plan": plan}
 
 
 def load_model_card(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict | None:

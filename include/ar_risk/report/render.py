@@ -408,10 +408,78 @@ def build_sections(con, as_of: dt.date, lang: str, currency: str) -> tuple[list[
             fc.charts.append(_chart(charts.cash_forecast(forecast, lang, currency), "cash_forecast"))
         sections.append(fc)
 
+    sections.append(_targets_section(data.load_kpi_targets(con, as_of), lang, currency))
     sections.append(_model_section(data.load_model_card(con, as_of), lang))
     sections.append(_worklist_section(data.load_worklist(con, as_of), lang, currency))
     sections.append(_quality_section(data.load_data_quality(con), lang))
     return sections, cards, overall
+
+
+TARGET_STATUS_COLOURS = {"met": "green", "on_track": "green", "behind": "red"}
+
+
+def _target_value(code: str, value, lang: str) -> str:
+    """A KPI value as the KPI cards show it: rates as %, DSO in days, turnover in times."""
+    spec = next((s for s in KPI_CARDS if s.column == code), None)
+    return fmt_kpi(spec, value, lang) if spec else fmt_number(value, lang, 2)
+
+
+def _target_gap(code: str, value, lang: str) -> str:
+    if _missing(value):
+        return t("na", lang)
+    text = _target_value(code, abs(float(value)), lang)
+    return f"{'+' if float(value) > 0 else '-' if float(value) < 0 else ''}{text}"
+
+
+def _targets_section(targets: dict | None, lang: str, currency: str) -> Section:
+    """Each KPI against its target and straight-line path (agg_kpi_targets), then the month's plan."""
+    if targets is None:
+        return _missing_section("targets", lang, "marts.agg_kpi_targets")
+    section = Section("targets", t("sec_targets", lang))
+    label = "label_zh" if lang == "zh-CN" else "label_en"
+    rows = [
+        [
+            str(getattr(r, label)),
+            _target_value(r.kpi_code, r.actual_value, lang),
+            _target_value(r.kpi_code, r.path_value, lang),
+            _target_value(r.kpi_code, r.target_value, lang),
+            _date(r.target_date),
+            _target_gap(r.kpi_code, r.gap_to_path, lang),
+            _target_gap(r.kpi_code, r.gap_to_target, lang),
+            {"status": TARGET_STATUS_COLOURS.get(r.target_status, "not_available"),
+             "text": t_code("tg", r.target_status, lang)},
+        ]
+        for r in targets["targets"].itertuples(index=False)
+    ]  # fmt: skip
+    heads = _heads(lang, currency, "tg_kpi", "tg_actual", "tg_path", "tg_target", "tg_target_date", "tg_gap_path",
+                   "tg_gap_target", "tg_status")  # fmt: skip
+    section.tables.append(_table(t("tg_table", lang), heads, rows))
+    section.notes.append(t("tg_note", lang))
+    plan = targets["plan"]
+    if plan is None:
+        section.notes.append(t("not_available_table", lang, table="marts.collection_plan_progress"))
+        return section
+    status = plan["plan_status"]
+    min_share = fmt_rate(plan["collection_plan_min_share"], lang)
+    section.facts = [
+        (t("plan_planned", lang), f"{fmt_money(plan['planned_collections_rc'], lang)} {currency}"),
+        (t("plan_collected", lang), f"{fmt_money(plan['collected_month_to_date_rc'], lang)} {currency}"),
+        (t("plan_share", lang), fmt_rate(plan["plan_share"], lang)),
+        (t("plan_source", lang), t_code("plansrc", plan["plan_source"], lang)),
+    ]
+    reason = plan["no_plan_reason_zh"] if lang == "zh-CN" else plan["no_plan_reason_en"]
+    section.notes.append(
+        t(
+            f"plan_{status}",
+            lang,
+            days=plan["days_elapsed"],
+            month_days=plan["days_in_month"],
+            to_date=f"{fmt_money(plan['planned_to_date_rc'], lang)} {currency}",
+            min_share=min_share,
+            reason=reason,
+        )
+    )
+    return section
 
 
 def _model_section(model: dict | None, lang: str) -> Section:

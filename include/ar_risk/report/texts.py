@@ -54,6 +54,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "sec_model": {"zh-CN": "模型卡片", "en": "Model card"},
     "sec_worklist": {"zh-CN": "催收工作清单", "en": "Collection worklist"},
     "sec_quality": {"zh-CN": "本次运行的数据质量", "en": "Data quality of the run"},
+    "sec_targets": {"zh-CN": "指标目标与回款计划", "en": "KPI targets and collection plan"},
     # KPI cards
     "kpi_ar_total": {"zh-CN": "应收余额", "en": "Open AR"},
     "kpi_ar_overdue": {"zh-CN": "逾期金额", "en": "Overdue AR"},
@@ -198,6 +199,45 @@ TEXTS: dict[str, dict[str, str]] = {
     "dq_rows": {"zh-CN": "校验行数", "en": "Rows validated"},
     "dq_quarantined": {"zh-CN": "隔离行数", "en": "Rows quarantined"},
     "dq_status": {"zh-CN": "状态", "en": "Status"},
+    # KPI targets and collection plan
+    "tg_kpi": {"zh-CN": "指标", "en": "KPI"},
+    "tg_actual": {"zh-CN": "实际", "en": "Actual"},
+    "tg_path": {"zh-CN": "本日路径值", "en": "Path for today"},
+    "tg_target": {"zh-CN": "目标", "en": "Target"},
+    "tg_target_date": {"zh-CN": "目标日期", "en": "Due"},
+    "tg_gap_path": {"zh-CN": "与路径差距", "en": "Gap to path"},
+    "tg_gap_target": {"zh-CN": "与目标差距", "en": "Gap to target"},
+    "tg_status": {"zh-CN": "状态", "en": "Status"},
+    "tg_table": {"zh-CN": "各指标与目标及直线路径", "en": "Each KPI against its target and straight-line path"},
+    "tg_note": {
+        "zh-CN": "路径：从起始值到目标值按天直线推进；起始日前为起始值，目标日后为目标值（docs/metrics.md）。",
+        "en": "Path: a straight line from the start value to the target by day; the start value before the "
+        "start date, the target after the target date (docs/metrics.md).",
+    },
+    "tg_met": {"zh-CN": "已达成", "en": "Met"},
+    "tg_on_track": {"zh-CN": "按计划推进", "en": "On track"},
+    "tg_behind": {"zh-CN": "落后于路径", "en": "Behind"},
+    "tg_not_available": {"zh-CN": "无法计算", "en": "Not computable"},
+    "plan_planned": {"zh-CN": "本月回款计划", "en": "Planned collections this month"},
+    "plan_collected": {"zh-CN": "本月已回款", "en": "Collected month to date"},
+    "plan_share": {"zh-CN": "计划完成率", "en": "Share of plan"},
+    "plan_source": {"zh-CN": "计划来源", "en": "Plan from"},
+    "plansrc_collection_plan": {"zh-CN": "回款计划表", "en": "Collection plan"},
+    "plansrc_cash_forecast": {"zh-CN": "上月末回款预测", "en": "Cash forecast at last month-end"},
+    "plan_in_progress": {
+        "zh-CN": "本月尚未结束（第{days}/{month_days}天）：月末再按计划判断；按天折算的计划为 {to_date}。",
+        "en": "The month is not over (day {days} of {month_days}): judged at the month-end; "
+        "the plan pro-rated to today is {to_date}.",
+    },
+    "plan_below_plan": {
+        "zh-CN": "本月回款低于计划的{min_share}，已向财务经理预警。",
+        "en": "The month's collections are below {min_share} of plan: the finance manager is alerted.",
+    },
+    "plan_on_plan": {
+        "zh-CN": "本月回款达到计划的{min_share}以上。",
+        "en": "The month reached {min_share} of plan or more.",
+    },
+    "plan_no_plan": {"zh-CN": "本月没有回款计划：{reason}。", "en": "No collection plan this month: {reason}."},
     "dq_batch": {"zh-CN": "校验批次 {batch}，校验于 {at} UTC。", "en": "Batch {batch}, validated {at} UTC."},
     "dq_no_batch": {
         "zh-CN": "该日期没有新的数据批次需要校验（没有新文件或新变更）。",

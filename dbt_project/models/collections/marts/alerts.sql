@@ -3,7 +3,9 @@
 -- aging_escalation (monitoring), overdue_cross_department (sales, finance and legal),
 -- dispute_sla (a dispute open past dispute_sla_days),
 -- credit_utilisation (80 / 90 / 100 %), promise_broken, risk_raised,
--- score_drift and data_quality. Events that happen on a day (became overdue,
+-- score_drift, data_quality and collection_plan_shortfall (a completed month's
+-- collections below collection_plan_min_share of plan: collection_plan_progress,
+-- judged on the month's last day). Events that happen on a day (became overdue,
 -- crossed into a bucket, a promise's tolerance ran out) are detected between
 -- the previous as-of date of fct_ar_open_items and this one, so a gap of
 -- several days loses nothing. Each event alerts once: a candidate is dropped
@@ -92,6 +94,11 @@ drift as (
 
 quality as (
     select * from {{ ref('stg_quality__validation_results') }}
+),
+
+plan_progress as (
+    select * from {{ ref('collection_plan_progress') }}
+    where as_of_date = {{ as_of_date() }}
 ),
 
 exposure as (
@@ -438,6 +445,27 @@ party_candidates as (
         substr(quality.batch_id, 1, 12) = '{{ as_of_date_text() }}__'
         and not quality.success
         and quality.severity <> 'critical'
+
+    union all
+
+    -- plan: the month ends with collections below collection_plan_min_share of its plan
+    -- (policy 003 §4.4: 80 %); judged once, on the month's last day
+    select
+        'collection_plan_shortfall' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'collection_plan_shortfall|' || cast(plan_progress.plan_month_start as {{ dbt.type_string() }}) as event_key,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as customer_name,
+        {{ alert_candidate_columns({'amount': 'plan_progress.collected_month_to_date_rc',
+                      'currency': "'" ~ var('reporting_currency') ~ "'",
+                      'planned_amount': 'plan_progress.planned_collections_rc',
+                      'plan_share_pct': '100 * plan_progress.plan_share',
+                      'min_share_pct': '100 * plan_progress.collection_plan_min_share',
+                      'plan_month': 'substr(cast(plan_progress.plan_month_start as ' ~ dbt.type_string() ~ '), 1, 7)',
+                      'condition_started': 'true'}) }}
+    from plan_progress
+    where plan_progress.plan_status = 'below_plan'
 ),
 
 candidates as (
@@ -495,9 +523,12 @@ ruled as (
 {% set late_payment_values = {
     'payments': 'ruled.payments', 'late_payments': 'ruled.late_payments', 'late_share_pct': 'ruled.late_share_pct',
     'max_share_pct': 'ruled.max_share_pct', 'window_days': 'ruled.window_days',
+    'planned_amount': format_amount('ruled.planned_amount'), 'plan_share_pct': 'ruled.plan_share_pct',
+    'min_share_pct': 'ruled.min_share_pct', 'plan_month': 'ruled.plan_month',
 } %}
 
--- The red alert's placeholders are filled first (two shorter replace chains than one long one).
+-- The red alert's and the plan shortfall's placeholders are filled first (two shorter replace
+-- chains than one long one).
 worded as (
     select
         ruled.*,
