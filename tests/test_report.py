@@ -36,6 +36,7 @@ OPTIONAL_SECTIONS = {
     "model": "model_card",
     "worklist": "collection_worklist",
     "targets": "agg_kpi_targets",
+    "credit_policy": "customer_credit_policy",
 }
 
 
@@ -279,6 +280,8 @@ def _with_model_marts(settings) -> None:
                 channel, contact_date, target_amount_rc, priority_score, invoice_count, contact_status)"""
     )
     con.execute(_ECL_TABLE)
+    for table in _CREDIT_TABLES:
+        con.execute(table)
     for table in _TARGET_TABLES:
         con.execute(table)
     con.execute("DROP TABLE IF EXISTS marts.alerts")  # the demo publishes its own
@@ -290,6 +293,30 @@ def _with_model_marts(settings) -> None:
     )
     con.close()
 
+
+# Three customers: C1 prime 92 (limit kept), C2 standard 70 (limit cut 8,000,000 -> 5,000,000 by the general
+# manager), C3 restricted 41 (moved to cash terms, its 200,000 limit to 0); C2 over 80 % of its limit, C3 on hold.
+_CREDIT_TABLES = (
+    """CREATE TABLE marts.customer_credit_scores AS SELECT * FROM (VALUES
+         (DATE '2026-10-31', 'C1', 92, 'prime', 'Prime: core terms', '优质：核心条款'),
+         (DATE '2026-10-31', 'C2', 70, 'standard', 'Standard: controlled credit', '标准：受控赊销'),
+         (DATE '2026-10-31', 'C3', 41, 'restricted', 'Restricted: cash or prepayment', '受限：现款或预付'))
+       AS s(as_of_date, customer_id, credit_score, score_band, score_band_label_en, score_band_label_zh)""",
+    """CREATE TABLE marts.customer_credit_policy AS SELECT * FROM (VALUES
+         (DATE '2026-10-31', 'C1', 'Alpha', 92, 'prime', 'keep', 'keep', 'none', 'No approval', '无需审批',
+          1000000.00, 1000000.00, 0.00, 'scheduled'),
+         (DATE '2026-10-31', 'C2', 'Bravo', 70, 'standard', 'cut', 'shorten', 'general_manager', 'General manager',
+          '总经理', 8000000.00, 5000000.00, -3000000.00, 'overdue'),
+         (DATE '2026-10-31', 'C3', 'Charlie', 41, 'restricted', 'move_to_cash', 'shorten', 'credit_manager',
+          'Credit manager', '信用经理', 200000.00, 0.00, -200000.00, 'never_reviewed'))
+       AS p(as_of_date, customer_id, customer_name, credit_score, score_band, limit_action, terms_action,
+            approval_level, approval_level_label_en, approval_level_label_zh, current_credit_limit_rc,
+            recommended_credit_limit_rc, limit_gap_rc, review_status)""",
+    """CREATE TABLE marts.order_hold_recommendations AS SELECT * FROM (VALUES
+         (DATE '2026-10-31', 'C2', 'pause_new_orders', 6600000.00, 0.00),
+         (DATE '2026-10-31', 'C3', 'hold', 250000.00, 50000.00))
+       AS h(as_of_date, customer_id, hold_level, exposure_rc, release_amount_rc)""",
+)
 
 _ECL_TABLE = """CREATE TABLE marts.expected_credit_loss AS SELECT * FROM (VALUES
      (DATE '2026-10-31', 'company', 'company', 'not_due', 0, 2000.00, 100.00, 360.00, 0.18, 0.5, 'parameter',
@@ -499,6 +526,16 @@ def test_model_forecast_and_worklist_sections_when_their_marts_exist(present_rep
     assert '<td>newly_overdue</td><td>warning</td><td class="num">2</td>' in re.sub(r">\s+<", "><", worklist)
     assert "销售代表电话催收" in _section(zh, "worklist") and "模型卡片" in zh and "预期信用损失合计" in zh
     assert "<b>860.00 CNY</b>" in _section(en, "ecl")  # provision matrix 360 + 500
+    credit = re.sub(r">\s+<", "><", _section(en, "credit_policy")).replace('<td class="num">', "<td>")
+    assert "<td>Standard: controlled credit</td><td>1</td><td>70-70</td>" in credit  # bands, best first
+    assert credit.index("Prime: core terms") < credit.index("Standard: controlled") < credit.index("Restricted")
+    # the policy's limits against today's: C2 cut by 3,000,000 (general manager), C3 moved to cash
+    assert "<td>Cut</td><td>1</td><td>8,000,000.00</td><td>5,000,000.00</td><td>-3,000,000.00</td>" in credit
+    assert "<td>Move to cash terms</td><td>1</td>" in credit
+    assert credit.index("<td>C2</td>") < credit.index("<td>C3</td>")  # largest cut first
+    assert "<span>Review overdue</span><b>1</b>" in credit and "<span>Never reviewed</span><b>1</b>" in credit
+    assert "<td>Hold (limit reached)</td><td>1</td><td>250,000.00</td><td>50,000.00</td>" in credit
+    assert "暂停新订单（额度使用80%以上）" in _section(zh, "credit_policy")
     targets = _section(en, "targets")
     assert "<td>Days sales outstanding (DSO)</td>" in targets and "<b>75.0%</b>" in targets
     assert "落后于路径" in _section(zh, "targets")

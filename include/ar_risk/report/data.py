@@ -28,6 +28,9 @@ OPTIONAL_TABLES = (
     "collection_worklist",
     "agg_kpi_targets",
     "collection_plan_progress",
+    "customer_credit_scores",
+    "customer_credit_policy",
+    "order_hold_recommendations",
 )
 PARETO_CUSTOMERS = 50
 TREND_POINTS = 13  # month ends shown in the aging trend, the as-of date included
@@ -277,6 +280,56 @@ def load_risk_levels(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataF
     )
     order = {level: i for i, level in enumerate(RISK_LEVELS)}
     return frame.sort_values("risk_level", key=lambda s: s.map(order).fillna(len(order))).reset_index(drop=True)
+
+
+def load_credit_policy(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict | None:
+    """Credit scores by band, the policy's recommendations against today's limits and terms, the reviews due
+    and the order holds of ``as_of``; None without customer_credit_policy (no score marts published)."""
+    if not table_exists(con, MARTS, "customer_credit_policy"):
+        return None
+    bands = _df(
+        con,
+        f"""SELECT score_band, any_value(score_band_label_en) AS label_en, any_value(score_band_label_zh) AS label_zh,
+                   count(*) AS customers, min(credit_score) AS min_score, max(credit_score) AS max_score,
+                   median(credit_score) AS median_score
+            FROM {MARTS}.customer_credit_scores WHERE as_of_date = ? GROUP BY score_band ORDER BY min_score DESC""",
+        [as_of],
+    )
+    policy = _df(
+        con,
+        f"""SELECT limit_action, count(*) AS customers, sum(current_credit_limit_rc) AS current_limit_rc,
+                   sum(recommended_credit_limit_rc) AS recommended_limit_rc, sum(limit_gap_rc) AS limit_gap_rc,
+                   count(*) FILTER (WHERE terms_action = 'shorten') AS terms_shortened,
+                   count(*) FILTER (WHERE approval_level = 'general_manager') AS general_manager_approvals
+            FROM {MARTS}.customer_credit_policy WHERE as_of_date = ? GROUP BY limit_action
+            ORDER BY customers DESC, limit_action""",
+        [as_of],
+    )
+    reviews = _df(
+        con,
+        f"""SELECT review_status, count(*) AS customers FROM {MARTS}.customer_credit_policy
+            WHERE as_of_date = ? GROUP BY review_status ORDER BY review_status""",
+        [as_of],
+    )
+    cuts = _df(
+        con,
+        f"""SELECT customer_id, customer_name, credit_score, score_band, current_credit_limit_rc,
+                   recommended_credit_limit_rc, limit_gap_rc, approval_level_label_en, approval_level_label_zh
+            FROM {MARTS}.customer_credit_policy WHERE as_of_date = ? AND limit_gap_rc < 0
+            ORDER BY limit_gap_rc, customer_id LIMIT 10""",
+        [as_of],
+    )
+    holds = None
+    if table_exists(con, MARTS, "order_hold_recommendations"):
+        holds = _df(
+            con,
+            f"""SELECT hold_level, count(*) AS customers, sum(exposure_rc) AS exposure_rc,
+                       sum(release_amount_rc) AS release_amount_rc
+                FROM {MARTS}.order_hold_recommendations WHERE as_of_date = ? GROUP BY hold_level
+                ORDER BY customers DESC, hold_level""",
+            [as_of],
+        )
+    return {"bands": bands, "policy": policy, "reviews": reviews, "cuts": cuts, "holds": holds}
 
 
 def load_expected_credit_loss(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict | None:

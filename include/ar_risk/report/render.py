@@ -395,6 +395,8 @@ def build_sections(con, as_of: dt.date, lang: str, currency: str) -> tuple[list[
     )
     sections.append(credit_section)
 
+    sections.append(_credit_policy_section(data.load_credit_policy(con, as_of), lang, currency))
+
     forecast = data.load_cash_forecast(con, as_of)
     if forecast is None:
         sections.append(_missing_section("forecast", lang, "marts.cash_forecast"))
@@ -479,6 +481,74 @@ def _targets_section(targets: dict | None, lang: str, currency: str) -> Section:
             reason=reason,
         )
     )
+    return section
+
+
+def _credit_policy_section(credit: dict | None, lang: str, currency: str) -> Section:
+    """Score bands, the policy's limits against today's, reviews due and order holds (issue 21)."""
+    if credit is None:
+        return _missing_section("credit_policy", lang, "marts.customer_credit_policy")
+    section = Section("credit_policy", t("sec_credit_policy", lang))
+    label = "label_zh" if lang == "zh-CN" else "label_en"
+    section.tables.append(
+        _table(
+            t("cp_bands", lang),
+            _heads(lang, currency, "cp_band", "cp_customers", "cp_score_range", "cp_median"),
+            [
+                [str(getattr(r, label)), fmt_number(r.customers, lang),
+                 f"{fmt_number(r.min_score, lang)}-{fmt_number(r.max_score, lang)}", fmt_number(r.median_score, lang)]
+                for r in credit["bands"].itertuples(index=False)
+            ],
+        )
+    )  # fmt: skip
+    section.tables.append(
+        _table(
+            t("cp_policy", lang),
+            _heads(lang, currency, "cp_limit_action", "cp_customers", "$cp_current_limit", "$cp_recommended_limit",
+                   "$cp_gap", "cp_terms_shortened", "cp_gm_approvals"),
+            [
+                [t_code("cpa", r.limit_action, lang), fmt_number(r.customers, lang),
+                 fmt_money(r.current_limit_rc, lang), fmt_money(r.recommended_limit_rc, lang),
+                 fmt_money(r.limit_gap_rc, lang), fmt_number(r.terms_shortened, lang),
+                 fmt_number(r.general_manager_approvals, lang)]
+                for r in credit["policy"].itertuples(index=False)
+            ],
+        )
+    )  # fmt: skip
+    approval = "approval_level_label_zh" if lang == "zh-CN" else "approval_level_label_en"
+    if not credit["cuts"].empty:
+        section.tables.append(
+            _table(
+                t("cp_cuts", lang),
+                _heads(lang, currency, "customer_id", "customer", "cp_score", "$credit_limit",
+                       "$cp_recommended_limit", "$cp_gap", "cp_approval"),
+                [
+                    [r.customer_id, r.customer_name, fmt_number(r.credit_score, lang),
+                     fmt_money(r.current_credit_limit_rc, lang), fmt_money(r.recommended_credit_limit_rc, lang),
+                     fmt_money(r.limit_gap_rc, lang), str(getattr(r, approval))]
+                    for r in credit["cuts"].itertuples(index=False)
+                ],
+            )
+        )  # fmt: skip
+    section.facts = [
+        (t_code("cpr", r.review_status, lang), fmt_number(r.customers, lang))
+        for r in credit["reviews"].itertuples(index=False)
+    ]  # fmt: skip
+    holds = credit["holds"]
+    if holds is None:
+        section.notes.append(t("cp_no_holds", lang))
+    else:
+        section.tables.append(
+            _table(
+                t("cp_holds", lang),
+                _heads(lang, currency, "cp_hold_level", "cp_customers", "$exposure", "$cp_release"),
+                [
+                    [t_code("cph", r.hold_level, lang), fmt_number(r.customers, lang), fmt_money(r.exposure_rc, lang),
+                     fmt_money(r.release_amount_rc, lang)]
+                    for r in holds.itertuples(index=False)
+                ],
+            )
+        )  # fmt: skip
     return section
 
 
