@@ -15,6 +15,9 @@ os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="ar_test_airflow_"
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 # Idle OpenMP threads sleep, not spin (ar_risk_ml/__init__.py): set before any test imports scikit-learn.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# A first run's 12 month-ends of history cost a minute each demo: off in the suite, except where tested
+# (tests/test_dbt_analytics.py, history from the first run).
+os.environ.setdefault("AR_HISTORY_MONTH_ENDS", "0")
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,8 @@ from ar_risk.config import Settings, load_settings
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY_LANDING = FIXTURES / "landing_tiny"
 AR_RISK = str(Path(sys.executable).with_name("ar-risk"))
+# Passed on to the `ar-risk` subprocesses, which get a clean AR_ environment.
+NO_HISTORY = {"AR_HISTORY_MONTH_ENDS": os.environ["AR_HISTORY_MONTH_ENDS"]}
 
 
 # The slowest modules first (measured, docs/benchmarks.md), so that the two pytest-xdist
@@ -77,7 +82,7 @@ def tiny_settings(ar_home: Path) -> Settings:
 def ar_risk(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     """Run the `ar-risk` command (what the Makefile calls) with a clean AR_/AIRFLOW environment."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("AR_", "AIRFLOW"))}
-    environment.update({"AR_HOME": str(home), **env})
+    environment.update({"AR_HOME": str(home), **NO_HISTORY, **env})
     return subprocess.run([AR_RISK, *args], env=environment, capture_output=True, text=True, check=False)
 
 

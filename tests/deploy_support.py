@@ -188,6 +188,7 @@ class LocalAirflowCluster:
             }
         )
         base = {k: v for k, v in os.environ.items() if not k.startswith(("AR_", "AIRFLOW"))}
+        base["AR_HISTORY_MONTH_ENDS"] = os.environ.get("AR_HISTORY_MONTH_ENDS", "0")  # conftest.NO_HISTORY
         self.env = {**base, **airflow, **env, "PATH": f"{BIN}{os.pathsep}{base.get('PATH', '')}"}
 
     def airflow(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -235,3 +235,52 @@ def test_bad_finance_edits_are_rejected_with_the_seed_named(tiny_settings, tmp_p
     message = str(failure.value)
     assert [test for _, _, test in BAD_EDITS if test not in message] == []
     assert "dso_period_dayz" in message or "assert_analytics_parameters_valid" in message
+
+
+# -- history from the first run (issue 22 §2) --------------------------------------------------
+
+
+def test_month_ends_before_the_as_of_date_never_before_the_first_invoice():
+    from ar_risk.transform.history import month_ends_before
+
+    assert month_ends_before(dt.date(2026, 3, 31), 12, dt.date(2026, 1, 1)) == [
+        dt.date(2026, 1, 31), dt.date(2026, 2, 28)
+    ]  # fmt: skip
+    assert month_ends_before(dt.date(2026, 3, 15), 2, None) == [dt.date(2026, 1, 31), dt.date(2026, 2, 28)]
+    assert month_ends_before(dt.date(2025, 1, 31), 3, dt.date(2024, 12, 31)) == [dt.date(2024, 12, 31)]
+    assert month_ends_before(dt.date(2026, 3, 31), 0, None) == []
+
+
+def test_history_month_ends_from_the_seed_or_the_environment(tmp_path):
+    from ar_risk.config import ConfigError
+    from ar_risk.transform.history import configured_month_ends
+
+    assert configured_month_ends(settings_for(tmp_path, AR_HISTORY_MONTH_ENDS="")) == 12  # the shipped seed
+    assert configured_month_ends(settings_for(tmp_path, AR_HISTORY_MONTH_ENDS="3")) == 3
+    with pytest.raises(ConfigError, match=r"AR_HISTORY_MONTH_ENDS='-1' must be a whole number from 0 to 60"):
+        settings_for(tmp_path, AR_HISTORY_MONTH_ENDS="-1")
+
+
+def test_a_first_run_builds_the_earlier_month_ends_as_a_build_of_that_date_would(built, tmp_path):
+    """The fixture's invoices start in January: a first run as of 03-31 adds 01-31 and 02-28 (not twelve).
+
+    Its 02-28 KPIs are those the module's own build of 02-28 computed; the open items keep no history
+    (the alerts compare with the previous date they hold); a second run is no first run.
+    """
+    from ar_risk.transform.history import build_history
+
+    home = tmp_path / "ar_home"
+    shutil.copytree(TINY_LANDING, home / "landing")
+    settings = settings_for(home, AR_HISTORY_MONTH_ENDS="12")
+    load_landing(settings, batch_id="b1")
+    assert build_history(settings, AS_OF) == [dt.date(2026, 1, 31), PRIOR_MONTH_END]
+    for mart in ("agg_ar_kpis", "agg_ar_aging"):
+        dates = _rows(settings, f"SELECT DISTINCT as_of_date FROM marts.{mart} ORDER BY 1")
+        assert [d["as_of_date"] for d in dates] == [dt.date(2026, 1, 31), PRIOR_MONTH_END], mart
+    assert "fct_ar_open_items" not in {
+        r["table_name"] for r in _rows(settings, "SELECT table_name FROM information_schema.tables")
+    }  # fmt: skip
+    query = "SELECT * FROM marts.agg_ar_kpis WHERE as_of_date = ? ORDER BY scope_type, scope_id"
+    assert _rows(settings, query, [PRIOR_MONTH_END]) == _rows(built, query, [PRIOR_MONTH_END])
+    assert build_history(settings, AS_OF) == []  # KPI rows before the date: not a first run
+    assert build_history(settings_for(home, AR_HISTORY_MONTH_ENDS="0"), dt.date(2026, 4, 30)) == []

@@ -57,6 +57,9 @@ class Settings:
     # An MLflow tracking server shared by every worker (http://mlflow:5000 in docker-compose.yml);
     # None: the SQLite store under mlflow_dir, for one machine.
     mlflow_server_uri: str | None = None
+    # Month-ends of history a first run computes before its as-of date; None: the seed's
+    # analytics_parameters.history_month_ends (12). 0 turns it off (the test suite does).
+    history_month_ends: int | None = None
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -125,6 +128,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory_limit, flags=re.IGNORECASE):
         raise ConfigError(f"AR_DUCKDB_MEMORY_LIMIT={memory_limit!r} must look like 4GB or 512MB")
 
+    history_raw = env.get("AR_HISTORY_MONTH_ENDS", "").strip()
+    if history_raw and not (history_raw.isdigit() and int(history_raw) <= 60):
+        raise ConfigError(f"AR_HISTORY_MONTH_ENDS={history_raw!r} must be a whole number from 0 to 60")
     mlflow_server = env.get("AR_MLFLOW_TRACKING_URI", "").strip() or None
     if mlflow_server is not None and not re.fullmatch(r"https?://\S+", mlflow_server):
         raise ConfigError(
@@ -150,6 +156,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         bi_postgres_url=env.get("AR_BI_POSTGRES_URL", "").strip() or None,
         bi_postgres_schema=_bi_schema(env),
         mlflow_server_uri=mlflow_server,
+        history_month_ends=int(history_raw) if history_raw else None,
     )
 
 

@@ -167,6 +167,7 @@ def dbt_build(context: Mapping[str, Any]) -> dict:
     from ar_risk.kpi_targets import validate_kpi_targets
     from ar_risk.run_dates import start_run_date
     from ar_risk.transform.dbt import build
+    from ar_risk.transform.history import build_history
 
     with fail_fast_on_data_errors():
         as_of = as_of_from_context(context)
@@ -180,9 +181,12 @@ def dbt_build(context: Mapping[str, Any]) -> dict:
         validate_credit_config(settings.dbt_project_dir / "seeds")
         # And the KPI targets and collection plan (agg_kpi_targets here, collection_plan_progress in ar_score).
         validate_kpi_targets(settings.dbt_project_dir / "seeds")
+        # A first run also computes the aging and KPI marts at the earlier month-ends (trends from day one).
+        # (Not on a full refresh: it restarts the snapshot marts from this date.)
+        history = [] if full_refresh else build_history(settings, as_of)
         counts = build(settings, as_of, full_refresh=full_refresh)
     _hand_over(context, MARTS_ASSET, as_of_date=as_of.isoformat())
-    return {"as_of_date": as_of.isoformat(), "results": counts}
+    return {"as_of_date": as_of.isoformat(), "results": counts, "history_month_ends": [d.isoformat() for d in history]}
 
 
 def score_open_invoices(context: Mapping[str, Any]) -> dict:

@@ -32,6 +32,7 @@
     ('ecl_min_defaults_for_lgd', 1, 1000000),
     ('ecl_roll_rate_months', 1, 60),
     ('ecl_workout_months', 1, 120),
+    ('history_month_ends', 0, 60),
 ] %}
 
 {{ config(store_failures=true) }}
