@@ -80,7 +80,8 @@
     'feature': 'null', 'psi': 'null', 'table_name': 'null', 'rule': 'null', 'column_name': 'null',
     'unexpected_count': 'null', 'payments': 'null', 'late_payments': 'null', 'late_share_pct': 'null',
     'max_share_pct': 'null', 'window_days': 'null', 'planned_amount': 'null', 'plan_share_pct': 'null',
-    'min_share_pct': 'null', 'plan_month': 'null', 'condition_started': 'null',
+    'min_share_pct': 'null', 'plan_month': 'null', 'payment_id': 'null', 'payment_date': 'null',
+    'reasons_en': 'null', 'reasons_zh': 'null', 'condition_started': 'null',
 } %}
 
     {%- set merged = dict(empty) -%}
@@ -109,6 +110,10 @@
     cast({{ merged['plan_share_pct'] }} as decimal(18, 1)) as plan_share_pct,
     cast({{ merged['min_share_pct'] }} as decimal(18, 1)) as min_share_pct,
     cast({{ merged['plan_month'] }} as {{ dbt.type_string() }}) as plan_month,
+    cast({{ merged['payment_id'] }} as {{ dbt.type_string() }}) as payment_id,
+    cast({{ merged['payment_date'] }} as date) as payment_date,
+    cast({{ merged['reasons_en'] }} as {{ dbt.type_string() }}) as reasons_en,
+    cast({{ merged['reasons_zh'] }} as {{ dbt.type_string() }}) as reasons_zh,
     {#- true: the condition began since the previous run (an event); false: a standing condition
         whose start is not known (credit use, late payments, a first score); null: an event type #}
     cast({{ merged['condition_started'] }} as boolean) as condition_started

@@ -162,6 +162,7 @@ def hand_over_raw(context: Mapping[str, Any], reports: list[dict], *, as_of: dt.
 
 
 def dbt_build(context: Mapping[str, Any]) -> dict:
+    from ar_risk.collections.receipt_anomalies import validate_receipt_anomaly_rules
     from ar_risk.collections.strategy import validate_strategy
     from ar_risk.credit.config import validate_credit_config
     from ar_risk.kpi_targets import validate_kpi_targets
@@ -177,6 +178,7 @@ def dbt_build(context: Mapping[str, Any]) -> dict:
         start_run_date(settings, as_of, context["run_id"])
         # A bad edit of the collection strategy stops the day here, not after scoring.
         validate_strategy(settings.dbt_project_dir / "seeds")
+        validate_receipt_anomaly_rules(settings.dbt_project_dir / "seeds")
         # Likewise the credit scorecard and policy, which ar_score builds after the model.
         validate_credit_config(settings.dbt_project_dir / "seeds")
         # And the KPI targets and collection plan (agg_kpi_targets here, collection_plan_progress in ar_score).

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from ar_risk.collections.calendar import write_contact_calendar
+from ar_risk.collections.receipt_anomalies import calendar_days_back, check_receipt_anomaly_rules
 from ar_risk.collections.strategy import validate_strategy
 from ar_risk.config import Settings
 from ar_risk.errors import DataError
@@ -66,13 +67,15 @@ def prepare_inputs(settings: Settings, as_of: dt.date, *, check_dates: bool = Tr
     from ar_risk.quality.gate import ensure_quality_tables
 
     params = validate_strategy(settings.dbt_project_dir / "seeds")
+    receipt_checks = check_receipt_anomaly_rules(settings.dbt_project_dir / "seeds")
     con = connect_warehouse(settings)
     try:
         if check_dates:
             _check_built_for(con, as_of)
         # The alerts read the gate's results; a warehouse loaded without the gate has none yet.
         ensure_quality_tables(con)
-        return write_contact_calendar(con, _countries(con, str(params["company_country"])), as_of)
+        countries = _countries(con, str(params["company_country"]))
+        return write_contact_calendar(con, countries, as_of, days_before=calendar_days_back(receipt_checks))
     finally:
         con.close()
 

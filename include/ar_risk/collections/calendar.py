@@ -4,7 +4,9 @@ Contacts are never scheduled on weekends or public holidays of the customer's
 country, and a working weekend day (China's 调休 make-up days) counts as a
 working day. The calendar is written to ``reference.contact_calendar`` for the
 dbt collections models, for a window around the as-of date: the same as-of date
-and package version give the same table.
+and package version give the same table. The same table tells fct_receipt_anomalies
+whether a receipt came in on a non-working day (one calendar, one place), so the
+window reaches back over the receipts that check judges.
 """
 
 from __future__ import annotations
@@ -52,9 +54,15 @@ def country_calendar(country: str, start: dt.date, end: dt.date) -> tuple[pd.Dat
     return frame, source
 
 
-def write_contact_calendar(con: duckdb.DuckDBPyConnection, countries: set[str], as_of: dt.date) -> int:
-    """Replace the calendar table with the window around ``as_of`` for ``countries``; returns rows."""
-    start, end = as_of - dt.timedelta(days=DAYS_BEFORE), as_of + dt.timedelta(days=DAYS_AFTER)
+def write_contact_calendar(
+    con: duckdb.DuckDBPyConnection, countries: set[str], as_of: dt.date, days_before: int = DAYS_BEFORE
+) -> int:
+    """Replace the calendar table with the window around ``as_of`` for ``countries``; returns rows.
+
+    ``days_before``: how far back the window reaches (at least DAYS_BEFORE), e.g. the receipt checks' window.
+    """
+    start = as_of - dt.timedelta(days=max(DAYS_BEFORE, days_before))
+    end = as_of + dt.timedelta(days=DAYS_AFTER)
     frames = [country_calendar(c, start, end)[0] for c in sorted(countries)]
     calendar = pd.concat(frames, ignore_index=True)
     calendar = calendar[calendar.next_working_date.notna()]

@@ -29,7 +29,7 @@ STRATEGY_CHANNELS = (*CONTACT_CHANNELS, "preferred")
 ALERT_TYPES = (
     "due_soon", "newly_overdue", "aging_escalation", "overdue_cross_department", "credit_utilisation",
     "promise_broken", "risk_raised", "score_drift", "data_quality", "late_payments", "dispute_sla",
-    "collection_plan_shortfall",
+    "collection_plan_shortfall", "receipt_anomaly",
 )  # fmt: skip
 SEVERITIES = ("info", "warning", "critical")
 PHRASE_TYPES = ("risk_level", "clause")
@@ -50,7 +50,8 @@ ALERT_PLACEHOLDERS = frozenset(
         "customer_name", "invoice_id", "amount", "currency", "due_date", "days_past_due", "risk_level",
         "utilisation_pct", "level_label_en", "level_label_zh", "feature", "psi", "table_name", "rule",
         "column_name", "unexpected_count", "payments", "late_payments", "late_share_pct", "max_share_pct",
-        "window_days", "planned_amount", "plan_share_pct", "min_share_pct", "plan_month",
+        "window_days", "planned_amount", "plan_share_pct", "min_share_pct", "plan_month", "payment_id", "payment_date",
+        "reasons",
     }
 )  # fmt: skip
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

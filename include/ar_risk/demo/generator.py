@@ -28,6 +28,7 @@ Archetypes (how each shows in the data):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import sys
@@ -75,6 +76,10 @@ EPOCH = date(1970, 1, 1)
 
 # Streams of the seed sequence, so adding a table never shifts the numbers of another.
 _S_CUSTOMERS, _S_REPS, _S_FX, _S_CONTACTS, _S_LIMITS, _S_ACCOUNTS, _S_BLOCK = range(7)
+_S_RECEIPT_ANOMALIES = 7  # its own stream: planting draws nothing from the block's numbers
+# The anomalous receipts planted in the first block for fct_receipt_anomalies to find (docs/metrics.md).
+PLANTED_RECEIPTS_FILE = "planted_receipt_anomalies.csv"
+PLANTED_LARGE_FACTOR = 20  # the large receipt: its usual amount plus 20 times its median as cash on account
 
 # --- names and places --------------------------------------------------------------------------
 
@@ -473,6 +478,71 @@ class _World:
     contact_first: np.ndarray  # first contact number (0-based) of the customer
     contact_count: np.ndarray
     contact_dnc: np.ndarray  # per contact: do_not_contact
+    planted_receipts: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (payment_id, check_code)
+
+
+def _plant_receipt_anomalies(
+    w: _World, pay_cust: np.ndarray, pay_date: np.ndarray, pay_amount: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
+    """Three receipts of the first block made anomalous for fct_receipt_anomalies, as the seed defines it.
+
+    From the shipped receipt_anomaly_rules: a receipt of the review window whose customer has enough
+    history gets 20x its median as cash on account (large_amount); another is moved back to the
+    window's latest non-working day of the company's calendar (its applications keep their dates);
+    one that reaches the unapplied threshold within the window keeps part of its amount on account.
+    Drawn from their own stream; nothing else changes. Returns the new dates and amounts, and the
+    (payment index, check_code) planted.
+    """
+    import holidays
+
+    from ar_risk.collections.receipt_anomalies import check_receipt_anomaly_rules
+    from ar_risk.config import PROJECT_DIR
+
+    checks = check_receipt_anomaly_rules(PROJECT_DIR / "dbt_project" / "seeds")
+    rng = _rng(w.seed, _S_RECEIPT_ANOMALIES)
+    pay_date, pay_amount = pay_date.copy(), pay_amount.copy()
+    planted: list[tuple[int, str]] = []
+    used_customers: set[int] = set()
+
+    def pick(candidates: np.ndarray) -> int | None:
+        candidates = np.array([i for i in candidates if pay_cust[i] not in used_customers], dtype=np.int64)
+        if not len(candidates):
+            return None
+        chosen = int(candidates[rng.integers(0, len(candidates))])
+        used_customers.add(int(pay_cust[chosen]))
+        return chosen
+
+    end = w.end
+    large = checks["large_amount"]
+    window = np.flatnonzero(end - pay_date < large.review_window_days)
+    earlier = np.array([np.sum((pay_cust == pay_cust[i]) & (pay_date < pay_date[i])) for i in window], dtype=np.int64)
+    i = pick(window[earlier >= 2 * large.min_history_receipts])
+    if i is not None:
+        history = pay_amount[(pay_cust == pay_cust[i]) & (pay_date < pay_date[i])]
+        pay_amount[i] += int(np.median(history)) * PLANTED_LARGE_FACTOR
+        planted.append((i, "large_amount"))
+
+    calendar = holidays.country_holidays("CN", years=range(_date(end - 400).year, _date(end).year + 1))
+    days = np.arange(end - checks["non_working_day"].review_window_days + 1, end + 1)
+    # the latest closed day with receipts after it in the window: moved back, never after its applications
+    for closed in [d for d in days[::-1] if not calendar.is_working_day(_date(d))]:
+        i = pick(np.flatnonzero((pay_date > closed) & (pay_date <= end)))
+        if i is not None:
+            pay_date[i] = closed
+            planted.append((i, "non_working_day"))
+            break
+
+    unapplied = checks["unapplied"]
+    age = end - pay_date
+    i = pick(np.flatnonzero((age >= unapplied.threshold) & (age - unapplied.threshold < unapplied.review_window_days)))
+    if i is not None:
+        pay_amount[i] += max(pay_amount[i] // 20, 10_000)  # 5 % (at least 100.00) left on account
+        planted.append((i, "unapplied"))
+    return pay_date, pay_amount, planted
+
+
+def _date(day: int) -> date:
+    return EPOCH + timedelta(days=int(day))
 
 
 def _exact_shares(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -1051,12 +1121,16 @@ def _simulate_block(w: _World, block: int, lo: int, hi: int, counters: _Counters
     pay_amount = np.bincount(r_payment, weights=r_amount, minlength=n_pay).astype(np.int64)
     unapplied = rng.random(n_pay) < 0.005  # rare cash on account, not matched to any document
     pay_amount += np.where(unapplied, rng.integers(100, 3_000, n_pay) * 100, 0)
+    if block == 0:
+        pay_date, pay_amount, planted = _plant_receipt_anomalies(w, pay_cust, pay_date, pay_amount)
     is_cny = w.currency[pay_cust] == 0
     method = np.where(is_cny, _pick(rng, _METHOD_PROBS_CN, n_pay), _pick(rng, _METHOD_PROBS_FOREIGN, n_pay))
     method = np.where(is_cny & (method == 1) & (pay_amount < 5_000_000), 0, method)  # bills only for big receipts
     pay_number = counters.payment + 1 + np.arange(n_pay)
     counters.payment += n_pay
     payment_ids = _ids("RCV", pay_number, 9)
+    if block == 0:
+        w.planted_receipts.extend((payment_ids[i].as_py(), code) for i, code in planted)
     writer.write(
         "erp_payments",
         {
@@ -1371,6 +1445,11 @@ def generate(
 
     ground_truth_path.parent.mkdir(parents=True, exist_ok=True)
     pa_csv.write_csv(pa.table(truth), ground_truth_path, pa_csv.WriteOptions(quoting_style="needed"))
+    planted = world.planted_receipts
+    pa_csv.write_csv(
+        pa.table({"payment_id": [p for p, _ in planted], "check_code": [c for _, c in planted]}),
+        ground_truth_path.parent / PLANTED_RECEIPTS_FILE,
+    )
     return GenerationResult(
         landing_dir=landing_dir,
         ground_truth_path=ground_truth_path,

@@ -5,7 +5,9 @@
 -- credit_utilisation (80 / 90 / 100 %), promise_broken, risk_raised,
 -- score_drift, data_quality and collection_plan_shortfall (a completed month's
 -- collections below collection_plan_min_share of plan: collection_plan_progress,
--- judged on the month's last day). Events that happen on a day (became overdue,
+-- judged on the month's last day) and receipt_anomaly (a receipt of
+-- fct_receipt_anomalies, once per receipt: a candidate while its flagged_since is
+-- within alert_repeat_after_days). Events that happen on a day (became overdue,
 -- crossed into a bucket, a promise's tolerance ran out) are detected between
 -- the previous as-of date of fct_ar_open_items and this one, so a gap of
 -- several days loses nothing. Each event alerts once: a candidate is dropped
@@ -98,6 +100,11 @@ quality as (
 
 plan_progress as (
     select * from {{ ref('collection_plan_progress') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
+receipt_anomalies as (
+    select * from {{ ref('fct_receipt_anomalies') }}
     where as_of_date = {{ as_of_date() }}
 ),
 
@@ -466,6 +473,31 @@ party_candidates as (
                       'condition_started': 'true'}) }}
     from plan_progress
     where plan_progress.plan_status = 'below_plan'
+
+    union all
+
+    -- finance: a receipt that breaks the customer's habit (fct_receipt_anomalies, policy 003 §7.3);
+    -- a candidate only while its first flag is recent, so with the repeat rule it alerts once
+    select
+        'receipt_anomaly' as alert_type,
+        '*' as alert_level,
+        0 as level_order,
+        'receipt_anomaly|' || receipt_anomalies.payment_id as event_key,
+        receipt_anomalies.customer_id,
+        receipt_anomalies.customer_name,
+        {{ alert_candidate_columns({'amount': 'receipt_anomalies.payment_amount',
+                      'currency': 'receipt_anomalies.currency',
+                      'payment_id': 'receipt_anomalies.payment_id',
+                      'payment_date': 'receipt_anomalies.payment_date',
+                      'reasons_en': 'receipt_anomalies.reasons_en',
+                      'reasons_zh': 'receipt_anomalies.reasons_zh',
+                      'condition_started': 'receipt_anomalies.flagged_since > previous_run.previous_as_of_date'}) }}
+    from receipt_anomalies
+    cross join params
+    cross join previous_run
+    where
+        receipt_anomalies.flagged_since
+        > {{ add_days(as_of_date(), '-1 * params.alert_repeat_after_days') }}
 ),
 
 candidates as (
@@ -525,6 +557,7 @@ ruled as (
     'max_share_pct': 'ruled.max_share_pct', 'window_days': 'ruled.window_days',
     'planned_amount': format_amount('ruled.planned_amount'), 'plan_share_pct': 'ruled.plan_share_pct',
     'min_share_pct': 'ruled.min_share_pct', 'plan_month': 'ruled.plan_month',
+    'payment_id': 'ruled.payment_id', 'payment_date': 'ruled.payment_date',
 } %}
 
 -- The red alert's and the plan shortfall's placeholders are filled first (two shorter replace
@@ -554,9 +587,9 @@ worded as (
     'unexpected_count': 'worded.unexpected_count',
 } %}
 {% set message_values_en = dict(message_values) %}
-{% do message_values_en.update({'risk_level': 'worded.risk_level_en'}) %}
+{% do message_values_en.update({'risk_level': 'worded.risk_level_en', 'reasons': 'worded.reasons_en'}) %}
 {% set message_values_zh = dict(message_values) %}
-{% do message_values_zh.update({'risk_level': 'worded.risk_level_zh'}) %}
+{% do message_values_zh.update({'risk_level': 'worded.risk_level_zh', 'reasons': 'worded.reasons_zh'}) %}
 
 final as (
     select
