@@ -9,8 +9,8 @@ parameters as (
 final as (
     select
         {{ as_of_date() }} as as_of_date,
-        {% for name in ['cross_department_days', 'dispute_sla_days', 'alert_repeat_after_days', 'promise_tolerance_days',
-                        'broken_promise_lookback_days', 'pay_habit_window_days', 'pay_habit_min_payments',
+        {% for name in ['cross_department_days', 'dispute_sla_days', 'alert_repeat_after_days',
+                        'promise_tolerance_days', 'broken_promise_lookback_days', 'pay_habit_window_days', 'pay_habit_min_payments',
                         'pay_habit_tolerance_days', 'pay_habit_lead_days', 'effectiveness_window_days',
                         'worklist_history_days', 'rep_daily_capacity'] -%}
             max(case when parameter = '{{ name }}' then cast(value as integer) end) as {{ name }},

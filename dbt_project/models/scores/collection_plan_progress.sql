@@ -87,11 +87,15 @@ final as (
         end as plan_status,
         case
             when plan_source = 'none'
-                then 'no collection_plan row for {{ month_start.strftime("%Y-%m") }} and no cash forecast as of {{ forecast_date.isoformat() }}'
+                then
+                    'no collection_plan row for {{ month_start.strftime("%Y-%m") }}'
+                    || ' and no cash forecast as of {{ forecast_date.isoformat() }}'
         end as no_plan_reason_en,
         case
             when plan_source = 'none'
-                then 'collection_plan 中没有 {{ month_start.strftime("%Y-%m") }} 的计划，也没有截至 {{ forecast_date.isoformat() }} 的回款预测'
+                then
+                    'collection_plan 中没有 {{ month_start.strftime("%Y-%m") }} 的计划，'
+                    || '也没有截至 {{ forecast_date.isoformat() }} 的回款预测'
         end as no_plan_reason_zh,
         -- amounts (reporting currency)
         planned_collections_rc,
