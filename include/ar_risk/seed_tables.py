@@ -9,9 +9,12 @@ row and column ("collectors.csv row 12, column daily_capacity: 0 is outside 1..1
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")  # {name} in a message template, filled by the pipeline
 
 
 @dataclass(frozen=True)
@@ -70,3 +73,24 @@ class SeedReader:
         if (low is not None and value < low) or (high is not None and value > high):
             raise self.error(f"{row.where(column)}: {text} is outside {_bound(low)}..{_bound(high)}")
         return value
+
+    def boolean(self, row: Row, column: str) -> bool:
+        """The column as true or false (any case)."""
+        value = row.get(column).lower()
+        if value not in ("true", "false"):
+            raise self.error(f"{row.where(column)}: {row.get(column)!r} must be true or false")
+        return value == "true"
+
+    def template(self, row: Row, column: str, allowed: Collection[str], *, required: bool = False) -> None:
+        """A message template: only the placeholders the pipeline fills (``allowed``), braces balanced."""
+        text = row.get(column)
+        if required and not text:
+            raise self.error(f"{row.where(column)}: a text is required")
+        for name in PLACEHOLDER.findall(text):
+            if name not in allowed:
+                raise self.error(
+                    f"{row.where(column)}: placeholder {{{name}}} is not filled by the pipeline; "
+                    f"use one of {', '.join(sorted(allowed))}"
+                )
+        if text.count("{") != text.count("}"):
+            raise self.error(f"{row.where(column)}: unbalanced braces in the template")

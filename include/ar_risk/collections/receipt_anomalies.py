@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ar_risk.errors import DataError
-from ar_risk.seed_tables import Row, SeedReader
+from ar_risk.seed_tables import SeedReader
 
 CHECKS = ("large_amount", "non_working_day", "unapplied")
 # The source contract's erp_payments has no payer column: a payer check cannot be told from the data.
@@ -44,29 +44,6 @@ class ReceiptCheck:
     review_window_days: int
 
 
-def _boolean(row: Row, column: str) -> bool:
-    value = row.get(column).lower()
-    if value not in ("true", "false"):
-        raise ReceiptAnomalyRulesError(f"{row.where(column)}: {row.get(column)!r} must be true or false")
-    return value == "true"
-
-
-def _template(row: Row, column: str) -> None:
-    from ar_risk.collections.strategy import PLACEHOLDER
-
-    text = row.get(column)
-    if not text:
-        raise ReceiptAnomalyRulesError(f"{row.where(column)}: a text is required")
-    for name in PLACEHOLDER.findall(text):
-        if name not in REASON_PLACEHOLDERS:
-            raise ReceiptAnomalyRulesError(
-                f"{row.where(column)}: placeholder {{{name}}} is not filled by the pipeline; "
-                f"use one of {', '.join(sorted(REASON_PLACEHOLDERS))}"
-            )
-    if text.count("{") != text.count("}"):
-        raise ReceiptAnomalyRulesError(f"{row.where(column)}: unbalanced braces in the template")
-
-
 def check_receipt_anomaly_rules(seeds_dir: Path) -> dict[str, ReceiptCheck]:
     """Every check once, thresholds in range; returns check_code -> ReceiptCheck."""
     rows = _seeds.table(seeds_dir, "receipt_anomaly_rules", COLUMNS)
@@ -85,7 +62,7 @@ def check_receipt_anomaly_rules(seeds_dir: Path) -> dict[str, ReceiptCheck]:
                 f"{row.where('check_code')}: a second row for {code} (first on row {first[code]})"
             )
         first[code] = row.number
-        enabled = _boolean(row, "is_enabled")
+        enabled = _seeds.boolean(row, "is_enabled")
         threshold = history = None
         if code == "large_amount":
             # below 1 robust z-score half of every customer's receipts would be "far above" its history
@@ -97,8 +74,8 @@ def check_receipt_anomaly_rules(seeds_dir: Path) -> dict[str, ReceiptCheck]:
         for column in ("label_en", "label_zh"):
             if not row.get(column):
                 raise ReceiptAnomalyRulesError(f"{row.where(column)}: a text is required")
-        _template(row, "reason_en")
-        _template(row, "reason_zh")
+        for column in ("reason_en", "reason_zh"):
+            _seeds.template(row, column, REASON_PLACEHOLDERS, required=True)
         checks[code] = ReceiptCheck(code, enabled, threshold, history, window)
     missing = [c for c in CHECKS if c not in checks]
     if missing:

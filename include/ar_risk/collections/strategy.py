@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ar_risk.errors import DataError
-from ar_risk.seed_tables import Row, SeedReader
+from ar_risk.seed_tables import PLACEHOLDER, Row, SeedReader
 
 RISK_LEVELS = ("low", "medium", "high", "extreme")
 OWNER_ROLES = ("sales_rep", "sales_supervisor", "finance_manager", "legal", "data_team")
@@ -54,7 +54,6 @@ ALERT_PLACEHOLDERS = frozenset(
         "reasons",
     }
 )  # fmt: skip
-PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 TIME_OF_DAY = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
@@ -65,6 +64,8 @@ class StrategyConfigError(DataError, ValueError):
 _seeds = SeedReader(StrategyConfigError)
 read_table = _seeds.table
 _number = _seeds.number
+_boolean = _seeds.boolean
+_placeholders = _seeds.template
 
 
 def _one_of(row: Row, column: str, allowed: Iterable[str], *, wildcard: bool = False) -> str:
@@ -73,13 +74,6 @@ def _one_of(row: Row, column: str, allowed: Iterable[str], *, wildcard: bool = F
     if value not in options:
         raise StrategyConfigError(f"{row.where(column)}: {value!r} is not one of {', '.join(options)}")
     return value
-
-
-def _boolean(row: Row, column: str) -> bool:
-    value = row.get(column).lower()
-    if value not in ("true", "false"):
-        raise StrategyConfigError(f"{row.where(column)}: {row.get(column)!r} must be true or false")
-    return value == "true"
 
 
 def _time(row: Row, column: str, *, optional: bool = False) -> dt.time | None:
@@ -98,17 +92,6 @@ def _unique(rows: list[Row], key: Callable[[Row], tuple], what: str) -> None:
         if k in seen:
             raise StrategyConfigError(f"{row.file} row {row.number}: duplicate {what} {k} (first on row {seen[k]})")
         seen[k] = row.number
-
-
-def _placeholders(row: Row, column: str, allowed: frozenset[str]) -> None:
-    for name in PLACEHOLDER.findall(row.get(column)):
-        if name not in allowed:
-            raise StrategyConfigError(
-                f"{row.where(column)}: placeholder {{{name}}} is not filled by the pipeline; "
-                f"use one of {', '.join(sorted(allowed))}"
-            )
-    if row.get(column).count("{") != row.get(column).count("}"):
-        raise StrategyConfigError(f"{row.where(column)}: unbalanced braces in the template")
 
 
 def _contiguous(rows: list[Row], order_col: str, what: str) -> None:
