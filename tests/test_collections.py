@@ -477,7 +477,8 @@ def test_one_digest_per_owner_and_day(scenario):
 
 
 def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
-    """21:59 / 22:00 / 08:00, a holiday and a foreign time zone; strategy_effectiveness by hand.
+    """21:59 / 22:00 / 08:00, a holiday and a foreign time zone; strategy_effectiveness by hand;
+    the settlement and early-payment discounts of the worklist by hand.
 
     dbt unit tests on the real models (dbt_project/models/collections/_collections__unit_tests.yml).
     """
@@ -492,6 +493,7 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
         "int_collection_contact_load,test_type:unit",
         "int_collection_assignments,test_type:unit",
         "int_collection_items,test_type:unit",
+        "collection_worklist,test_type:unit",
     ]
     results = run_dbt(scenario, ["test", "--select", *selection], as_of_date=AS_OF)["results"]
     statuses = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
@@ -506,6 +508,7 @@ def test_dbt_unit_tests_of_contact_slots_and_effectiveness(scenario):
         "unit_test.ar_risk.int_collection_assignments.test_a_contact_planned_by_yesterdays_worklist_is_kept": "pass",
         "unit_test.ar_risk.int_collection_assignments.test_owners_capacity_overflow_by_hand": "pass",
         "unit_test.ar_risk.int_collection_items.test_grace_days_by_hand": "pass",
+        "unit_test.ar_risk.collection_worklist.test_settlement_and_early_payment_discounts_by_hand": "pass",
     }
 
 
@@ -623,6 +626,26 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
             "friendly_reminder,1,true,,7,,,true,3,",
             "collection_actions.csv row 3, column min_companion_order: only an internal action",
         ),
+        # a discount says which kind it is (early_payment before due, settlement of an overdue balance)
+        (
+            "collection_actions",
+            ",Settlement discount offer,逾期清偿折扣,settlement",
+            ",Settlement discount offer,逾期清偿折扣,settle",
+            "collection_actions.csv row 15, column discount_kind: 'settle' is not one of early_payment, settlement",
+        ),
+        (
+            "collection_actions",
+            ",Friendly reminder,友好提醒,",
+            ",Friendly reminder,友好提醒,settlement",
+            "collection_actions.csv row 3, column discount_kind: a discount kind needs a discount_rate",
+        ),
+        # a catch-all with a discount would leave a customer who broke a promise without an action
+        (
+            "collection_strategy",
+            "R08,290,dpd_31_60,*,*,*,,formal_letter",
+            "R08,290,dpd_31_60,*,*,*,,settlement_discount",
+            "stage 'dpd_31_60' needs a catch-all rule",
+        ),
         (
             "collection_owners",
             "Finance manager on duty,false",
@@ -681,7 +704,7 @@ def _edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
             "R23,495,dpd_91_365,*,*,*,,",
             "R23,495,dpd_91_365,*,*,*,5000,",
             "stage 'dpd_91_365' needs a catch-all rule (risk_level, customer_tier and archetype all *, "
-            "no min_overdue_amount_rc)",
+            "no min_overdue_amount_rc, an action without a discount)",
         ),
         (
             # without its minimum the lawyer's letter takes every case the agency rule would

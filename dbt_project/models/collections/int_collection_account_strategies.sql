@@ -11,7 +11,8 @@
 --                       customer_risk_scores), tier and archetype each equal the
 --                       customer's or are '*', and whose min_overdue_amount_rc (if
 --                       any) the customer's undisputed overdue amount reaches, the
---                       lowest priority (explicit data,
+--                       lowest priority (explicit data, a discount action skipped
+--                       after a broken promise,
 --                       checked on load: unique, no rule shadowed by an earlier one);
 --   action_code       = the rule's action: at most one customer-facing action a day;
 --   internal_actions  = the rule's internal action (e.g. lock_new_orders beside the
@@ -120,8 +121,13 @@ matched as (
             and strategy.archetype in ('*', coalesce(governing.archetype, '*'))
     inner join totals
         on governing.customer_id = totals.customer_id
+    inner join actions
+        on strategy.action_code = actions.action_code
     where
         not governing.is_fully_disputed
+        -- no discount for a customer who has just broken a promise: the next rule (e.g. the formal letter) takes it
+        -- (a discount action has a discount_kind, checked on load; nullif: an empty cell read as text)
+        and not (coalesce(totals.escalation_steps, 0) > 0 and nullif(actions.discount_kind, '') is not null)
         -- e.g. legal action only from an amount worth it; smaller ones fall to a later rule
         and (
             strategy.min_overdue_rc is null

@@ -47,6 +47,7 @@ with_actions as (
         actions.target_days,
         actions.discount_rate,
         actions.discount_days,
+        actions.discount_kind,
         actions.follows_pay_habit,
         actions.label_en as action_label_en,
         actions.label_zh as action_label_zh

@@ -44,6 +44,7 @@ WORKLIST_PLACEHOLDERS = frozenset(
     }
 )  # fmt: skip
 # What a phrase of message_phrases may use (a clause is filled, then put into its template).
+DISCOUNT_KINDS = ("early_payment", "settlement")
 PHRASE_PLACEHOLDERS = frozenset({"not_due_amount", "overdue_amount", "late_fee", "currency"})
 ALERT_PLACEHOLDERS = frozenset(
     {
@@ -284,7 +285,8 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
     actions = read_table(seeds_dir, "collection_actions", ("action_code", "action_order", "contacts_customer",
                                                             "owner_role", "target_days", "discount_rate",
                                                             "discount_days", "follows_pay_habit",
-                                                            "min_companion_order", "label_en", "label_zh"))  # fmt: skip
+                                                            "min_companion_order", "label_en", "label_zh",
+                                                            "discount_kind"))  # fmt: skip
     _unique(actions, lambda r: (r.get("action_code"),), "action_code")
     for row in actions:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", row.get("action_code")):
@@ -300,6 +302,12 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
         rate = _number(row, "discount_rate", optional=True, low=0, high=0.2)
         if (rate is None) != (_number(row, "discount_days", optional=True, low=1, high=90) is None):
             raise StrategyConfigError(f"{row.where('discount_days')}: discount_rate and discount_days go together")
+        # early_payment: only before the due date, deadline no later than it; settlement: for an overdue balance,
+        # deadline the contact date + discount_days (docs/collections.md, "Target and message")
+        if rate is None and row.get("discount_kind"):
+            raise StrategyConfigError(f"{row.where('discount_kind')}: a discount kind needs a discount_rate")
+        if rate is not None:
+            _one_of(row, "discount_kind", DISCOUNT_KINDS)
         for label in ("label_en", "label_zh"):
             if not row.get(label):
                 raise StrategyConfigError(f"{row.where(label)}: a label is required")
@@ -372,11 +380,15 @@ def validate_strategy(seeds_dir: Path) -> dict[str, object]:
         _check_companion(row, action_by_code)
     _unique(strategy, lambda r: (int(_number(r, "priority")),), "priority")
     for stage in stage_codes:
+        # a discount action does not catch a customer who has just broken a promise (the next rule does)
         if not any(r.get("collection_stage") == stage and r.get("risk_level") == r.get("customer_tier")
-                   == r.get("archetype") == "*" and _min_overdue(r) == 0 for r in strategy):  # fmt: skip
+                   == r.get("archetype") == "*" and _min_overdue(r) == 0
+                   and _number(action_by_code[r.get("action_code")], "discount_rate", optional=True) is None
+                   for r in strategy):  # fmt: skip
             raise StrategyConfigError(
                 f"collection_strategy.csv: stage {stage!r} needs a catch-all rule (risk_level, customer_tier "
-                "and archetype all *, no min_overdue_amount_rc) so that every invoice gets an action"
+                "and archetype all *, no min_overdue_amount_rc, an action without a discount) so that every "
+                "invoice gets an action"
             )
     _check_reachable(strategy)
 

@@ -9,7 +9,8 @@
 -- one) with thousands separators (format_amount), the overdue part and the part not yet
 -- due apart, and name the owner when a person, else the AR team (ar_team_name_*). An
 -- early-payment discount is offered only when the contact comes before the due date,
--- and its deadline is never after it (else the row gets the plain template, no discount).
+-- and its deadline is never after it (else the row gets the plain template, no discount);
+-- a settlement discount on an overdue balance is valid discount_days from the contact.
 -- The contact is planned for the first day after the as-of date, or later when
 --   - the action follows the customer's payment habit (reminder pay_habit_lead_days before the habit day),
 --   - the customer's weekly contact cap (contact_policies by tier) is used up,
@@ -72,8 +73,10 @@ late_fee_clause as (
     where phrase_type = 'clause' and code = 'late_fee'
 ),
 
--- A discount is for paying early: offered only when the contact comes before the oldest due
--- date, with a deadline no later than that due date.
+-- An early-payment discount is for paying early: offered only when the contact comes before
+-- the oldest due date, with a deadline no later than that due date. A settlement discount
+-- (31-60 days, negotiation first: seed 003) is for paying an overdue balance at once: offered
+-- on the contact, valid discount_days from it.
 offers as (
     select
         plan.*,
@@ -91,8 +94,11 @@ offers as (
         assignments.work_date,
         assignments.capacity_status,
         assignments.contact_language,
-        coalesce(plan.discount_rate is not null and slots.working_date < plan.oldest_due_date, false)
-            as discount_offered,
+        coalesce(
+            plan.discount_rate is not null
+            and (plan.discount_kind = 'settlement' or slots.working_date < plan.oldest_due_date),
+            false
+        ) as discount_offered,
         case when plan.dunned_amount_rc > 0 then plan.dunned_amount_rc else plan.open_amount_rc end
             as target_base_rc
     from plan
@@ -123,6 +129,8 @@ contact_windows as (
         ) as message_target_amount,
         offers.message_open_amount - offers.message_overdue_amount as message_not_due_amount,
         case
+            when offers.discount_offered and offers.discount_kind = 'settlement'
+                then {{ add_days('offers.working_date', 'offers.discount_days') }}
             when offers.discount_offered
                 then least({{ add_days('offers.working_date', 'offers.discount_days') }}, offers.oldest_due_date)
             else {{ add_days('offers.working_date', 'offers.target_days') }}
