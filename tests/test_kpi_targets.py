@@ -20,7 +20,13 @@ from seed_edits import SEEDS, edited_seeds, replace_once
 
 from ar_risk.collections.build import build_collections
 from ar_risk.extract.landing import load_landing
-from ar_risk.kpi_targets import KpiTargetsError, check_collection_plan, check_kpi_targets, validate_kpi_targets
+from ar_risk.kpi_targets import (
+    KpiTargetsError,
+    check_collection_plan,
+    check_kpi_targets,
+    check_scorecard_weights,
+    validate_kpi_targets,
+)
 from ar_risk.transform.dbt import build, build_score_marts
 
 FIXTURE = Path(__file__).parent / "fixtures" / "landing_ecl"
@@ -38,6 +44,9 @@ def test_the_shipped_targets_pass_and_the_plan_ships_empty():
         "overdue_rate": (0.18, 0.12), "dso_standard": (60, 45), "bad_debt_rate": (0.05, 0.05), "ar_turnover": (3, 3),
     }  # fmt: skip
     assert check_collection_plan(SEEDS) == {}
+    assert check_scorecard_weights(SEEDS) == {
+        "collections_in_terms_rate": 0.4, "overdue_rate": 0.3, "dso_standard": 0.2, "collection_success_rate": 0.1,
+    }  # fmt: skip
 
 
 def test_a_filled_in_plan_passes(tmp_path):
@@ -74,6 +83,19 @@ BAD_EDITS = [
      "collection_plan.csv row 2, column planned_collections_rc: '1.2e' is not a number"),
     ("collection_plan", _append("2026-11,-5,"),
      "collection_plan.csv row 2, column planned_collections_rc: -5 is outside 0..1000000000000000"),
+    # the sales scorecards' weights (rpt_sales_scorecards)
+    ("scorecard_kpi_weights", _replace("overdue_rate,0.3,", "overdue_rate,0.35,"),
+     "scorecard_kpi_weights.csv: the weights sum to 1.05; they must sum to 1"),
+    ("scorecard_kpi_weights", _replace("dso_standard,0.2,above,90,45", "dso_standard,0.2,above,45,90"),
+     "scorecard_kpi_weights.csv row 4, column floor_value: 45 must be above target_value 90"),
+    ("scorecard_kpi_weights", _replace("0.4,below,0.5,0.9", "0.4,below,50,90"),
+     "scorecard_kpi_weights.csv row 2, column floor_value: 50 is outside 0..1; collections_in_terms_rate is a"),
+    ("scorecard_kpi_weights", _replace("collection_success_rate,0.1,below", "promise_rate,0.1,below"),
+     "scorecard_kpi_weights.csv row 5, column kpi_code: 'promise_rate' is not a scorecard KPI"),
+    ("scorecard_kpi_weights", _replace("overdue_rate,0.3,above", "overdue_rate,0.3,below"),
+     "scorecard_kpi_weights.csv row 3, column worse_when: 'below' for overdue_rate; it is worse when above"),
+    ("scorecard_kpi_weights", _replace("collection_success_rate,0.1,", "collection_success_rate,0,"),
+     "scorecard_kpi_weights.csv row 5, column weight: a weight above 0 is required"),
 ]  # fmt: skip
 
 

@@ -61,6 +61,32 @@ def _text(row: Row, column: str) -> str:
     return value
 
 
+def _kpi_row(row: Row, kpis: dict[str, tuple[str, bool]], seen: dict[str, int], what: str,
+             value_columns: tuple[str, str], noun: str) -> tuple[str, list[float]]:  # fmt: skip
+    """A seed row naming a KPI: known, once, in its own direction, its values in range (fractions within 0..1)."""
+    code = row.get("kpi_code")
+    if code not in kpis:
+        raise KpiTargetsError(f"{row.where('kpi_code')}: {code!r} is not {what}; use one of {', '.join(kpis)}")
+    if code in seen:
+        raise KpiTargetsError(f"{row.where('kpi_code')}: a second {noun} for {code!r} (first on row {seen[code]})")
+    seen[code] = row.number
+    worse_when, is_fraction = kpis[code]
+    if row.get("worse_when") != worse_when:
+        raise KpiTargetsError(
+            f"{row.where('worse_when')}: {row.get('worse_when')!r} for {code}; it is worse when {worse_when}"
+        )
+    values = []
+    for column in value_columns:
+        value = _seeds.number(row, column, low=0, high=MAX_VALUE)
+        if is_fraction and value > 1:
+            raise KpiTargetsError(
+                f"{row.where(column)}: {row.get(column)} is outside 0..1; {code} is a fraction "
+                f"(write {value / 100:g} for {row.get(column)} %)"
+            )
+        values.append(value)
+    return code, values
+
+
 def check_kpi_targets(seeds_dir: Path) -> dict[str, tuple[float, float]]:
     """kpi_targets: known KPIs once each, their own direction, values in range, target due on or after start.
 
@@ -72,27 +98,7 @@ def check_kpi_targets(seeds_dir: Path) -> dict[str, tuple[float, float]]:
     seen: dict[str, int] = {}
     targets: dict[str, tuple[float, float]] = {}
     for row in rows:
-        code = row.get("kpi_code")
-        if code not in KPIS:
-            known = ", ".join(KPIS)
-            raise KpiTargetsError(f"{row.where('kpi_code')}: {code!r} is not a KPI of agg_ar_kpis; use one of {known}")
-        if code in seen:
-            raise KpiTargetsError(f"{row.where('kpi_code')}: a second target for {code!r} (first on row {seen[code]})")
-        seen[code] = row.number
-        worse_when, is_fraction = KPIS[code]
-        if row.get("worse_when") != worse_when:
-            raise KpiTargetsError(
-                f"{row.where('worse_when')}: {row.get('worse_when')!r} for {code}; it is worse when {worse_when}"
-            )
-        values = []
-        for column in ("start_value", "target_value"):
-            value = _seeds.number(row, column, low=0, high=MAX_VALUE)
-            if is_fraction and value > 1:
-                raise KpiTargetsError(
-                    f"{row.where(column)}: {row.get(column)} is outside 0..1; {code} is a fraction "
-                    f"(write {value / 100:g} for {row.get(column)} %)"
-                )
-            values.append(value)
+        code, values = _kpi_row(row, KPIS, seen, "a KPI of agg_ar_kpis", ("start_value", "target_value"), "target")
         start, target = _date(row, "start_date"), _date(row, "target_date")
         if target < start:
             raise KpiTargetsError(
@@ -127,7 +133,53 @@ def check_collection_plan(seeds_dir: Path) -> dict[str, float]:
     return plan
 
 
+# The KPIs a scorecard (rpt_sales_scorecards) may weigh: the rates and days int_kpi_formulas computes
+# per scope, with their direction and whether they are fractions, as KPIS above.
+SCORECARD_KPIS = {
+    "collections_in_terms_rate": ("below", True),
+    "overdue_rate": ("above", True),
+    "dso_standard": ("above", False),
+    "collection_success_rate": ("below", True),
+    "collection_rate": ("below", True),
+    "collection_effectiveness_index": ("below", True),
+    "bad_debt_rate": ("above", True),
+    "average_days_delinquent": ("above", False),
+}
+
+
+def check_scorecard_weights(seeds_dir: Path) -> dict[str, float]:
+    """scorecard_kpi_weights: known KPIs once each, their own direction, floor on the worse side of the target,
+    weights above 0 that sum to 1. Returns kpi_code -> weight."""
+    columns = ("kpi_code", "weight", "worse_when", "floor_value", "target_value", "label_en", "label_zh", "note")
+    rows = _seeds.table(seeds_dir, "scorecard_kpi_weights", columns)
+    weights: dict[str, float] = {}
+    seen: dict[str, int] = {}
+    for row in rows:
+        code, (floor, target) = _kpi_row(
+            row, SCORECARD_KPIS, seen, "a scorecard KPI", ("floor_value", "target_value"), "weight"
+        )
+        worse_when = SCORECARD_KPIS[code][0]
+        weight = _seeds.number(row, "weight", low=0, high=1)
+        if weight == 0:
+            raise KpiTargetsError(f"{row.where('weight')}: a weight above 0 is required (remove the row instead)")
+        if (worse_when == "above" and not floor > target) or (worse_when == "below" and not floor < target):
+            side = "above" if worse_when == "above" else "below"
+            raise KpiTargetsError(
+                f"{row.where('floor_value')}: {row.get('floor_value')} must be {side} target_value "
+                f"{row.get('target_value')}: {code} is worse when {worse_when}, and the floor scores 0 points"
+            )
+        _text(row, "label_en")
+        _text(row, "label_zh")
+        weights[code] = weight
+    total = sum(weights.values())
+    if abs(total - 1) > 1e-6:
+        raise KpiTargetsError(f"scorecard_kpi_weights.csv: the weights sum to {total:g}; they must sum to 1")
+    return weights
+
+
 def validate_kpi_targets(seeds_dir: Path) -> None:
-    """Check kpi_targets and collection_plan; raises KpiTargetsError naming file, row and column."""
+    """Check kpi_targets, collection_plan and scorecard_kpi_weights; raises KpiTargetsError naming file, row
+    and column."""
     check_kpi_targets(seeds_dir)
     check_collection_plan(seeds_dir)
+    check_scorecard_weights(seeds_dir)

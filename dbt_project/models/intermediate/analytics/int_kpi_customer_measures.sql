@@ -139,7 +139,41 @@ flows as (
                     then amount_rc
                 else 0
             end
-        ) as collected_month_to_date_rc
+        ) as collected_month_to_date_rc,
+        -- collections in terms: debit documents falling due in the 365 days to as_of, and the
+        -- receipts applied to them by their due date (in terms) or after it (late), up to as_of
+        sum(
+            case
+                when
+                    movement_type = 'sale'
+                    and due_date > {{ analytics_date('year_ago') }}
+                    and due_date <= {{ analytics_date('as_of') }}
+                    then amount_rc
+                else 0
+            end
+        ) as sales_due_12m_rc,
+        sum(
+            case
+                when
+                    movement_type = 'receipt_applied'
+                    and due_date > {{ analytics_date('year_ago') }}
+                    and due_date <= {{ analytics_date('as_of') }}
+                    and movement_date <= due_date
+                    then amount_rc
+                else 0
+            end
+        ) as collected_in_terms_12m_rc,
+        sum(
+            case
+                when
+                    movement_type = 'receipt_applied'
+                    and due_date > {{ analytics_date('year_ago') }}
+                    and due_date <= {{ analytics_date('as_of') }}
+                    and movement_date > due_date
+                    then amount_rc
+                else 0
+            end
+        ) as collected_late_12m_rc
     from movements
     group by customer_id
 ),
@@ -183,6 +217,9 @@ final as (
         coalesce(on_other_dates.collectible_brought_forward_rc, 0)
         + coalesce(flows.collectible_new_rc, 0) as collectible_month_to_date_rc,
         coalesce(flows.collected_month_to_date_rc, 0) as collected_month_to_date_rc,
+        coalesce(flows.sales_due_12m_rc, 0) as sales_due_12m_rc,
+        coalesce(flows.collected_in_terms_12m_rc, 0) as collected_in_terms_12m_rc,
+        coalesce(flows.collected_late_12m_rc, 0) as collected_late_12m_rc,
         -- collection activity
         coalesce(promise_outcomes.promises_kept, 0) as promises_kept,
         coalesce(promise_outcomes.promises_judged, 0) as promises_judged

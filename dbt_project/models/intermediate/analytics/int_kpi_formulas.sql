@@ -14,6 +14,8 @@
 --   collection_rate         = receipts applied this month to items due by as_of
 --                             / (open at the prior month end and due by as_of + posted this month and due by as_of)
 --   collection_success_rate = promises kept / promises judged (kept or broken) with promised date in the window
+--   collections_in_terms_rate = receipts applied by the due date to debit documents due in the 365 days to
+--                             as_of / the amount of those documents (the commission base: the numerator)
 with
 
 measures as (
@@ -52,7 +54,8 @@ ratios as (
         measures.bad_debt_writeoffs_12m_rc / nullif(measures.sales_12m_rc, 0) as bad_debt_rate,
         measures.collected_month_to_date_rc / nullif(measures.collectible_month_to_date_rc, 0) as collection_rate,
         cast(measures.promises_kept as decimal(18, 6)) / nullif(measures.promises_judged, 0)
-            as collection_success_rate
+            as collection_success_rate,
+        measures.collected_in_terms_12m_rc / nullif(measures.sales_due_12m_rc, 0) as collections_in_terms_rate
     from measures
     cross join period_days
     left join countback
@@ -91,6 +94,9 @@ final as (
         cast(bad_debt_writeoffs_12m_rc as decimal(18, 2)) as bad_debt_writeoffs_12m_rc,
         cast(collectible_month_to_date_rc as decimal(18, 2)) as collectible_month_to_date_rc,
         cast(collected_month_to_date_rc as decimal(18, 2)) as collected_month_to_date_rc,
+        cast(sales_due_12m_rc as decimal(18, 2)) as sales_due_12m_rc,
+        cast(collected_in_terms_12m_rc as decimal(18, 2)) as collected_in_terms_12m_rc,
+        cast(collected_late_12m_rc as decimal(18, 2)) as collected_late_12m_rc,
         -- rates (fractions: 0.15 = 15%)
         cast(round(overdue_rate, 6) as decimal(18, 6)) as overdue_rate,
         cast(round(over_1y_share, 6) as decimal(18, 6)) as over_1y_share,
@@ -99,6 +105,7 @@ final as (
         cast(round(bad_debt_rate, 6) as decimal(18, 6)) as bad_debt_rate,
         cast(round(collection_rate, 6) as decimal(18, 6)) as collection_rate,
         cast(round(collection_success_rate, 6) as decimal(18, 6)) as collection_success_rate,
+        cast(round(collections_in_terms_rate, 6) as decimal(18, 6)) as collections_in_terms_rate,
         cast(round(dso_standard / nullif(dso_standard_prior_month_end, 0) - 1, 6) as decimal(18, 6)) as dso_change,
         -- days
         dso_period_days,

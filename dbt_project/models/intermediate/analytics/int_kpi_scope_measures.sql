@@ -1,5 +1,5 @@
 -- The customer building blocks summed per scope (company, region, industry,
--- department, sales rep); overdue_customers counts customers with any overdue
+-- department, supervisor, sales rep); overdue_customers counts customers with any overdue
 -- balance on the as-of date.
 with
 
@@ -39,6 +39,9 @@ final as (
         sum(customer_measures.bad_debt_writeoffs_12m_rc) as bad_debt_writeoffs_12m_rc,
         sum(customer_measures.collectible_month_to_date_rc) as collectible_month_to_date_rc,
         sum(customer_measures.collected_month_to_date_rc) as collected_month_to_date_rc,
+        sum(customer_measures.sales_due_12m_rc) as sales_due_12m_rc,
+        sum(customer_measures.collected_in_terms_12m_rc) as collected_in_terms_12m_rc,
+        sum(customer_measures.collected_late_12m_rc) as collected_late_12m_rc,
         sum(customer_measures.promises_kept) as promises_kept,
         sum(customer_measures.promises_judged) as promises_judged
     from members

@@ -1,6 +1,6 @@
 -- Which scopes each customer belongs to. A customer belongs to exactly one
 -- scope of each type, through its own attributes (region, industry) and its
--- owner (the customer's sales rep and that rep's department): KPIs by rep are
+-- owner (the customer's sales rep, that rep's supervisor and department): KPIs by rep are
 -- the rep's customer book, so sales, receipts, balances and promises of a
 -- customer always land in the same scope. Missing attributes -> 'unassigned'.
 with
@@ -31,6 +31,13 @@ members as (
     select
         'department' as scope_type,
         coalesce(department, 'unassigned') as scope_id,
+        customer_id
+    from customers
+    union all
+    -- a supervisor's team: the customers of the reps who report to them (the rep's supervisor_id)
+    select
+        'supervisor' as scope_type,
+        coalesce(supervisor_id, 'unassigned') as scope_id,
         customer_id
     from customers
     union all
