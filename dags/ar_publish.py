@@ -5,8 +5,11 @@ Copies every table of schema `marts` from the warehouse into a new `serving.duck
 (and, when configured, a PostgreSQL schema) and swaps it in atomically. BI tools keep
 reading the previous publication until the swap; a failure leaves it untouched. A manifest
 (`meta.publication`) records run id, as-of date, row counts, model version and data-quality
-status. Then writes the financial health report (财务健康体检报告, self-contained HTML in
-zh-CN and en under `$AR_HOME/reports/`) from the new publication, and logs the run summary.
+status. Then e-mails the owners' digests, the customer notices of the worklist and, from
+the statement day, the monthly statements (`ar_risk.delivery`: dry run by default, an outbox
+and `.eml` files under `$AR_HOME/outbox/`), writes the financial health report
+(财务健康体检报告, self-contained HTML in zh-CN and en under `$AR_HOME/reports/`) from the new
+publication, and logs the run summary.
 
 It only publishes: the alerts and the worklist are built by **ar_collections**, which
 triggers this DAG (asset `ar_warehouse_actions`); emits `ar_serving_publication`.
@@ -37,6 +40,14 @@ def ar_publish():
 
         return tasks.publish_serving(context)
 
+    # Reads the warehouse too (the contacts' addresses are not published): in the pool, like the writers.
+    @task(pool=WAREHOUSE_POOL)
+    def deliver_messages(**context) -> dict:
+        """E-mail the owner digests, customer notices and statements of the publication (dry run by default)."""
+        from ar_risk import tasks
+
+        return tasks.deliver_messages(context)
+
     @task
     def write_report(**context) -> dict:
         """Write the HTML health report (zh-CN, en) of the publication and its `latest` copies."""
@@ -51,7 +62,7 @@ def ar_publish():
 
         return tasks.summarize_publication()
 
-    publish_serving() >> write_report() >> summarize_publication()
+    publish_serving() >> deliver_messages() >> write_report() >> summarize_publication()
 
 
 ar_publish()

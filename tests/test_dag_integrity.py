@@ -51,6 +51,7 @@ def test_every_warehouse_writer_is_in_the_one_slot_pool(dagbag):
         ("ar_retrain", "train_and_promote"),  # a reader, but DuckDB readers in another process block the writer
         ("ar_collections", "build_collection_marts"),
         ("ar_publish", "publish_serving"),
+        ("ar_publish", "deliver_messages"),  # a reader of the warehouse's contacts, as above
     }
     for dag_id, task_id in writers:
         assert dagbag.dags[dag_id].get_task(task_id).pool == WAREHOUSE_POOL
@@ -71,11 +72,12 @@ def test_dags_hand_over_through_assets(dagbag):
 
 
 def test_publish_only_publishes_in_the_order_of_its_edges(dagbag):
-    """ar_publish builds nothing (ar_collections does); its order is declared with >>, not through arguments."""
+    """ar_publish builds nothing (ar_collections does); it publishes, e-mails, reports, in the order of its >>."""
     publish = dagbag.dags["ar_publish"]
     order = [t.task_id for t in publish.topological_sort()]
-    assert order == ["publish_serving", "write_report", "summarize_publication"]
-    assert publish.get_task("write_report").upstream_task_ids == {"publish_serving"}
+    assert order == ["publish_serving", "deliver_messages", "write_report", "summarize_publication"]
+    assert publish.get_task("deliver_messages").upstream_task_ids == {"publish_serving"}
+    assert publish.get_task("write_report").upstream_task_ids == {"deliver_messages"}
     assert publish.get_task("summarize_publication").upstream_task_ids == {"write_report"}
     assert [t.task_id for t in dagbag.dags["ar_collections"].tasks] == ["build_collection_marts"]
 

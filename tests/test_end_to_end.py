@@ -174,6 +174,32 @@ def test_summary_reads_the_publication(first_run):
     assert sum(int(part.split()[-1].replace(",", "")) for part in levels.split(", ")) == invoices
 
 
+def test_the_demo_composes_its_emails_in_dry_run(first_run):
+    """ar_publish.deliver_messages: the owners' digests, the e-mail rows of the worklist and, the 31st being
+    past the statement day, the month's statements, written as .eml files; nothing sent, nothing failed."""
+    from ar_risk.delivery.outbox import read_counts
+
+    settings, stdout, _ = first_run
+    counts, failed = read_counts(settings.outbox_path, AS_OF)
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    email_rows = con.execute(
+        "SELECT count(*) FROM marts.collection_worklist WHERE channel = 'email' AND contact_status = 'scheduled'"
+    ).fetchone()[0]
+    customers = con.execute(
+        "SELECT count(DISTINCT customer_id) FROM marts.fct_ar_open_items "
+        "WHERE as_of_date = ? AND document_type IN ('invoice', 'debit_note') AND open_amount > 0",
+        [AS_OF],
+    ).fetchone()[0]
+    con.close()
+    assert failed == [] and not any(status in ("sent", "failed", "queued") for _, status in counts)
+    assert counts[("customer_notice", "dry_run")] + counts[("customer_notice", "skipped")] == email_rows > 0
+    assert counts[("statement", "dry_run")] + counts[("statement", "skipped")] == customers
+    assert counts[("owner_digest", "dry_run")] > 0
+    files = list((settings.outbox_path / AS_OF.isoformat()).glob("*.eml"))
+    assert len(files) == sum(n for (_, status), n in counts.items() if status == "dry_run")
+    assert "E-mail 邮件 (dry run 演练" in stdout
+
+
 def test_same_as_of_date_again_gives_identical_tables(first_run):
     settings, _, before = first_run
     proc = ar_risk(settings.home, "run", AR_AS_OF=AS_OF.isoformat())  # what `make run` does

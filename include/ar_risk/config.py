@@ -29,6 +29,11 @@ WAREHOUSE_POOL = "ar_warehouse"
 MARTS_SCHEMA = "marts"
 
 
+EMAIL_MODES = ("dry_run", "send")
+# One plain address: a field with several, a masked one (z***@x.com) or a name is not one.
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
 class ConfigError(DataError, ValueError):
     """A setting has a value the pipeline cannot use."""
 
@@ -60,6 +65,16 @@ class Settings:
     # Month-ends of history a first run computes before its as-of date; None: the seed's
     # analytics_parameters.history_month_ends (12). 0 turns it off (the test suite does).
     history_month_ends: int | None = None
+    # E-mail delivery (ar_risk.delivery): dry_run writes the outbox and .eml files only; send uses the
+    # SMTP server of the Airflow connection email_conn_id. Messages come from email_from.
+    email_mode: str = "dry_run"
+    email_conn_id: str = "ar_smtp"
+    email_from: str = "accounts.receivable@example.com"
+    outbox_dir: Path | None = None  # None: home / "outbox"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.outbox_dir or self.home / "outbox"
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -137,6 +152,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"AR_MLFLOW_TRACKING_URI={mlflow_server!r} must be an MLflow server URL such as http://mlflow:5000"
         )
 
+    email_mode = env.get("AR_EMAIL_MODE", "dry_run").strip().lower()
+    if email_mode not in EMAIL_MODES:
+        raise ConfigError(f"AR_EMAIL_MODE={email_mode!r} must be one of {', '.join(EMAIL_MODES)}")
+    email_from = env.get("AR_EMAIL_FROM", "accounts.receivable@example.com").strip()
+    if not EMAIL_ADDRESS.fullmatch(email_from):
+        raise ConfigError(f"AR_EMAIL_FROM={email_from!r} is not an e-mail address such as ar@yourcompany.com")
+    email_conn_id = env.get("AR_EMAIL_CONN_ID", "ar_smtp").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", email_conn_id):
+        raise ConfigError(f"AR_EMAIL_CONN_ID={email_conn_id!r} is not an Airflow connection id")
+
     return Settings(
         home=home,
         landing_dir=_path(env, "AR_LANDING_DIR", home / "landing"),
@@ -157,6 +182,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         bi_postgres_schema=_bi_schema(env),
         mlflow_server_uri=mlflow_server,
         history_month_ends=int(history_raw) if history_raw else None,
+        email_mode=email_mode,
+        email_conn_id=email_conn_id,
+        email_from=email_from,
+        outbox_dir=_path(env, "AR_OUTBOX_DIR", home / "outbox"),
     )
 
 

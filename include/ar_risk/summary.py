@@ -119,6 +119,24 @@ def _quarantine_lines(con) -> list[str]:
     return lines
 
 
+def email_lines(settings: Settings, as_of) -> list[str]:
+    """The as-of date's e-mails by type and status, and every failure (ar_risk.delivery's outbox)."""
+    from ar_risk.delivery.outbox import read_counts
+
+    found = read_counts(settings.outbox_path, as_of)
+    mode = "dry run 演练" if settings.email_mode == "dry_run" else "send 发送"
+    if found is None or not found[0]:
+        return [f"E-mail 邮件 ({mode}): none composed for this date"]
+    counts, failed = found
+    by_type: dict[str, list[str]] = {}
+    for (message_type, status), n in sorted(counts.items()):
+        by_type.setdefault(message_type, []).append(f"{status} {n:,}")
+    lines = [f"E-mail 邮件 ({mode}, outbox {settings.outbox_path}):"]
+    lines += [f"  {message_type:<16} {', '.join(parts)}" for message_type, parts in by_type.items()]
+    lines += [f"  FAILED 失败 {f['message_key']} to {f['recipient_masked']}: {f['reason']}" for f in failed]
+    return lines
+
+
 def render_summary(settings: Settings) -> str:
     con = connect_serving(settings)
     try:
@@ -185,6 +203,7 @@ def render_summary(settings: Settings) -> str:
         lines.append("Customers by risk grade 客户风险等级: " + ", ".join(f"{g} {n:,}" for g, n in risk_grades))
     lines += model
     lines += collections
+    lines += email_lines(settings, as_of)
     lines += quality
     lines += ["", "Top 5 overdue customers 逾期金额前五的客户:"]
     for rank, (customer_id, name, amount, max_dpd) in enumerate(top_overdue, start=1):

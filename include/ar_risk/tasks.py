@@ -258,6 +258,26 @@ def publish_serving(context: Mapping[str, Any]) -> dict:
             "postgres_schema": publication.postgres_schema}  # fmt: skip
 
 
+def deliver_messages(context: Mapping[str, Any]) -> dict:
+    """E-mail the day's owner digests, customer notices and statements from the publication (dry run by default)."""
+    from ar_risk.delivery import deliver
+
+    with fail_fast_on_data_errors():
+        as_of = as_of_from_context(context)
+        report = deliver(load_settings(), as_of, run_id=context["run_id"])
+    return {"as_of_date": as_of.isoformat(), "mode": report.mode, "composed": report.composed,
+            "handled": report.handled, "by_type": report.by_type, "failed": len(report.failures)}  # fmt: skip
+
+
+def send_due_messages() -> dict:
+    """Send the queued e-mails whose contact window is open now (the hourly ar_deliver)."""
+    from ar_risk.delivery import send_due
+
+    with fail_fast_on_data_errors():
+        report = send_due(load_settings())
+    return {"mode": report.mode, "handled": report.handled}
+
+
 def write_report(context: Mapping[str, Any]) -> dict:
     """Write the financial health report of the publication just made (zh-CN and en HTML)."""
     from ar_risk.report import write_report as write

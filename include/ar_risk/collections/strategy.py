@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ar_risk.config import EMAIL_ADDRESS
 from ar_risk.errors import DataError
 from ar_risk.seed_tables import PLACEHOLDER, Row, SeedReader
 
@@ -118,7 +119,8 @@ def load_parameters(seeds_dir: Path) -> dict[str, object]:
             "broken_promise_lookback_days", "pay_habit_window_days", "pay_habit_min_payments",
             "pay_habit_tolerance_days", "pay_habit_lead_days", "effectiveness_window_days",
             "worklist_history_days", "late_payment_window_days", "late_payment_grace_days",
-            "late_payment_min_payments", "digest_top_items", "rep_daily_capacity")  # fmt: skip
+            "late_payment_min_payments", "digest_top_items", "rep_daily_capacity",
+            "statement_day_of_month")  # fmt: skip
     ratios = ("pay_habit_min_share", "success_min_collected_share", "late_payment_max_share",
               "collection_plan_min_share")  # fmt: skip
     texts = ("prevention_min_risk_level", "quiet_hours_start", "quiet_hours_end", "company_timezone",
@@ -142,6 +144,11 @@ def load_parameters(seeds_dir: Path) -> dict[str, object]:
     for name in ("late_payment_window_days", "late_payment_min_payments", "digest_top_items"):
         if params[name] < 1:
             raise StrategyConfigError(f"{by_name[name].where('value')}: {name} must be at least 1")
+    # a day every month has (ar_risk.delivery sends the statements of account on or after it)
+    if not 1 <= params["statement_day_of_month"] <= 28:
+        raise StrategyConfigError(
+            f"{by_name['statement_day_of_month'].where('value')}: statement_day_of_month must be 1 to 28"
+        )
     if params["late_payment_max_share"] >= 1:
         raise StrategyConfigError(
             f"{by_name['late_payment_max_share'].where('value')}: late_payment_max_share "
@@ -479,6 +486,8 @@ def _check_collectors(seeds_dir: Path, ladder: list[Row], actions: list[Row]) ->
             if not row.get(column):
                 raise StrategyConfigError(f"{row.where(column)}: a value is required")
         _one_of(row, "owner_role", OWNER_ROLES)
+        if row.get("email") and not EMAIL_ADDRESS.fullmatch(row.get("email")):
+            raise StrategyConfigError(f"{row.where('email')}: {row.get('email')!r} is not one e-mail address")
         capacity = _number(row, "daily_capacity", low=1, high=1000)
         if capacity != int(capacity):
             raise StrategyConfigError(f"{row.where('daily_capacity')}: a whole number of rows a day is required")

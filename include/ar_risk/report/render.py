@@ -26,6 +26,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from ar_risk.config import Settings
+from ar_risk.delivery.outbox import read_counts
 from ar_risk.errors import DataError
 from ar_risk.publish.serving import connect_serving
 from ar_risk.report import charts, data
@@ -625,6 +626,26 @@ def _worklist_section(worklist: dict | None, lang: str, currency: str) -> Sectio
     return section
 
 
+def _add_email(sections: list[Section], email, mode: str, lang: str) -> None:
+    """The day's e-mails (ar_risk.delivery's outbox) by type and status, and each failure, in the worklist section."""
+    section = next((s for s in sections if s.key == "worklist" and s.missing_table is None), None)
+    if section is None:
+        return
+    label = t("email_outbox", lang, mode=t(f"email_mode_{mode}", lang))
+    counts, failed = email or ({}, [])
+    if not counts:
+        section.facts.append((label, t("email_none", lang)))
+        return
+    by_type: dict[str, list[str]] = {}
+    for (message_type, status), n in sorted(counts.items()):
+        by_type.setdefault(message_type, []).append(f"{status} {n:,}")
+    section.facts.append((label, "; ".join(f"{k}: {', '.join(v)}" for k, v in by_type.items())))
+    if failed:
+        heads = [t("email_message", lang), t("email_recipient", lang), t("email_reason", lang)]
+        rows = [[f["message_key"], _cell(f["recipient_masked"]), _cell(f["reason"])] for f in failed]
+        section.tables.append(_table(t("email_failed", lang), heads, rows))
+
+
 def _cell(value) -> str:
     return "" if _missing(value) else str(value)
 
@@ -722,6 +743,9 @@ def write_report(settings: Settings, as_of: dt.date | None = None) -> ReportFile
         pages = {lang: build_sections(con, as_of, lang, currency) for lang in LANGUAGES}
     finally:
         con.close()
+    email = read_counts(settings.outbox_path, as_of)
+    for lang, (sections, _, _) in pages.items():
+        _add_email(sections, email, settings.email_mode, lang)
 
     template = _environment().get_template("report.html.j2")
     plotly_js = Markup(get_plotlyjs())  # noqa: S704 - the library's own bundle, inlined once per page
